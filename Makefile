@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test unit integration e2e lint lint-template bench build clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml local/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./local
+	touch $@
+
+run: install
+	$(BIN)/chatshop dev
+
+test: install lint lint-template
+	$(BIN)/python -m pytest
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+integration: install
+	$(BIN)/python -m pytest tests/integration
+
+e2e: install
+	$(BIN)/python -m pytest tests/e2e
+
+lint: install
+	$(BIN)/ruff check layers functions local tests bench
+
+lint-template: install
+	$(BIN)/cfn-lint template.yaml
+
+bench: install
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/gateway_latency.py
+	$(BIN)/python bench/import_time.py
+
+build:
+	sam build --use-container
+
+clean:
+	rm -rf $(VENV) .chatshop .pytest_cache .ruff_cache build

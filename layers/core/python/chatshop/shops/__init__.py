@@ -1,0 +1,1 @@
+"""The shops context: merchants, shops and their catalogs."""

@@ -1,0 +1,158 @@
+"""Runs a template function in this process as Lambda would run it in its sandbox.
+
+Each function is imported once (its cold start), under its own environment variables, from its own
+code folder, and then invoked with a Lambda context. Invocations of one function are serialised: a
+Lambda sandbox serves one event at a time, and frameworks such as Chalice keep the current request
+on the app object. Different functions run concurrently.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from . import environ
+from .deploy import DeployedFunction
+from .template import FunctionSpec
+
+log = logging.getLogger("chatshop.local")
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    request_id: str
+    payload: Any
+    error: dict[str, Any] | None
+    duration_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class LambdaContext:
+    """The context object of the Python runtime, with the same attribute names."""
+
+    def __init__(self, function: DeployedFunction, request_id: str, deadline: float) -> None:
+        self.function_name = function.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function.arn
+        self.memory_limit_in_mb = str(function.memory_mb)
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{function.name}"
+        self.log_stream_name = f"local/[$LATEST]{uuid.uuid4().hex}"
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LocalFunction:
+    def __init__(self, spec: FunctionSpec, deployed: DeployedFunction, environment: dict[str, str]) -> None:
+        self.spec = spec
+        self.deployed = deployed
+        self.environment = environment
+        self._handler: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def logical_id(self) -> str:
+        return self.spec.logical_id
+
+    def invoke(self, event: Any) -> InvocationResult:
+        request_id = str(uuid.uuid4())
+        with self._lock, environ.function_environ(self.environment):
+            started = time.monotonic()
+            try:
+                handler = self._load()
+                deadline = started + self.deployed.timeout_s
+                payload = handler(event, LambdaContext(self.deployed, request_id, deadline))
+                error = None
+            except Exception as exc:  # noqa: BLE001 - the runtime reports every failure, as Lambda does
+                payload, error = None, _error_payload(exc)
+                log.error(
+                    "%s failed (request %s):\n%s", self.logical_id, request_id, "".join(error["stackTrace"])
+                )
+            duration_ms = (time.monotonic() - started) * 1000
+        if error is None and duration_ms > self.deployed.timeout_s * 1000:
+            # A thread cannot be stopped; the late result is discarded as Lambda would discard it.
+            message = f"Task timed out after {self.deployed.timeout_s:.2f} seconds"
+            log.error("%s %s (request %s)", self.logical_id, message, request_id)
+            payload, error = None, {"errorType": "Sandbox.Timedout", "errorMessage": message, "stackTrace": []}
+        return InvocationResult(request_id, payload, error, duration_ms)
+
+    def _load(self) -> Any:
+        if self._handler is None:
+            self._handler = _import_handler(self.spec.logical_id, self.spec.code_dir, self.deployed.handler)
+        return self._handler
+
+
+def _import_handler(logical_id: str, code_dir: Path, handler: str) -> Any:
+    module_path, _, attribute = handler.rpartition(".")
+    if not module_path or not attribute:
+        raise ImportError(f"handler {handler!r} of {logical_id} is not 'module.function'")
+    file = code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
+    if not file.is_file():
+        raise ImportError(f"handler module of {logical_id} not found: {file}")
+    module = _load_module(f"_chatshop_function_{logical_id}_{module_path.replace('.', '_')}", file, code_dir)
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ImportError(f"{file} has no {attribute!r} (handler {handler!r} of {logical_id})") from None
+
+
+def _load_module(name: str, file: Path, code_dir: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # The code folder is the task root on Lambda: the handler may import its neighbours.
+    sys.path.insert(0, str(code_dir))
+    try:
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    finally:
+        sys.path.remove(str(code_dir))
+    return module
+
+
+def _error_payload(exc: BaseException) -> dict[str, Any]:
+    return {
+        "errorType": type(exc).__name__,
+        "errorMessage": str(exc),
+        "stackTrace": traceback.format_exception(exc),
+    }
+
+
+def lambda_environment(
+    base: dict[str, str], deployed: DeployedFunction, spec: FunctionSpec, region: str
+) -> dict[str, str]:
+    """The variables a function sees: the process's, Lambda's reserved ones, then the template's."""
+    reserved = {
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_LAMBDA_FUNCTION_NAME": deployed.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(deployed.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{deployed.name}",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),
+        "_HANDLER": deployed.handler,
+        # No X-Ray daemon runs locally: keep powertools' Tracer and the X-Ray SDK quiet.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_XRAY_SDK_ENABLED": "false",
+    }
+    return environ.build_function_environ(base, reserved, deployed.environment)

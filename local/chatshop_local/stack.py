@@ -1,0 +1,268 @@
+"""The whole backend on this machine: embedded AWS, the template's stack, and its functions wired up."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import environ
+from .apigw import GatewayContext
+from .aws import EmulatorClients
+from .clock import LocalClock, ScheduleMapping
+from .deploy import DeployedStack, deploy, read_stack
+from .emulator import EMULATOR_CREDENTIALS, LOOPBACK, MotoServer
+from .functions import InvocationResult, LocalFunction, lambda_environment
+from .gateway import LocalGateway, routes_from
+from .loops import BackgroundLoop
+from .s3_events import S3EventRelay, S3Mapping, create_relays
+from .schedules import parse_schedule
+from .seed import seed_demo_data
+from .sqs_poller import SqsMapping, SqsPoller
+from .state import SnapshotSummary, StateStore
+from .template import ApiEvent, S3Event, ScheduleEvent, SqsEvent, Template, load_template
+
+log = logging.getLogger("chatshop.local")
+
+RUNTIME_FILE = "runtime.json"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    template_path: Path
+    state_dir: Path
+    region: str = "us-east-1"
+    api_port: int = 8000
+    aws_port: int = 4566
+    graph_port: int = 8001
+    seed: bool = True
+    serve: bool = True
+    stack_name: str = "chatshop"
+    parameters: Mapping[str, str] = field(default_factory=lambda: {"Stage": "local"})
+    attach_to: str | None = None  # the emulator URL of a running `chatshop dev`
+
+
+@dataclass(frozen=True)
+class StartReport:
+    seconds: float
+    restored: SnapshotSummary | None
+    demo: dict[str, str] | None
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.template: Template = load_template(options.template_path)
+        self.state = StateStore(options.state_dir)
+        self.emulator: MotoServer | None = None
+        self.clients: EmulatorClients | None = None
+        self.stack: DeployedStack | None = None
+        self.functions: dict[str, LocalFunction] = {}
+        self.gateway: LocalGateway | None = None
+        self.loops: list[BackgroundLoop] = []
+        self.clock: LocalClock | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> StartReport:
+        started = time.monotonic()
+        environ.install()
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            restored, demo = self._bring_up()
+        except BaseException:
+            self.stop(save=False)
+            raise
+        return StartReport(time.monotonic() - started, restored, demo)
+
+    def _bring_up(self) -> tuple[SnapshotSummary | None, dict[str, str] | None]:
+        opts = self.options
+        if opts.attach_to:
+            self.clients = EmulatorClients(opts.attach_to, opts.region)
+            self.stack = read_stack(self.clients, opts.stack_name, opts.region)
+        else:
+            self.emulator = MotoServer(opts.aws_port, log_path=opts.state_dir / "emulator.log")
+            self.emulator.start()
+            self.clients = EmulatorClients(self.emulator.url, opts.region)
+            self.stack = deploy(self.template, self.clients, opts.stack_name, opts.region, dict(opts.parameters))
+        self.functions = self._make_functions()
+        restored, demo = None, None
+        if not opts.attach_to:
+            if self.state.has_snapshot():
+                restored = self.state.restore(self.stack, self.clients)
+            elif opts.seed:
+                seed_demo_data(self.functions, opts.state_dir)
+            demo = read_demo(opts.state_dir)
+        if opts.serve:
+            self._serve()
+            self._write_runtime_file()
+        return restored, demo
+
+    def stop(self, save: bool = True) -> SnapshotSummary | None:
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        for loop in self.loops:
+            loop.stop()
+        for loop in self.loops:
+            loop.join()
+        self.loops = []
+        saved = None
+        if save and self.emulator is not None and self.stack is not None and self.clients is not None:
+            saved = self.state.save(self.stack, self.clients)
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+        (self.options.state_dir / RUNTIME_FILE).unlink(missing_ok=True)
+        return saved
+
+    # --- invoking ----------------------------------------------------------------------------
+
+    def invoke(self, logical_id: str, event: Any) -> InvocationResult:
+        try:
+            function = self.functions[logical_id]
+        except KeyError:
+            raise KeyError(f"no function {logical_id!r}; functions: {', '.join(self.functions)}") from None
+        return function.invoke(event)
+
+    # --- wiring ------------------------------------------------------------------------------
+
+    def function_base_environ(self) -> dict[str, str]:
+        """What every function inherits from the process: no real AWS settings, the emulator's instead."""
+        assert self.clients is not None
+        process = environ.process_environ()
+        inherited = {k: v for k, v in process.items() if not k.startswith("AWS_")}
+        return {**inherited, **EMULATOR_CREDENTIALS, "AWS_ENDPOINT_URL": self.clients.endpoint_url}
+
+    def _make_functions(self) -> dict[str, LocalFunction]:
+        assert self.stack is not None
+        base = self.function_base_environ()
+        functions = {}
+        for spec in self.template.functions():
+            deployed = self.stack.functions[spec.logical_id]
+            env = lambda_environment(base, deployed, spec, self.options.region)
+            functions[spec.logical_id] = LocalFunction(spec, deployed, env)
+        return functions
+
+    def _serve(self) -> None:
+        assert self.stack is not None and self.clients is not None
+        specs = [f.spec for f in self.functions.values()]
+        context = GatewayContext(
+            stage="local", api_id="local", account_id=self.stack.account_id, region=self.options.region
+        )
+        self.gateway = LocalGateway(routes_from(specs), self.invoke, context, LOOPBACK, self.options.api_port)
+        self.gateway.start()
+        sqs = self.clients.client("sqs")
+        self.loops = [SqsPoller(m, sqs, self.invoke, self.options.region) for m in self.sqs_mappings()]
+        relays = create_relays(self.s3_mappings(), sqs, self.clients.client("s3"), retry_after_s=30)
+        self.loops += [S3EventRelay(relay, sqs, self.invoke) for relay in relays]
+        self.clock = LocalClock(self.schedule_mappings(), self.invoke, self.options.region, self.stack.account_id)
+        self.loops.append(self.clock)
+        for loop in self.loops:
+            loop.start()
+
+    def sqs_mappings(self) -> list[SqsMapping]:
+        assert self.stack is not None and self.clients is not None
+        sqs = self.clients.client("sqs")
+        mappings = []
+        for function in self.functions.values():
+            for event in function.spec.events_of(SqsEvent):
+                if not event.enabled:
+                    continue
+                url = self.stack.physical_id(event.queue)
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                mappings.append(
+                    SqsMapping(
+                        function=function.logical_id,
+                        queue_url=url,
+                        queue_arn=arn,
+                        batch_size=event.batch_size,
+                        batching_window_s=event.batching_window_s,
+                        report_batch_item_failures=event.report_batch_item_failures,
+                    )
+                )
+        return mappings
+
+    def s3_mappings(self) -> list[S3Mapping]:
+        assert self.stack is not None
+        return [
+            S3Mapping(
+                function=function.logical_id,
+                event_name=event.name,
+                bucket=self.stack.physical_id(event.bucket),
+                events=event.events,
+                filter_rules=event.filter_rules,
+            )
+            for function in self.functions.values()
+            for event in function.spec.events_of(S3Event)
+        ]
+
+    def schedule_mappings(self) -> list[ScheduleMapping]:
+        assert self.stack is not None
+        mappings = []
+        for function in self.functions.values():
+            for event in function.spec.events_of(ScheduleEvent):
+                if not event.enabled:
+                    continue
+                rule = f"{function.logical_id}{event.name}"
+                rule_name = self.stack.resources[rule].physical_id if rule in self.stack.resources else rule
+                arn = f"arn:aws:events:{self.options.region}:{self.stack.account_id}:rule/{rule_name}"
+                schedule = parse_schedule(event.expression, timezone=event.timezone)
+                mappings.append(ScheduleMapping(function.logical_id, event.name, arn, schedule, event.input))
+        return mappings
+
+    def describe(self) -> dict[str, list[str]]:
+        """What runs, for people: functions with their triggers, queues and schedules."""
+        assert self.stack is not None
+        functions, queues, schedules = [], [], []
+        for function in self.functions.values():
+            triggers = [f"{e.method} {e.path}" for e in function.spec.events_of(ApiEvent)]
+            triggers += [f"SQS {e.queue}" for e in function.spec.events_of(SqsEvent)]
+            triggers += [f"S3 {e.bucket}" for e in function.spec.events_of(S3Event)]
+            triggers += [f"{e.expression}" for e in function.spec.events_of(ScheduleEvent)]
+            functions.append(f"{function.logical_id}: {', '.join(triggers) or 'invoke only'}")
+            schedules += [
+                f"{e.expression} -> {function.logical_id}" + ("" if e.enabled else " (disabled)")
+                for e in function.spec.events_of(ScheduleEvent)
+            ]
+        consumers = {
+            e.queue: f.logical_id for f in self.functions.values() for e in f.spec.events_of(SqsEvent)
+        }
+        for queue in self.stack.of_type("AWS::SQS::Queue"):
+            consumer = consumers.get(queue.logical_id)
+            queues.append(f"{queue.logical_id}" + (f" -> {consumer}" if consumer else ""))
+        return {"functions": functions, "queues": queues, "schedules": schedules}
+
+    def _write_runtime_file(self) -> None:
+        assert self.clients is not None
+        runtime = {
+            "pid": os.getpid(),
+            "api_url": self.gateway.url if self.gateway else None,
+            "aws_url": self.clients.endpoint_url,
+            "region": self.options.region,
+            "stack": self.options.stack_name,
+        }
+        (self.options.state_dir / RUNTIME_FILE).write_text(json.dumps(runtime))
+
+
+def read_demo(state_dir: Path) -> dict[str, str] | None:
+    path = state_dir / "demo.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def running_stack(state_dir: Path) -> dict[str, Any] | None:
+    """The runtime file of a `chatshop dev` still running with this state folder, if any."""
+    path = state_dir / RUNTIME_FILE
+    if not path.is_file():
+        return None
+    runtime = json.loads(path.read_text())
+    try:
+        os.kill(int(runtime["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    return runtime
