@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samtranslator.translator.transform import transform
+import boto3
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.transform import (
+    Translator,
+    to_py27_compatible_template,
+    undo_mark_unicode_str_in_template,
+)
 
 from .template import Template
 
@@ -120,8 +126,20 @@ def package(template: Template, s3_client: Any) -> dict[str, Any]:
     return body
 
 
-def to_cloudformation(sam_body: dict[str, Any], parameters: dict[str, str], stack_name: str) -> dict[str, Any]:
-    cfn = transform(sam_body, parameters, _NoManagedPolicies())
+def translate(sam_body: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+    """SAM to CloudFormation, offline; the region is given, not looked up from the environment."""
+    to_py27_compatible_template(sam_body, parameters)
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    cfn = translator.translate(
+        sam_body, parameter_values=dict(parameters), get_managed_policy_map=_NoManagedPolicies().load
+    )
+    return undo_mark_unicode_str_in_template(cfn)
+
+
+def to_cloudformation(
+    sam_body: dict[str, Any], parameters: dict[str, str], stack_name: str, region: str
+) -> dict[str, Any]:
+    cfn = translate(sam_body, parameters, region)
     resources = cfn["Resources"]
     dropped = {lid for lid, res in resources.items() if res["Type"] in _SERVED_LOCALLY}
     for logical_id in dropped:
@@ -142,9 +160,7 @@ def to_cloudformation(sam_body: dict[str, Any], parameters: dict[str, str], stac
             if not remaining:
                 del resource["DependsOn"]
     outputs = cfn.get("Outputs", {})
-    cfn["Outputs"] = {
-        name: out for name, out in outputs.items() if not _references_any(out, dropped)
-    }
+    cfn["Outputs"] = {name: out for name, out in outputs.items() if not _references_any(out, dropped)}
     return cfn
 
 
@@ -169,7 +185,9 @@ def create_stack(
         if status == "CREATE_COMPLETE":
             return
         if not status.endswith("IN_PROGRESS"):
-            raise DeployError(f"stack {stack_name} ended in {status}: {_failure_reasons(cfn_client, stack_name)}")
+            raise DeployError(
+                f"stack {stack_name} ended in {status}: {_failure_reasons(cfn_client, stack_name)}"
+            )
         time.sleep(0.05)
     raise DeployError(f"stack {stack_name} was not created within {timeout:.0f}s")
 
@@ -220,8 +238,10 @@ def stack_exists(cfn_client: Any, stack_name: str) -> bool:
     return any(s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
 
 
-def deploy(template: Template, clients: Any, stack_name: str, region: str, parameters: dict[str, str]) -> DeployedStack:
+def deploy(
+    template: Template, clients: Any, stack_name: str, region: str, parameters: dict[str, str]
+) -> DeployedStack:
     sam_body = package(template, clients.client("s3"))
-    cfn_body = to_cloudformation(sam_body, parameters, stack_name)
+    cfn_body = to_cloudformation(sam_body, parameters, stack_name, region)
     create_stack(clients.client("cloudformation"), stack_name, cfn_body, parameters)
     return read_stack(clients, stack_name, region)

@@ -53,7 +53,8 @@ class LayeredEnviron(MutableMapping[str, str]):
 def install() -> None:
     """Replace ``os.environ`` once; idempotent. Call before functions are imported."""
     if not isinstance(os.environ, LayeredEnviron):
-        os.environ = LayeredEnviron(os.environ)  # type: ignore[assignment]
+        # Replacing, not clearing, is the point: the process environment lives on beneath the layer.
+        os.environ = LayeredEnviron(os.environ)  # type: ignore[assignment]  # noqa: B003
 
 
 def process_environ() -> MutableMapping[str, str]:

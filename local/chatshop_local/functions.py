@@ -89,7 +89,10 @@ class LocalFunction:
             # A thread cannot be stopped; the late result is discarded as Lambda would discard it.
             message = f"Task timed out after {self.deployed.timeout_s:.2f} seconds"
             log.error("%s %s (request %s)", self.logical_id, message, request_id)
-            payload, error = None, {"errorType": "Sandbox.Timedout", "errorMessage": message, "stackTrace": []}
+            payload, error = (
+                None,
+                {"errorType": "Sandbox.Timedout", "errorMessage": message, "stackTrace": []},
+            )
         return InvocationResult(request_id, payload, error, duration_ms)
 
     def _load(self) -> Any:

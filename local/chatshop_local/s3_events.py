@@ -48,7 +48,9 @@ def create_relays(mappings: Iterable[S3Mapping], sqs: Any, s3: Any, retry_after_
         # One call per bucket: the configuration replaces whatever the bucket had.
         s3.put_bucket_notification_configuration(
             Bucket=bucket,
-            NotificationConfiguration={"QueueConfigurations": [_queue_configuration(r) for r in bucket_relays]},
+            NotificationConfiguration={
+                "QueueConfigurations": [_queue_configuration(r) for r in bucket_relays]
+            },
         )
     return relays
 
@@ -93,7 +95,9 @@ class S3EventRelay(BackgroundLoop):
         self.name = f"s3:{relay.mapping.bucket}->{relay.mapping.function}"
 
     def step(self) -> None:
-        response = self._sqs.receive_message(QueueUrl=self.relay.url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        response = self._sqs.receive_message(
+            QueueUrl=self.relay.url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
         for message in response.get("Messages", []):
             if self.deliver(json.loads(message["Body"])):
                 self._sqs.delete_message(QueueUrl=self.relay.url, ReceiptHandle=message["ReceiptHandle"])

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from .apigw import GatewayContext, HttpRequest, RouteMatch, Route, build_proxy_event
+from .apigw import GatewayContext, HttpRequest, Route, RouteMatch, build_proxy_event
 from .schedules import scheduled_event
 from .sqs_poller import lambda_record
 from .template import ApiEvent, FunctionSpec, S3Event, ScheduleEvent, SqsEvent
@@ -26,7 +26,8 @@ def sample_event(spec: FunctionSpec, region: str, account_id: str, physical_ids:
         context = GatewayContext(account_id=account_id, region=region)
         return build_proxy_event(request, match, context, str(uuid.uuid4()), now)
     if isinstance(event, SqsEvent):
-        arn = f"arn:aws:sqs:{region}:{account_id}:{physical_ids.get(event.queue, event.queue).rsplit('/', 1)[-1]}"
+        queue_name = physical_ids.get(event.queue, event.queue).rsplit("/", 1)[-1]
+        arn = f"arn:aws:sqs:{region}:{account_id}:{queue_name}"
         message = {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "sample", "Body": "{}", "Attributes": {}}
         return {"Records": [lambda_record(message, arn, region)]}
     if isinstance(event, ScheduleEvent):
@@ -44,9 +45,7 @@ def _params(resource: str, path: str) -> dict[str, str]:
     names = [s for s in resource.strip("/").split("/")]
     values = path.strip("/").split("/")
     return {
-        name.strip("{}+"): value
-        for name, value in zip(names, values, strict=False)
-        if name.startswith("{")
+        name.strip("{}+"): value for name, value in zip(names, values, strict=False) if name.startswith("{")
     }
 
 

@@ -89,7 +89,9 @@ class LocalStack:
             self.emulator = MotoServer(opts.aws_port, log_path=opts.state_dir / "emulator.log")
             self.emulator.start()
             self.clients = EmulatorClients(self.emulator.url, opts.region)
-            self.stack = deploy(self.template, self.clients, opts.stack_name, opts.region, dict(opts.parameters))
+            self.stack = deploy(
+                self.template, self.clients, opts.stack_name, opts.region, dict(opts.parameters)
+            )
         self.functions = self._make_functions()
         restored, demo = None, None
         if not opts.attach_to:
@@ -161,7 +163,9 @@ class LocalStack:
         self.loops = [SqsPoller(m, sqs, self.invoke, self.options.region) for m in self.sqs_mappings()]
         relays = create_relays(self.s3_mappings(), sqs, self.clients.client("s3"), retry_after_s=30)
         self.loops += [S3EventRelay(relay, sqs, self.invoke) for relay in relays]
-        self.clock = LocalClock(self.schedule_mappings(), self.invoke, self.options.region, self.stack.account_id)
+        self.clock = LocalClock(
+            self.schedule_mappings(), self.invoke, self.options.region, self.stack.account_id
+        )
         self.loops.append(self.clock)
         for loop in self.loops:
             loop.start()
@@ -175,7 +179,9 @@ class LocalStack:
                 if not event.enabled:
                     continue
                 url = self.stack.physical_id(event.queue)
-                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                    "QueueArn"
+                ]
                 mappings.append(
                     SqsMapping(
                         function=function.logical_id,

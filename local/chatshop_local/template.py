@@ -107,8 +107,7 @@ class Template:
         if not isinstance(code_uri, str) or not isinstance(handler, str):
             raise TemplateError(f"{logical_id}: a local CodeUri and a Handler are needed to run it locally")
         events = tuple(
-            _parse_event(logical_id, name, event)
-            for name, event in props.get("Events", {}).items()
+            _parse_event(logical_id, name, event) for name, event in props.get("Events", {}).items()
         )
         return FunctionSpec(logical_id, (self.root / code_uri).resolve(), handler, events)
 

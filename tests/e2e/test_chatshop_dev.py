@@ -12,7 +12,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from chatshop_local.emulator import free_port
 
 pytestmark = pytest.mark.e2e
@@ -23,9 +22,19 @@ class DevProcess:
         self.api_port, self.aws_port = free_port(), free_port()
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "chatshop_local.cli", "dev",
-                "--port", str(self.api_port), "--aws-port", str(self.aws_port),
-                "--graph-port", str(free_port()), "--state-dir", str(state_dir), *extra,
+                sys.executable,
+                "-m",
+                "chatshop_local.cli",
+                "dev",
+                "--port",
+                str(self.api_port),
+                "--aws-port",
+                str(self.aws_port),
+                "--graph-port",
+                str(free_port()),
+                "--state-dir",
+                str(state_dir),
+                *extra,
             ],
             cwd=repo_root,
             stdout=subprocess.PIPE,
@@ -58,7 +67,9 @@ class DevProcess:
 
 
 def line_value(output: str, label: str) -> str:
-    return next(line.split(":", 1)[1].strip() for line in output.splitlines() if line.strip().startswith(label))
+    return next(
+        line.split(":", 1)[1].strip() for line in output.splitlines() if line.strip().startswith(label)
+    )
 
 
 def stored_partition_keys(aws_port: int, table_logical_id: str) -> set[str]:

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from chatshop_local.emulator import free_port
 from chatshop_local.stack import LocalStack, StackOptions
 
@@ -65,7 +64,9 @@ def queue_url(stack: LocalStack, logical_id: str) -> str:
 
 
 def http(stack: LocalStack, method: str, path: str, body: bytes | None = None, headers=None):
-    request = urllib.request.Request(stack.gateway.url + path, data=body, method=method, headers=headers or {})
+    request = urllib.request.Request(
+        stack.gateway.url + path, data=body, method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read(), response.headers

@@ -1,0 +1,109 @@
+"""The one typed settings object of a function, read from its environment at call time.
+
+Locally many functions share one process and each invocation sees its own ``os.environ``, so
+nothing here reads the environment at import time: call :func:`load_settings` inside the
+function (or at the top of a function's own module) and pass the result down. Logic never
+reads ``os.environ``; it receives a :class:`Settings`.
+
+Adding a setting is one annotated field: ``name: Annotated[T, Env("VAR")] = default``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+import chatshop
+
+__all__ = ["REGION_PATTERN", "ConfigurationError", "Env", "Settings", "load_settings"]
+
+# us-east-1, eu-central-2, us-gov-west-1, us-isob-east-1, ap-southeast-5, ...
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
+
+
+class ConfigurationError(RuntimeError):
+    """A function was deployed without (or with a bad) setting; a bug, never a client error.
+
+    Deliberately not a ChatshopError: the HTTP mapping answers it with a plain 500 and keeps
+    the message (which names environment variables) in the log.
+    """
+
+
+@dataclass(frozen=True, init=False)
+class Env:
+    """Field marker: the environment variables a setting is read from, first non-empty wins."""
+
+    names: tuple[str, ...]
+
+    def __init__(self, *names: str) -> None:
+        object.__setattr__(self, "names", names)
+
+
+class Settings(BaseModel):
+    """Everything a function may be configured with. Frozen and hashable, so it can key caches."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: Annotated[str, Env("CHATSHOP_STAGE"), Field(pattern=r"^[a-z][a-z0-9-]*$")] = "dev"
+    region: Annotated[str, Env("AWS_REGION", "AWS_DEFAULT_REGION"), Field(pattern=REGION_PATTERN)] = (
+        "us-east-1"
+    )
+    service: Annotated[str, Env("POWERTOOLS_SERVICE_NAME"), Field(min_length=1)] = "chatshop"
+    version: str = chatshop.__version__
+    endpoint_url: Annotated[str | None, Env("AWS_ENDPOINT_URL")] = None
+    shops_table: Annotated[str | None, Env("CHATSHOP_SHOPS_TABLE")] = None
+    idempotency_table: Annotated[str | None, Env("CHATSHOP_IDEMPOTENCY_TABLE")] = None
+    media_bucket: Annotated[str | None, Env("CHATSHOP_MEDIA_BUCKET")] = None
+    rollout_file: Annotated[Path | None, Env("CHATSHOP_ROLLOUT_FILE")] = None
+
+    def require(self, name: str) -> Any:
+        """The value of an optional setting this function needs, or a ConfigurationError naming its
+        environment variable (the function was not given that resource in template.yaml)."""
+        if name not in type(self).model_fields:
+            raise AttributeError(f"Settings has no field {name!r}")
+        value = getattr(self, name)
+        if value is None:
+            raise ConfigurationError(
+                f"{_env_label(name)} is not set: this function was not given "
+                f"the {name.replace('_', ' ')} it needs (see its Environment in template.yaml)."
+            )
+        return value
+
+
+def env_names(field: str) -> tuple[str, ...]:
+    """The environment variables a Settings field is read from (empty for derived fields)."""
+    for marker in Settings.model_fields[field].metadata:
+        if isinstance(marker, Env):
+            return marker.names
+    return ()
+
+
+def _env_label(field: str) -> str:
+    return " or ".join(env_names(field)) or field
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from ``environ`` (default: ``os.environ`` as seen now).
+
+    An empty variable counts as unset, as SAM writes "" for a value a Condition switched off.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    for field in Settings.model_fields:
+        for var in env_names(field):
+            raw = env.get(var, "").strip()
+            if raw:
+                values[field] = raw
+                break
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        # Re-raised as ConfigurationError so the HTTP mapping never answers a deployment bug with
+        # a 422; values are left out because a future setting may be a secret.
+        problems = "; ".join(f"{_env_label(str(err['loc'][0]))}: {err['msg']}" for err in exc.errors())
+        raise ConfigurationError(f"Invalid configuration: {problems}") from None

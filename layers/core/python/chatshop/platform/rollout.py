@@ -1,0 +1,288 @@
+"""Regional rollout gates: which features are live in which countries, served from which region.
+
+The truth is ``infra/rollout.yaml`` (the core layer carries it as ``chatshop/platform/rollout.yaml``,
+a symlink). Features are evaluated with powertools FeatureFlags over an in-memory store built from
+that file (one rule per feature: context key ``country`` IN the listed countries), so moving the
+flags to AppConfig later is a change of store, not of callers. Data residency (a country is
+served only by its home region) is checked here, outside the flags.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.utilities.feature_flags import FeatureFlags
+from aws_lambda_powertools.utilities.feature_flags.base import StoreProvider
+
+from chatshop.platform.config import REGION_PATTERN, ConfigurationError, Settings, load_settings
+from chatshop.platform.errors import FeatureNotAvailable
+
+__all__ = [
+    "ISO_3166_ALPHA2",
+    "PACKAGED_ROLLOUT",
+    "InMemoryStore",
+    "Rollout",
+    "RolloutConfigError",
+    "UnknownCountry",
+    "UnknownFeature",
+    "load_rollout",
+]
+
+PACKAGED_ROLLOUT = Path(__file__).with_name("rollout.yaml")
+
+# ISO 3166-1 alpha-2, all 249 officially assigned codes: "UK" or "EU" look right and are not.
+ISO_3166_ALPHA2 = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+    BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
+    EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
+    HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
+    LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
+    NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
+    SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
+    TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+    """.split()  # noqa: SIM905 (a block of 249 codes reads better than a list literal)
+)
+
+_FEATURE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_REGION = re.compile(REGION_PATTERN)
+_FEATURE_KEYS = frozenset({"countries", "description"})
+_REGION_KEYS = frozenset({"countries"})
+
+
+class RolloutConfigError(ConfigurationError):
+    """The rollout file is missing or inconsistent; lists every problem found."""
+
+
+class UnknownFeature(LookupError):
+    """A feature name the rollout does not know (a typo in code, not a client error)."""
+
+
+class UnknownCountry(LookupError):
+    """A country no region serves."""
+
+
+class InMemoryStore(StoreProvider):
+    """A powertools feature-flag store over a schema already in memory."""
+
+    def __init__(self, configuration: dict[str, Any]) -> None:
+        self._configuration = configuration
+
+    @property
+    def get_raw_configuration(self) -> dict[str, Any]:
+        return self._configuration
+
+    def get_configuration(self) -> dict[str, Any]:
+        # The same object every time: FeatureFlags then validates the schema only once.
+        return self._configuration
+
+
+class Rollout:
+    """Features x countries x home regions, validated."""
+
+    def __init__(
+        self,
+        regions: Mapping[str, Iterable[str]],
+        features: Mapping[str, Iterable[str]],
+        *,
+        source: str = "<memory>",
+    ) -> None:
+        self.source = source
+        self._regions = {region: frozenset(countries) for region, countries in regions.items()}
+        self._features = {name: frozenset(countries) for name, countries in features.items()}
+        self._home: dict[str, str] = {}
+        problems = self._index_and_check()
+        if problems:
+            raise RolloutConfigError(f"{source}: invalid rollout:\n  - " + "\n  - ".join(problems))
+        self._flags = FeatureFlags(store=InMemoryStore(_flag_schema(self._features)))
+        # Let powertools validate the schema now rather than on the first request.
+        self._flags.get_configuration()
+
+    @classmethod
+    def from_document(cls, document: Any, *, source: str = "<memory>") -> Rollout:
+        """Build from the parsed YAML shape ``{regions: {r: {countries}}, features: {f: {countries}}}``."""
+        problems: list[str] = []
+        if not isinstance(document, Mapping):
+            raise RolloutConfigError(f"{source}: expected a mapping with 'regions' and 'features'")
+        unknown = set(document) - {"regions", "features"}
+        if unknown:
+            problems.append(f"unknown top-level keys: {', '.join(sorted(map(str, unknown)))}")
+        regions = _section(document, "regions", _REGION_KEYS, problems)
+        features = _section(document, "features", _FEATURE_KEYS, problems)
+        if problems:
+            raise RolloutConfigError(f"{source}: invalid rollout:\n  - " + "\n  - ".join(problems))
+        return cls(regions, features, source=source)
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> Rollout:
+        import yaml
+
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RolloutConfigError(f"{path}: cannot read the rollout file ({exc.strerror})") from None
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise RolloutConfigError(f"{path}: not valid YAML: {exc}") from None
+        return cls.from_document(document, source=str(path))
+
+    # --- queries ---
+
+    @property
+    def features(self) -> frozenset[str]:
+        return frozenset(self._features)
+
+    @property
+    def regions(self) -> frozenset[str]:
+        return frozenset(self._regions)
+
+    def home_region(self, country: str) -> str:
+        """The region that holds ``country``'s data; UnknownCountry if no region serves it."""
+        code = _normalise(country)
+        try:
+            return self._home[code]
+        except KeyError:
+            raise UnknownCountry(f"no region serves country {code!r}") from None
+
+    def countries_in(self, region: str) -> frozenset[str]:
+        """The countries whose home is ``region`` (empty for a region that serves none)."""
+        return self._regions.get(region, frozenset())
+
+    def live_countries(self, feature: str) -> frozenset[str]:
+        self._check_feature(feature)
+        return self._features[feature]
+
+    def is_live(self, feature: str, country: str, region: str | None = None) -> bool:
+        """Whether ``feature`` is on for ``country`` and, given ``region``, served from there."""
+        self._check_feature(feature)
+        code = _normalise(country)
+        if region is not None and self._home.get(code) != region:
+            return False
+        return bool(self._flags.evaluate(name=feature, context={"country": code}, default=False))
+
+    def require_live(self, feature: str, country: str, region: str | None = None) -> None:
+        """Raise FeatureNotAvailable (403) unless :meth:`is_live`."""
+        if not self.is_live(feature, country, region):
+            code = _normalise(country)
+            raise FeatureNotAvailable(feature, code if code in ISO_3166_ALPHA2 else "unknown")
+
+    # --- internals ---
+
+    def _check_feature(self, feature: str) -> None:
+        if feature not in self._features:
+            raise UnknownFeature(f"{feature!r} is not a feature of {self.source}")
+
+    def _index_and_check(self) -> list[str]:
+        problems: list[str] = []
+        for region, countries in self._regions.items():
+            if not _REGION.match(region):
+                problems.append(f"regions: {region!r} is not an AWS region name")
+            for country in sorted(countries):
+                if country not in ISO_3166_ALPHA2:
+                    problems.append(f"regions.{region}: {country!r} is not an ISO 3166-1 alpha-2 code")
+                elif country in self._home:
+                    problems.append(f"country {country} is in two regions: {self._home[country]}, {region}")
+                else:
+                    self._home[country] = region
+        for name, countries in self._features.items():
+            if not _FEATURE_NAME.match(name):
+                problems.append(f"features: {name!r} is not a snake_case feature name")
+            for country in sorted(countries):
+                if country not in ISO_3166_ALPHA2:
+                    problems.append(f"features.{name}: {country!r} is not an ISO 3166-1 alpha-2 code")
+                elif country not in self._home:
+                    problems.append(f"features.{name}: {country} has no home region (add it under regions)")
+        return problems
+
+
+def _normalise(country: str) -> str:
+    return country.strip().upper() if isinstance(country, str) else ""
+
+
+def _section(
+    document: Mapping[Any, Any], key: str, allowed: frozenset[str], problems: list[str]
+) -> dict[str, list[str]]:
+    section = document.get(key)
+    if not isinstance(section, Mapping) or not section:
+        problems.append(f"'{key}' must be a non-empty mapping")
+        return {}
+    out: dict[str, list[str]] = {}
+    for name, entry in section.items():
+        where = f"{key}.{name}"
+        if not isinstance(name, str):
+            problems.append(f"{key}: {name!r} must be a string (quote it)")
+            continue
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where} must be a mapping with 'countries'")
+            continue
+        unknown = set(entry) - allowed
+        if unknown:
+            problems.append(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
+        countries = entry.get("countries")
+        if not isinstance(countries, list):
+            problems.append(f"{where}.countries must be a list of country codes")
+            continue
+        codes: list[str] = []
+        for country in countries:
+            if isinstance(country, bool):
+                # YAML 1.1 reads NO (Norway) as false: the classic trap.
+                problems.append(f"{where}.countries: got the boolean {country}; quote codes like 'NO'")
+            elif not isinstance(country, str):
+                problems.append(f"{where}.countries: {country!r} is not a country code")
+            elif country in codes:
+                problems.append(f"{where}.countries: {country} is listed twice")
+            else:
+                codes.append(country)
+        out[name] = codes
+    return out
+
+
+def _flag_schema(features: Mapping[str, frozenset[str]]) -> dict[str, Any]:
+    schema: dict[str, Any] = {}
+    for name, countries in features.items():
+        flag: dict[str, Any] = {"default": False}
+        if countries:
+            flag["rules"] = {
+                "listed countries": {
+                    "when_match": True,
+                    "conditions": [{"action": "IN", "key": "country", "value": sorted(countries)}],
+                }
+            }
+        schema[name] = flag
+    return schema
+
+
+_cache: dict[Path, tuple[tuple[int, int], Rollout]] = {}
+_lock = threading.Lock()
+
+
+def load_rollout(path: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> Rollout:
+    """The Rollout at ``path`` (default: ``settings.rollout_file``, else the packaged copy).
+
+    Cached per resolved path; a changed file (mtime or size) is read again, so a local stack
+    picks up edits without a restart.
+    """
+    if path is None:
+        if settings is None:
+            settings = load_settings()
+        path = settings.rollout_file or PACKAGED_ROLLOUT
+    resolved = Path(path).resolve()
+    try:
+        stat = resolved.stat()
+    except OSError as exc:
+        raise RolloutConfigError(f"{path}: cannot read the rollout file ({exc.strerror})") from None
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    with _lock:
+        cached = _cache.get(resolved)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rollout = Rollout.from_yaml(resolved)
+    with _lock:
+        _cache[resolved] = (stamp, rollout)
+    return rollout
