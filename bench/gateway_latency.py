@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _stats import summary  # noqa: E402
+
 from chatshop_local.emulator import free_port  # noqa: E402
 from chatshop_local.stack import LocalStack, StackOptions  # noqa: E402
 

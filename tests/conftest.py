@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from chatshop_local.emulator import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

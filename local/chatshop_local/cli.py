@@ -11,8 +11,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .emulator import free_port
+from .deploy import DeployError
+from .emulator import EmulatorError, free_port
+from .gateway import GatewayError
 from .stack import LocalStack, StackOptions, running_stack
+from .template import TemplateError, load_template
 
 DEFAULT_TEMPLATE = Path("template.yaml")
 
@@ -25,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     # moto and botocore are chatty at INFO; their warnings still show.
     for noisy in ("botocore", "urllib3", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (TemplateError, DeployError, EmulatorError, GatewayError) as exc:
+        print(f"chatshop: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,6 +116,7 @@ def _print_ready(stack: LocalStack, report: Any, args: argparse.Namespace) -> No
 
 
 def _invoke(args: argparse.Namespace) -> int:
+    load_template(args.template).function(args.function)  # fail fast on a misspelt name
     running = running_stack(args.state_dir)
     options = StackOptions(
         template_path=args.template,

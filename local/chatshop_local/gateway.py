@@ -39,6 +39,10 @@ _MAX_DISCARD_BYTES = 64 * 1024 * 1024
 Invoke = Callable[[str, dict], InvocationResult]
 
 
+class GatewayError(RuntimeError):
+    pass
+
+
 class LocalGateway:
     def __init__(
         self, routes: RouteTable, invoke: Invoke, context: GatewayContext, host: str, port: int
@@ -46,7 +50,10 @@ class LocalGateway:
         self.routes = routes
         self.invoke = invoke
         self.context = context
-        self._server = ThreadingHTTPServer((host, port), _handler_class(self))
+        try:
+            self._server = ThreadingHTTPServer((host, port), _handler_class(self))
+        except OSError as exc:
+            raise GatewayError(f"the local gateway cannot listen on {host}:{port}: {exc.strerror}") from exc
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 

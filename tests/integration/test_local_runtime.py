@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from chatshop_local.emulator import free_port
 from chatshop_local.stack import LocalStack, StackOptions
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
+
 from chatshop_local.apigw import (
     MAX_LAMBDA_RESPONSE_BYTES,
     MAX_REQUEST_BODY_BYTES,

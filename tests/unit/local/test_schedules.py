@@ -4,6 +4,7 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from chatshop_local.schedules import Schedule, ScheduleExpressionError, parse_schedule, scheduled_event
 
 

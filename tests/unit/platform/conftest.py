@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from chatshop.platform import aws
 
 # Variables the platform reads; a developer's shell must not leak into the tests.

@@ -6,9 +6,10 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
+from pynamodb.connection import Connection
+
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
-from pynamodb.connection import Connection
 
 EU = Settings(region="eu-west-1")
 

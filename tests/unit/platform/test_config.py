@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import chatshop
 import pytest
+from pydantic import ValidationError
+
+import chatshop
 from chatshop.platform.config import ConfigurationError, Settings, env_names, load_settings
 from chatshop.platform.errors import ChatshopError
-from pydantic import ValidationError
 
 
 def test_defaults_when_nothing_is_set() -> None:

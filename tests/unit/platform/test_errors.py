@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from chatshop.platform import errors
 from chatshop.platform.errors import ChatshopError, error_body
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 def test_error_body_is_exactly_code_and_message() -> None:

@@ -8,10 +8,11 @@ from typing import Any
 import chalice
 import pytest
 from chalice.test import Client
+from pydantic import BaseModel, ConfigDict, Field
+
 from chatshop.platform import errors
 from chatshop.platform.http import CORRELATION_HEADER, create_app, current_request, parse_body
 from chatshop.platform.observability import get_correlation_id
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class Dimensions(BaseModel):

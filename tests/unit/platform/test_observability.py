@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from chatshop.platform.observability import (
     correlation_scope,
     get_correlation_id,

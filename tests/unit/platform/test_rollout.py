@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from chatshop.platform.config import ConfigurationError, Settings
 from chatshop.platform.errors import FeatureNotAvailable
 from chatshop.platform.rollout import (

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-import chatshop
 import pytest
 from chalice.test import Client
+
+import chatshop
 from chatshop.platform.http import CORRELATION_HEADER
 
 APP_FILE = Path(__file__).resolve().parents[3] / "functions" / "shops" / "app.py"
