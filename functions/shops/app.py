@@ -1,16 +1,319 @@
-"""Shops function: the merchant REST API for shops and catalogs (a Chalice app)."""
+"""Shops function: the merchant REST API for shops and catalogs, and the public marketplace.
+
+Each route parses its input, calls one logic function of ``chatshop.shops`` and shapes the answer;
+errors become the project's error model in ``chatshop.platform.http``.
+"""
 
 from __future__ import annotations
 
+import json
+from functools import cached_property
+from typing import Any
+
+from chalice import Response
+from pydantic import ValidationError
+
 import chatshop
-from chatshop.platform.config import load_settings
-from chatshop.platform.http import create_app
+from chatshop.platform.config import Settings, load_settings
+from chatshop.platform.errors import ValidationFailed
+from chatshop.platform.http import create_app, current_request, parse_body
+from chatshop.platform.rollout import Rollout, load_rollout
+from chatshop.shops import catalog, imports, media, merchants, shops
+from chatshop.shops.domain import (
+    ImportFromUpload,
+    Merchant,
+    MerchantCreate,
+    ProductCreate,
+    ProductPatch,
+    Shop,
+    ShopCreate,
+    ShopPatch,
+    UploadRequest,
+)
+from chatshop.shops.import_store import ImportStore
+from chatshop.shops.jobs import JobQueue
+from chatshop.shops.merchant_store import MerchantStore
+from chatshop.shops.openapi import openapi_document
+from chatshop.shops.product_store import ProductStore
+from chatshop.shops.shop_store import ShopStore
 
 # Read once per function sandbox, under this function's own environment.
 settings = load_settings()
 app = create_app("shops")
 
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+
+class Dependencies:
+    """Stores and clients, made on first use so a cold start pays only for what a route needs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def merchants(self) -> MerchantStore:
+        return MerchantStore(self.settings)
+
+    @cached_property
+    def shops(self) -> ShopStore:
+        return ShopStore(self.settings)
+
+    @cached_property
+    def products(self) -> ProductStore:
+        return ProductStore(self.settings)
+
+    @cached_property
+    def imports(self) -> ImportStore:
+        return ImportStore(self.settings)
+
+    @cached_property
+    def bucket(self) -> media.MediaBucket:
+        return media.MediaBucket(self.settings)
+
+    @cached_property
+    def import_jobs(self) -> JobQueue:
+        return JobQueue(self.settings, "catalog_import_queue")
+
+    @cached_property
+    def cleanup_jobs(self) -> JobQueue:
+        return JobQueue(self.settings, "shop_cleanup_queue")
+
+    @property
+    def rollout(self) -> Rollout:
+        return load_rollout(settings=self.settings)
+
+
+deps = Dependencies(settings)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+
+
+def authenticated() -> Merchant:
+    header = current_request().headers.get("authorization")
+    return merchants.authenticate(deps.merchants, merchants.bearer_token(header))
+
+
+def my_shop(shop_id: str) -> Shop:
+    return shops.owned_shop(deps.shops, authenticated(), shop_id)
+
+
+def query(name: str) -> str | None:
+    return (current_request().query_params or {}).get(name)
+
+
+def page_size() -> int:
+    raw = query("limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ValidationFailed(["limit"], f"limit must be a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)
+
+
+def page_body(page: Any) -> dict[str, Any]:
+    return page.model_dump(mode="json")
+
+
+def product_body(product: Any) -> Response:
+    shown = media.with_image_urls(deps.bucket, product)
+    return json_response(shown.model_dump(mode="json"), headers={"ETag": product.etag})
+
+
+# --- service ------------------------------------------------------------------------------------
+
 
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     return {"status": "ok", "region": settings.region, "version": chatshop.__version__}
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi() -> dict[str, Any]:
+    return openapi_document(chatshop.__version__)
+
+
+# --- merchants ----------------------------------------------------------------------------------
+
+
+@app.route("/merchants", methods=["POST"])
+def sign_up() -> Response:
+    signup = merchants.register_merchant(deps.merchants, parse_body(MerchantCreate))
+    return json_response({"id": signup.merchant.id, "api_key": signup.api_key}, status=201)
+
+
+@app.route("/merchants/me", methods=["GET"])
+def me() -> Response:
+    return json_response(authenticated().model_dump(mode="json"))
+
+
+@app.route("/merchants/me/api-key", methods=["POST"])
+def rotate_key() -> Response:
+    header = current_request().headers.get("authorization")
+    signup = merchants.rotate_api_key(deps.merchants, merchants.bearer_token(header) or "")
+    return json_response({"id": signup.merchant.id, "api_key": signup.api_key}, status=201)
+
+
+# --- shops --------------------------------------------------------------------------------------
+
+
+@app.route("/shops", methods=["POST"])
+def create_shop() -> Response:
+    merchant = authenticated()
+    shop = shops.create_shop(deps.shops, deps.rollout, settings.region, merchant, parse_body(ShopCreate))
+    return json_response(shop.model_dump(mode="json"), status=201)
+
+
+@app.route("/shops", methods=["GET"])
+def list_shops() -> Response:
+    page = shops.list_my_shops(deps.shops, authenticated(), page_size(), query("cursor"))
+    return json_response(page_body(page))
+
+
+@app.route("/shops/{shop_id}", methods=["GET"])
+def get_shop(shop_id: str) -> Response:
+    return json_response(my_shop(shop_id).model_dump(mode="json"))
+
+
+@app.route("/shops/{shop_id}", methods=["PATCH"])
+def patch_shop(shop_id: str) -> Response:
+    shop = shops.update_shop(deps.shops, authenticated(), shop_id, parse_body(ShopPatch))
+    return json_response(shop.model_dump(mode="json"))
+
+
+@app.route("/shops/{shop_id}", methods=["DELETE"])
+def delete_shop(shop_id: str) -> Response:
+    shop = shops.close_shop(deps.shops, authenticated(), shop_id)
+    deps.cleanup_jobs.send({"type": "ShopDeleted", "shop_id": shop.id})
+    return Response(body="", status_code=204)
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+@app.route("/shops/{shop_id}/products", methods=["POST"])
+def create_product(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    product = catalog.create_product(deps.products, shop, parse_body(ProductCreate))
+    return json_response(product.model_dump(mode="json"), status=201, headers={"ETag": product.etag})
+
+
+@app.route("/shops/{shop_id}/products", methods=["GET"])
+def list_products(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    page = catalog.list_products(
+        deps.products, shop, page_size(), query("cursor"), query("availability"), query("category")
+    )
+    return json_response(page_body(page))
+
+
+@app.route("/shops/{shop_id}/products/{product_id}", methods=["GET"])
+def get_product(shop_id: str, product_id: str) -> Response:
+    return product_body(catalog.get_product(deps.products, my_shop(shop_id), product_id))
+
+
+@app.route("/shops/{shop_id}/products/{product_id}", methods=["PATCH"])
+def patch_product(shop_id: str, product_id: str) -> Response:
+    shop = my_shop(shop_id)
+    if_match = current_request().headers.get("if-match")
+    product = catalog.update_product(deps.products, shop, product_id, parse_body(ProductPatch), if_match)
+    return product_body(product)
+
+
+@app.route("/shops/{shop_id}/products/{product_id}", methods=["DELETE"])
+def delete_product(shop_id: str, product_id: str) -> Response:
+    catalog.delete_product(deps.products, my_shop(shop_id), product_id)
+    return Response(body="", status_code=204)
+
+
+@app.route("/shops/{shop_id}/products/{product_id}/images", methods=["POST"])
+def upload_image(shop_id: str, product_id: str) -> Response:
+    shop = my_shop(shop_id)
+    product = catalog.get_product(deps.products, shop, product_id)
+    request = parse_body(UploadRequest)
+    return json_response(
+        media.request_image_upload(deps.bucket, shop, product, request.content_type), status=201
+    )
+
+
+# --- catalog imports ----------------------------------------------------------------------------
+
+
+@app.route("/shops/{shop_id}/catalog/uploads", methods=["POST"])
+def upload_feed(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    request = parse_body(UploadRequest)
+    return json_response(imports.request_feed_upload(deps.bucket, shop, request.content_type), status=201)
+
+
+@app.route(
+    "/shops/{shop_id}/catalog/imports",
+    methods=["POST"],
+    content_types=["application/json", "text/csv", "application/csv"],
+)
+def import_catalog(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    request = current_request()
+    content_type = request.headers.get("content-type", "")
+    upload = _upload_reference(request.raw_body, content_type)
+    if upload is not None:
+        record = imports.start_import_from_upload(deps.imports, deps.import_jobs, shop, upload.upload_key)
+    else:
+        record = imports.start_import(
+            deps.products, deps.imports, deps.import_jobs, shop, request.raw_body, content_type
+        )
+    status = 201 if record.status == "completed" else 202
+    return json_response(record.model_dump(mode="json"), status=status)
+
+
+def _upload_reference(body: bytes, content_type: str) -> ImportFromUpload | None:
+    """``{"upload_key": ...}`` names an uploaded feed; any other body is the feed itself (a JSON
+    feed is an array, or an object with ``data``)."""
+    if not content_type.startswith("application/json") or body.lstrip()[:1] != b"{":
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None  # the feed parser reports it, with where it broke
+    if not isinstance(document, dict) or "upload_key" not in document:
+        return None
+    try:
+        return ImportFromUpload.model_validate(document)
+    except ValidationError as exc:
+        raise ValidationFailed.from_pydantic(exc) from None
+
+
+@app.route("/shops/{shop_id}/catalog/imports/{import_id}", methods=["GET"])
+def get_import(shop_id: str, import_id: str) -> Response:
+    record = imports.get_import(deps.imports, my_shop(shop_id), import_id)
+    return json_response(record.model_dump(mode="json"))
+
+
+# --- marketplace (public) -----------------------------------------------------------------------
+
+
+@app.route("/marketplace/shops", methods=["GET"])
+def marketplace_shops() -> Response:
+    country = query("country")
+    if not country:
+        raise ValidationFailed(["country"], "country is required, e.g. ?country=US.")
+    page = shops.marketplace_shops(
+        deps.shops, deps.rollout, settings.region, country, page_size(), query("cursor")
+    )
+    return json_response(page_body(page))
+
+
+@app.route("/marketplace/shops/{shop_id}/products", methods=["GET"])
+def marketplace_products(shop_id: str) -> Response:
+    shop = shops.marketplace_shop(deps.shops, deps.rollout, settings.region, shop_id)
+    page = catalog.list_products(
+        deps.products, shop, page_size(), query("cursor"), query("availability"), query("category")
+    )
+    return json_response(page_body(page))

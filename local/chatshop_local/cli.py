@@ -107,6 +107,7 @@ def _print_ready(stack: LocalStack, report: Any, args: argparse.Namespace) -> No
         lines += [
             f"  Demo merchant:    {report.demo['merchant_id']}",
             f"  Demo API key:     {report.demo['api_key']}",
+            f"  Demo shop:        {report.demo.get('shop_id', '-')}",
         ]
     for title in ("functions", "queues", "schedules"):
         lines.append(f"  {title.capitalize()}:")

@@ -8,8 +8,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from chatshop.platform.config import load_settings
+from chatshop.platform.rollout import load_rollout
+from chatshop.shops.catalog import create_product
+from chatshop.shops.domain import MerchantCreate, ProductCreate, ShopCreate
 from chatshop.shops.merchant_store import MerchantStore
 from chatshop.shops.merchants import register_merchant
+from chatshop.shops.product_store import ProductStore
+from chatshop.shops.shop_store import ShopStore
+from chatshop.shops.shops import create_shop
 
 from . import environ
 from .functions import LocalFunction
@@ -18,13 +24,44 @@ from .functions import LocalFunction
 SEED_AS = "ShopsFunction"
 DEMO_FILE = "demo.json"
 
+DEMO_PRODUCTS = [
+    ("TEE-BLK-M", "Organic cotton tee, black, M", 2500, "apparel > tops", "in stock", 40),
+    ("TEE-WHT-M", "Organic cotton tee, white, M", 2500, "apparel > tops", "in stock", 35),
+    ("HOOD-GRY-L", "Heavyweight hoodie, grey, L", 6900, "apparel > tops", "in stock", 12),
+    ("JEAN-IND-32", "Selvedge jeans, indigo, 32", 12900, "apparel > bottoms", "in stock", 8),
+    ("CAP-NVY", "Canvas cap, navy", 2200, "accessories", "in stock", 60),
+    ("TOTE-NAT", "Canvas tote bag, natural", 1800, "accessories", "out of stock", 0),
+    ("SNK-WHT-42", "Leather sneakers, white, 42", 11900, "footwear", "in stock", 5),
+    ("SOCK-3PK", "Merino socks, 3-pack", 2400, "accessories", "preorder", None),
+]
+
 
 def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> dict[str, str]:
     with environ.function_environ(dict(functions[SEED_AS].environment)):
         settings = load_settings()
-        store = MerchantStore(settings.require("shops_table"), settings.region)
-        signup = register_merchant(store, name="Demo Merchant", email="demo@chatshop.example")
-    demo = {"merchant_id": signup.merchant.id, "api_key": signup.api_key}
+        signup = register_merchant(
+            MerchantStore(settings), MerchantCreate(name="Demo Merchant", email="demo@chatshop.example")
+        )
+        shop = create_shop(
+            ShopStore(settings),
+            load_rollout(settings=settings),
+            settings.region,
+            signup.merchant,
+            ShopCreate(name="Demo Outfitters", country="US", currency="USD", timezone="America/New_York"),
+        )
+        products = ProductStore(settings)
+        for retailer_id, title, cents, category, availability, inventory in DEMO_PRODUCTS:
+            fields = ProductCreate(
+                retailer_id=retailer_id,
+                title=title,
+                price={"amount": cents, "currency": "USD"},
+                category=category,
+                availability=availability,
+                inventory=inventory,
+                brand="Demo Outfitters",
+            )
+            create_product(products, shop, fields)
+    demo = {"merchant_id": signup.merchant.id, "api_key": signup.api_key, "shop_id": shop.id}
     # Local-only convenience: the key is stored hashed in the table; this copy lets `chatshop dev`
     # show it again after a restart. The state folder is git-ignored and readable by its owner only.
     path = state_dir / DEMO_FILE

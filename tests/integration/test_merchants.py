@@ -6,6 +6,7 @@ import pytest
 
 from chatshop.platform.config import load_settings
 from chatshop.platform.errors import Unauthorized
+from chatshop.shops.domain import MerchantCreate
 from chatshop.shops.merchant_store import MerchantStore
 from chatshop.shops.merchants import authenticate, hash_api_key, register_merchant
 
@@ -14,19 +15,18 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def store(shops_environ):
-    settings = load_settings()
-    return MerchantStore(settings.require("shops_table"), settings.region)
+    return MerchantStore(load_settings())
 
 
 def test_a_registered_merchant_authenticates_with_its_key(store):
-    signup = register_merchant(store, name="Ada's Shop", email="ada@example.com")
+    signup = register_merchant(store, MerchantCreate(name="Ada's Shop", email="ada@example.com"))
     merchant = authenticate(store, signup.api_key)
     assert merchant.id == signup.merchant.id
     assert merchant.name == "Ada's Shop"
 
 
 def test_the_key_is_stored_only_as_a_hash(app_stack, store):
-    signup = register_merchant(store, name="Hash Check", email="hash@example.com")
+    signup = register_merchant(store, MerchantCreate(name="Hash Check", email="hash@example.com"))
     dynamodb = app_stack.clients.client("dynamodb")
     items = dynamodb.scan(TableName=app_stack.stack.physical_id("ShopsTable"))["Items"]
     stored = repr(items)

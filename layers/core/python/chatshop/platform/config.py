@@ -59,6 +59,8 @@ class Settings(BaseModel):
     shops_table: Annotated[str | None, Env("CHATSHOP_SHOPS_TABLE")] = None
     idempotency_table: Annotated[str | None, Env("CHATSHOP_IDEMPOTENCY_TABLE")] = None
     media_bucket: Annotated[str | None, Env("CHATSHOP_MEDIA_BUCKET")] = None
+    catalog_import_queue: Annotated[str | None, Env("CHATSHOP_CATALOG_IMPORT_QUEUE")] = None
+    shop_cleanup_queue: Annotated[str | None, Env("CHATSHOP_SHOP_CLEANUP_QUEUE")] = None
     rollout_file: Annotated[Path | None, Env("CHATSHOP_ROLLOUT_FILE")] = None
 
     def require(self, name: str) -> Any:

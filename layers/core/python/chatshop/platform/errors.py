@@ -24,6 +24,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
+    "PreconditionRequired",
     "TooManyRequests",
     "Unauthorized",
     "Unavailable",
@@ -125,6 +126,12 @@ class PreconditionFailed(ChatshopError):
     code = "precondition_failed"
     status = 412
     default_message = "A precondition of the request failed."
+
+
+class PreconditionRequired(ChatshopError):
+    code = "precondition_required"
+    status = 428
+    default_message = "This change needs an If-Match header with the resource's ETag."
 
 
 class PayloadTooLarge(ChatshopError):

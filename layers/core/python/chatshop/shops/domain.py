@@ -1,10 +1,68 @@
-"""Plain domain models of the shops context; no storage concerns."""
+"""Plain domain models of the shops context: what the API takes and gives; no storage concerns."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from chatshop.platform.iso import ISO_3166_ALPHA2
+
+from .money import CurrencyCode, Money
+
+Availability = Literal["in stock", "out of stock", "preorder", "available for order", "discontinued"]
+Condition = Literal["new", "refurbished", "used"]
+ShopStatus = Literal["active", "paused"]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
+]
+T = TypeVar("T")
+
+
+def _country(value: str) -> str:
+    if value not in ISO_3166_ALPHA2:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone") from None
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http or https URL")
+    return value
+
+
+CountryCode = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_country)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)]
+
+
+class _Input(BaseModel):
+    """Client input: unknown fields are errors, so a typo never silently does nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Merchant(BaseModel):
@@ -23,3 +81,175 @@ class MerchantSignup(BaseModel):
 
     merchant: Merchant
     api_key: str
+
+
+class MerchantCreate(_Input):
+    name: Name
+    email: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    ]
+
+
+class ShopCreate(_Input):
+    name: Name
+    country: CountryCode
+    currency: CurrencyCode
+    description: Annotated[Text, StringConstraints(max_length=1000)] = ""
+    timezone: TimeZone = "UTC"
+    status: ShopStatus = "active"
+
+
+class ShopPatch(_Input):
+    """Country and currency are fixed at creation: the first decides where the data lives, the
+    second what every price of the catalog means."""
+
+    name: Name | None = None
+    description: Annotated[Text, StringConstraints(max_length=1000)] | None = None
+    timezone: TimeZone | None = None
+    status: ShopStatus | None = None
+
+
+class Shop(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    merchant_id: str
+    name: str
+    description: str
+    country: str
+    currency: str
+    status: ShopStatus
+    timezone: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class _ProductFields(_Input):
+    description: Annotated[Text, StringConstraints(max_length=9999)] = ""
+    availability: Availability = "in stock"
+    condition: Condition = "new"
+    brand: Annotated[Text, StringConstraints(max_length=100)] | None = None
+    link: Url | None = None
+    image_link: Url | None = None
+    additional_image_links: Annotated[list[Url], Field(max_length=20)] = []
+    category: Annotated[Text, StringConstraints(max_length=250)] | None = None
+    item_group_id: Identifier | None = None
+    inventory: Annotated[int, Field(ge=0, strict=True)] | None = None
+
+
+class ProductCreate(_ProductFields):
+    retailer_id: Identifier
+    title: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
+    price: Money
+    # After price, so that its check can see the price it is compared with.
+    sale_price: Money | None = None
+
+    @field_validator("sale_price")
+    @classmethod
+    def _sale_price_fits(cls, sale_price: Money | None, info: ValidationInfo) -> Money | None:
+        price = info.data.get("price")
+        if price is not None:
+            check_sale_price(price, sale_price)
+        return sale_price
+
+
+class ProductPatch(_Input):
+    """Any field but ``retailer_id``, the product's identity in the catalog (Meta's feed id)."""
+
+    title: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = None
+    description: Annotated[Text, StringConstraints(max_length=9999)] | None = None
+    availability: Availability | None = None
+    condition: Condition | None = None
+    price: Money | None = None
+    sale_price: Money | None = None
+    brand: Annotated[Text, StringConstraints(max_length=100)] | None = None
+    link: Url | None = None
+    image_link: Url | None = None
+    additional_image_links: Annotated[list[Url], Field(max_length=20)] | None = None
+    category: Annotated[Text, StringConstraints(max_length=250)] | None = None
+    item_group_id: Identifier | None = None
+    inventory: Annotated[int, Field(ge=0, strict=True)] | None = None
+
+
+def check_sale_price(price: Money, sale_price: Money | None) -> None:
+    if sale_price is None:
+        return
+    if sale_price.currency != price.currency:
+        raise ValueError("sale_price must be in the currency of price")
+    if sale_price.amount > price.amount:
+        raise ValueError("sale_price must not be more than price")
+
+
+class ProductImage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    content_type: str
+    url: str | None = None
+
+
+class Product(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    shop_id: str
+    retailer_id: str
+    title: str
+    description: str = ""
+    availability: Availability = "in stock"
+    condition: Condition = "new"
+    price: Money
+    sale_price: Money | None = None
+    brand: str | None = None
+    link: str | None = None
+    image_link: str | None = None
+    additional_image_links: list[str] = []
+    category: str | None = None
+    item_group_id: str | None = None
+    inventory: int | None = None
+    images: list[ProductImage] = []
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.id}-v{self.version}"'
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+ImportStatus = Literal["queued", "completed", "failed"]
+
+
+class ImportRejection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    row: int
+    column: str | None
+    reason: str
+
+
+class CatalogImport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    status: ImportStatus
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[ImportRejection] = []
+    error: str | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class ImportFromUpload(_Input):
+    upload_key: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class UploadRequest(_Input):
+    content_type: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=100)]

@@ -1,22 +1,22 @@
-"""Data access for merchants and their API keys in the shops table (pynamodb).
+"""Data access for merchants and their API keys (see ``tables`` for the layout).
 
-Single-table layout: a merchant is ``pk=MERCHANT#<id>, sk=PROFILE``; each API key is its own item,
-``pk=APIKEY#<sha256 of the key>, sk=APIKEY``, so authentication is one GetItem and the key itself is
-never stored. Both are written in one transaction: no merchant without a key, no key without a merchant.
+The key itself is never stored: its SHA-256 is the key item's partition key, so authentication is
+one GetItem. Sign-up and rotation are transactions: never a merchant without a key, never two
+live keys, never a key without its merchant.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chatshop.platform.config import Settings
+
 from .domain import Merchant
+from .tables import MerchantItem, bind
 
 _PROFILE = "PROFILE"
 _APIKEY = "APIKEY"
@@ -26,77 +26,80 @@ class DuplicateMerchant(Exception):
     pass
 
 
-class _ShopsItem(Model):
-    class Meta:
-        abstract = True
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class ConcurrentRotation(Exception):
+    pass
 
 
-class _MerchantItem(_ShopsItem):
-    class Meta:
-        abstract = True
-
-    name = UnicodeAttribute()
-    email = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
+def _merchant_key(merchant_id: str) -> str:
+    return f"MERCHANT#{merchant_id}"
 
 
-class _ApiKeyItem(_ShopsItem):
-    class Meta:
-        abstract = True
-
-    merchant_id = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-
-
-@lru_cache(maxsize=8)
-def _bound(table_name: str, region: str) -> tuple[type[_MerchantItem], type[_ApiKeyItem]]:
-    """Models bound to one table; the name comes from the function's settings at run time."""
-    meta = {"table_name": table_name, "region": region}
-    merchant = type("MerchantItem", (_MerchantItem,), {"Meta": type("Meta", (), meta)})
-    api_key = type("ApiKeyItem", (_ApiKeyItem,), {"Meta": type("Meta", (), meta)})
-    return merchant, api_key
+def _api_key_key(api_key_hash: str) -> str:
+    return f"APIKEY#{api_key_hash}"
 
 
 class MerchantStore:
-    def __init__(self, table_name: str, region: str) -> None:
-        self._region = region
-        self._merchants, self._api_keys = _bound(table_name, region)
+    def __init__(self, settings: Settings) -> None:
+        self._region = settings.region
+        self._table = bind(settings)
+
+    def _transaction(self) -> TransactWrite:
+        return TransactWrite(connection=Connection(region=self._region))
 
     def create(self, merchant: Merchant, api_key_hash: str) -> None:
-        profile = self._merchants(
-            pk=f"MERCHANT#{merchant.id}",
+        profile = self._table.merchants(
+            pk=_merchant_key(merchant.id),
             sk=_PROFILE,
             name=merchant.name,
             email=merchant.email,
+            api_key_hash=api_key_hash,
             created_at=merchant.created_at,
         )
-        key = self._api_keys(
-            pk=f"APIKEY#{api_key_hash}", sk=_APIKEY, merchant_id=merchant.id, created_at=merchant.created_at
+        key = self._table.api_keys(
+            pk=_api_key_key(api_key_hash), sk=_APIKEY, merchant_id=merchant.id, created_at=merchant.created_at
         )
         try:
-            with TransactWrite(connection=Connection(region=self._region)) as transaction:
-                transaction.save(profile, condition=self._merchants.pk.does_not_exist())
-                transaction.save(key, condition=self._api_keys.pk.does_not_exist())
+            with self._transaction() as transaction:
+                transaction.save(profile, condition=self._table.merchants.pk.does_not_exist())
+                transaction.save(key, condition=self._table.api_keys.pk.does_not_exist())
         except TransactWriteError as exc:
             raise DuplicateMerchant(merchant.id) from exc
 
-    def get(self, merchant_id: str) -> Merchant | None:
-        try:
-            item = self._merchants.get(f"MERCHANT#{merchant_id}", _PROFILE)
-        except self._merchants.DoesNotExist:
-            return None
-        return Merchant(
-            id=merchant_id,
-            name=item.name,
-            email=item.email,
-            created_at=item.created_at.astimezone(UTC) if item.created_at else datetime.now(UTC),
+    def rotate_key(self, merchant_id: str, old_hash: str, new_hash: str) -> None:
+        """Swap the merchant's key in one transaction; fails if another rotation got there first."""
+        merchants, api_keys = self._table.merchants, self._table.api_keys
+        profile = merchants(pk=_merchant_key(merchant_id), sk=_PROFILE)
+        new_key = api_keys(
+            pk=_api_key_key(new_hash), sk=_APIKEY, merchant_id=merchant_id, created_at=datetime.now(UTC)
         )
+        try:
+            with self._transaction() as transaction:
+                transaction.update(
+                    profile,
+                    actions=[merchants.api_key_hash.set(new_hash)],
+                    condition=merchants.api_key_hash == old_hash,
+                )
+                transaction.delete(api_keys(pk=_api_key_key(old_hash), sk=_APIKEY))
+                transaction.save(new_key, condition=api_keys.pk.does_not_exist())
+        except TransactWriteError as exc:
+            raise ConcurrentRotation(merchant_id) from exc
+
+    def get(self, merchant_id: str) -> tuple[Merchant, str | None] | None:
+        """The merchant and the hash of its current key."""
+        try:
+            item = self._table.merchants.get(_merchant_key(merchant_id), _PROFILE)
+        except self._table.merchants.DoesNotExist:
+            return None
+        return _to_merchant(merchant_id, item), item.api_key_hash
 
     def merchant_id_for_key(self, api_key_hash: str) -> str | None:
         try:
-            return self._api_keys.get(f"APIKEY#{api_key_hash}", _APIKEY).merchant_id
-        except self._api_keys.DoesNotExist:
+            return self._table.api_keys.get(_api_key_key(api_key_hash), _APIKEY).merchant_id
+        except self._table.api_keys.DoesNotExist:
             return None
+
+
+def _to_merchant(merchant_id: str, item: MerchantItem) -> Merchant:
+    return Merchant(
+        id=merchant_id, name=item.name, email=item.email, created_at=item.created_at.astimezone(UTC)
+    )

@@ -1,4 +1,4 @@
-"""Merchant sign-up and API-key authentication."""
+"""Merchant sign-up, API-key authentication and key rotation."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
-from chatshop.platform.errors import Unauthorized
+from chatshop.platform.errors import Conflict, Unauthorized
 
-from .domain import Merchant, MerchantSignup
-from .merchant_store import MerchantStore
+from .domain import Merchant, MerchantCreate, MerchantSignup
+from .merchant_store import ConcurrentRotation, MerchantStore
 
 API_KEY_PREFIX = "csk_"
+_UNAUTHORIZED = "A valid API key is required: Authorization: Bearer <key>."
 
 
 def hash_api_key(api_key: str) -> str:
@@ -24,8 +25,10 @@ def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def register_merchant(store: MerchantStore, name: str, email: str) -> MerchantSignup:
-    merchant = Merchant(id=uuid.uuid4().hex, name=name, email=email, created_at=datetime.now(UTC))
+def register_merchant(store: MerchantStore, signup: MerchantCreate) -> MerchantSignup:
+    merchant = Merchant(
+        id=uuid.uuid4().hex, name=signup.name, email=signup.email, created_at=datetime.now(UTC)
+    )
     api_key = new_api_key()
     store.create(merchant, hash_api_key(api_key))
     return MerchantSignup(merchant=merchant, api_key=api_key)
@@ -33,12 +36,28 @@ def register_merchant(store: MerchantStore, name: str, email: str) -> MerchantSi
 
 def authenticate(store: MerchantStore, api_key: str | None) -> Merchant:
     if not api_key or not api_key.startswith(API_KEY_PREFIX):
-        raise Unauthorized("a valid API key is required")
+        raise Unauthorized(_UNAUTHORIZED)
     # Looking up by hash means no stored secret is ever compared byte by byte.
     merchant_id = store.merchant_id_for_key(hash_api_key(api_key))
-    if merchant_id is None:
-        raise Unauthorized("a valid API key is required")
-    merchant = store.get(merchant_id)
-    if merchant is None:
-        raise Unauthorized("a valid API key is required")
-    return merchant
+    found = store.get(merchant_id) if merchant_id else None
+    if found is None:
+        raise Unauthorized(_UNAUTHORIZED)
+    return found[0]
+
+
+def rotate_api_key(store: MerchantStore, api_key: str) -> MerchantSignup:
+    """A new key for the merchant holding ``api_key``; the old key stops working at once."""
+    merchant = authenticate(store, api_key)
+    new_key = new_api_key()
+    try:
+        store.rotate_key(merchant.id, hash_api_key(api_key), hash_api_key(new_key))
+    except ConcurrentRotation:
+        raise Conflict("The key was rotated by another request; use the newest key.") from None
+    return MerchantSignup(merchant=merchant, api_key=new_key)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -1,0 +1,59 @@
+"""Money in integer minor units, and the feed's ``"129.99 USD"`` price notation."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from chatshop.platform.iso import CURRENCY_EXPONENTS
+
+
+def _currency(value: str) -> str:
+    if value not in CURRENCY_EXPONENTS:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return value
+
+
+CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_currency)]
+
+# "129.99 USD", "1,299.00 EUR" is not accepted: Meta's feeds use a dot and no grouping.
+_PRICE = re.compile(r"^\s*(?P<amount>\d+(?:\.\d+)?)\s+(?P<currency>[A-Z]{3})\s*$")
+
+
+class Money(BaseModel):
+    """An amount in the currency's minor unit: ``129.99 USD`` is ``{"amount": 12999, "currency": "USD"}``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amount: Annotated[int, Field(ge=0, strict=True)]
+    currency: CurrencyCode
+
+
+class PriceFormatError(ValueError):
+    pass
+
+
+def parse_price(text: str) -> Money:
+    """``"129.99 USD"`` as Money; more decimals than the currency has is an error, not a rounding."""
+    match = _PRICE.match(text)
+    if match is None:
+        raise PriceFormatError(f"{text!r} is not a price like '129.99 USD'")
+    currency = match["currency"]
+    if currency not in CURRENCY_EXPONENTS:
+        raise PriceFormatError(f"{currency!r} is not an ISO 4217 currency code")
+    exponent = CURRENCY_EXPONENTS[currency]
+    try:
+        amount = Decimal(match["amount"]).scaleb(exponent)
+    except InvalidOperation:
+        raise PriceFormatError(f"{text!r} is not a price like '129.99 USD'") from None
+    if amount != amount.to_integral_value():
+        raise PriceFormatError(f"{currency} has {exponent} decimal places; {match['amount']} has more")
+    return Money(amount=int(amount), currency=currency)
+
+
+def format_price(money: Money) -> str:
+    exponent = CURRENCY_EXPONENTS[money.currency]
+    return f"{Decimal(money.amount).scaleb(-exponent):.{exponent}f} {money.currency}"

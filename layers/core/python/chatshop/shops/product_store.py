@@ -1,0 +1,201 @@
+"""Data access for products (see ``tables`` for the layout).
+
+Every write is conditional: a create only if the product does not exist, a change only if the
+stored version is the one the writer read. Feed imports write up to 100 products in one
+transaction under the same conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chatshop.platform.config import Settings
+
+from .cursor import decode_cursor, encode_cursor
+from .domain import Page, Product, ProductImage
+from .shop_store import shop_key
+from .tables import ProductItem, bind
+
+_PRODUCT_KEYS = frozenset({"pk", "sk"})
+TRANSACTION_LIMIT = 100
+_BATCH_GET_LIMIT = 100
+
+
+class DuplicateProduct(Exception):
+    pass
+
+
+class StaleProduct(Exception):
+    """The product changed (or vanished) since the writer read it."""
+
+
+class ProductNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    version: int
+    content_hash: str
+    product: Product
+
+
+@dataclass(frozen=True)
+class ProductWrite:
+    product: Product
+    content_hash: str
+    expected_version: int | None  # None: the product must not exist yet
+
+
+def product_key(product_id: str) -> str:
+    return f"PRODUCT#{product_id}"
+
+
+class ProductStore:
+    def __init__(self, settings: Settings) -> None:
+        self._region = settings.region
+        self._products = bind(settings).products
+
+    def create(self, product: Product, content_hash: str) -> None:
+        try:
+            self._item(product, content_hash).save(condition=self._products.pk.does_not_exist())
+        except PutError as exc:
+            raise DuplicateProduct(product.retailer_id) from exc
+
+    def replace(self, product: Product, content_hash: str, expected_version: int) -> None:
+        try:
+            self._item(product, content_hash).save(condition=self._products.version == expected_version)
+        except PutError as exc:
+            raise StaleProduct(product.id) from exc
+
+    def get(self, shop_id: str, product_id: str) -> StoredVersion | None:
+        try:
+            item = self._products.get(shop_key(shop_id), product_key(product_id), consistent_read=True)
+        except self._products.DoesNotExist:
+            return None
+        return _stored(item)
+
+    def delete(self, shop_id: str, product_id: str) -> None:
+        item = self._products(pk=shop_key(shop_id), sk=product_key(product_id))
+        try:
+            item.delete(condition=self._products.pk.exists())
+        except DeleteError as exc:
+            raise ProductNotFound(product_id) from exc
+
+    def list(
+        self,
+        shop_id: str,
+        limit: int,
+        cursor: str | None,
+        availability: str | None = None,
+        category: str | None = None,
+    ) -> Page[Product]:
+        partition = ("pk", shop_key(shop_id))
+        start = decode_cursor(cursor, partition, _PRODUCT_KEYS)
+        products = self._products
+        condition = None
+        if availability is not None:
+            condition = products.availability == availability
+        if category is not None:
+            by_category = products.category == category
+            condition = by_category if condition is None else condition & by_category
+        results = products.query(
+            partition[1],
+            products.sk.startswith("PRODUCT#"),
+            filter_condition=condition,
+            limit=limit,
+            last_evaluated_key=start,
+        )
+        items = [_stored(item).product for item in results]
+        return Page[Product](items=items, next_cursor=encode_cursor(results.last_evaluated_key))
+
+    def get_many(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, StoredVersion]:
+        found: dict[str, StoredVersion] = {}
+        for start in range(0, len(product_ids), _BATCH_GET_LIMIT):
+            keys = [
+                (shop_key(shop_id), product_key(pid)) for pid in product_ids[start : start + _BATCH_GET_LIMIT]
+            ]
+            for item in self._products.batch_get(keys, consistent_read=True):
+                stored = _stored(item)
+                found[stored.product.id] = stored
+        return found
+
+    def write_all(self, writes: Iterable[ProductWrite]) -> None:
+        """Up to TRANSACTION_LIMIT creates and changes, all or none."""
+        products = self._products
+        try:
+            with TransactWrite(connection=Connection(region=self._region)) as transaction:
+                for write in writes:
+                    if write.expected_version is None:
+                        condition = products.pk.does_not_exist()
+                    else:
+                        condition = products.version == write.expected_version
+                    transaction.save(self._item(write.product, write.content_hash), condition=condition)
+        except TransactWriteError as exc:
+            raise StaleProduct("a product of the batch changed while it was written") from exc
+
+    def add_image(self, shop_id: str, product_id: str, image: ProductImage) -> None:
+        products = self._products
+        item = products(pk=shop_key(shop_id), sk=product_key(product_id))
+        try:
+            # A map keyed by image id: recording the same upload twice is harmless.
+            item.update(
+                actions=[products.images[image.id].set({"content_type": image.content_type})],
+                condition=products.pk.exists(),
+            )
+        except UpdateError as exc:
+            raise ProductNotFound(product_id) from exc
+
+    def _item(self, product: Product, content_hash: str) -> ProductItem:
+        fields = product.model_dump(
+            mode="json",
+            exclude={"id", "shop_id", "retailer_id", "images", "version", "created_at", "updated_at"},
+        )
+        return self._products(
+            pk=shop_key(product.shop_id),
+            sk=product_key(product.id),
+            retailer_id=product.retailer_id,
+            availability=product.availability,
+            category=product.category,
+            fields=fields,
+            images={image.id: {"content_type": image.content_type} for image in product.images},
+            content_hash=content_hash,
+            version=product.version,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+        )
+
+
+def _stored(item: ProductItem) -> StoredVersion:
+    images = [
+        ProductImage(id=image_id, content_type=image["content_type"])
+        for image_id, image in sorted(_as_dict(item.images).items())
+    ]
+    product = Product(
+        id=item.sk.removeprefix("PRODUCT#"),
+        shop_id=item.pk.removeprefix("SHOP#"),
+        retailer_id=item.retailer_id,
+        images=images,
+        version=int(item.version),
+        created_at=item.created_at.astimezone(UTC),
+        updated_at=item.updated_at.astimezone(UTC),
+        **_fields(item.fields),
+    )
+    return StoredVersion(version=int(item.version), content_hash=item.content_hash, product=product)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+
+
+def _fields(fields: dict[str, Any]) -> dict[str, Any]:
+    return dict(fields or {})
