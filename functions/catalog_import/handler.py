@@ -61,4 +61,10 @@ def handle_record(record: SQSRecord) -> None:
     run(job=job.model_dump())
 
 
-handler = sqs_batch_handler(handle_record)
+_process_batch = sqs_batch_handler(handle_record)
+
+
+def handler(event: dict, context: object) -> dict:
+    # Lets the idempotency record of a crashed invocation expire with the invocation's own deadline.
+    idempotency.register_lambda_context(context)
+    return _process_batch(event, context)

@@ -58,7 +58,15 @@ class MotoServer:
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "chatshop_local.emulator_server",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+            ],
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,

@@ -174,16 +174,27 @@ def _unknown_columns_error(unknown: Mapping[str, str]) -> FeedFormatError:
     """``unknown``: column -> where it was seen (empty for a CSV header)."""
     described = []
     for column, where in unknown.items():
-        hint = difflib.get_close_matches(column, _KNOWN_COLUMNS, n=1, cutoff=0.8)
+        text = _name(column) + where
         nested = _NESTED_COLUMN.match(column)
-        text = repr(column) + where
-        if hint:
-            text += f" (did you mean {hint[0]!r}?)"
-        elif nested and nested["base"] in _STORED_COLUMNS:
+        if nested and nested["base"] in _STORED_COLUMNS:
             text += f" (chatshop reads {nested['base']!r} as one plain column)"
+        elif len(column) <= _MAX_SHOWN and (
+            hint := difflib.get_close_matches(column, _KNOWN_COLUMNS, 1, 0.8)
+        ):
+            text += f" (did you mean {hint[0]!r}?)"
         described.append(text)
     noun = "column" if len(described) == 1 else "columns"
-    return FeedFormatError(f"unknown {noun} {', '.join(described)}: not a Meta catalog column chatshop knows")
+    return FeedFormatError(f"unknown {noun} {_listing(described)}: not a Meta catalog column chatshop knows")
+
+
+def _name(column: str) -> str:
+    # A header cell can be any text, up to the csv module's field limit: echo a bounded, escaped form.
+    return repr(column) if len(column) <= _MAX_SHOWN else repr(column[:_MAX_SHOWN]) + "..."
+
+
+def _listing(items: list[str], limit: int = 10) -> str:
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
 
 
 def _missing_columns_error(present: set[str]) -> FeedFormatError | None:
@@ -305,10 +316,12 @@ def _csv_header(cells: list[str], line: int) -> list[tuple[int, str]]:
     names = [_normalise_column(cell) for cell in cells]
     unnamed = [str(i + 1) for i, name in enumerate(names) if not name]
     if unnamed:
-        raise FeedFormatError(f"header (line {line}): column {', '.join(unnamed)} has no name")
+        raise FeedFormatError(f"header (line {line}): column {_listing(unnamed)} has no name")
     duplicates = [name for name, count in Counter(names).items() if count > 1]
     if duplicates:
-        raise FeedFormatError(f"header (line {line}): duplicate column {', '.join(map(repr, duplicates))}")
+        raise FeedFormatError(
+            f"header (line {line}): duplicate column {_listing(list(map(_name, duplicates)))}"
+        )
     unknown = {name: "" for name in names if _classify(name) == "unknown"}
     if unknown:
         raise _unknown_columns_error(unknown)
@@ -398,7 +411,7 @@ def _json_record(row: int, item: Any) -> _Record:
     for key, value in item.items():
         column = _normalise_column(key)
         if column in seen or (isinstance(item, _DuplicateKeys) and key in item.duplicates):
-            reason = f"{column!r} is given more than once in this object"
+            reason = f"{_name(column)} is given more than once in this object"
             return _Record(row, problem=Rejection(row, column, reason))
         seen.add(column)
         if column in _STORED_COLUMNS and not _empty(value):
@@ -495,23 +508,21 @@ def _plain(convert: Callable[[Any], Any]) -> Callable[[Any, str, str], Any]:
     return lambda value, column, currency: convert(value)
 
 
+_Convert = Callable[[Any, str, str], Any]  # (cell, column, shop currency) -> model input
+_CONVERTERS: dict[str, _Convert] = {
+    "retailer_id": _plain(_identifier),
+    "item_group_id": _plain(_identifier),
+    "availability": _plain(_enum_text),
+    "condition": _plain(_enum_text),
+    "additional_image_links": _plain(_image_links),
+    "inventory": _plain(_inventory),
+    "price": _money,
+    "sale_price": _money,
+}
 # Per field: the columns that fill it (precedence order) and how a cell becomes model input. Built
 # once, so a row costs a walk over this table and one model_validate.
-_PLAN: tuple[tuple[str, tuple[str, ...], Callable[[Any, str, str], Any]], ...] = tuple(
-    (name, columns, convert)
-    for name, columns in _FIELD_SOURCES.items()
-    for convert in [
-        {
-            "retailer_id": _plain(_identifier),
-            "item_group_id": _plain(_identifier),
-            "availability": _plain(_enum_text),
-            "condition": _plain(_enum_text),
-            "additional_image_links": _plain(_image_links),
-            "inventory": _plain(_inventory),
-            "price": _money,
-            "sale_price": _money,
-        }.get(name, _as_is)
-    ]
+_PLAN: tuple[tuple[str, tuple[str, ...], _Convert], ...] = tuple(
+    (name, columns, _CONVERTERS.get(name, _as_is)) for name, columns in _FIELD_SOURCES.items()
 )
 
 
@@ -605,11 +616,7 @@ _MAX_SHOWN = 60
 
 def _got(value: Any) -> str:
     """`` (got 'x')`` when the value is short enough to echo; repr escapes control characters."""
-    if isinstance(value, Money):
-        return ""
-    text = repr(value)
-    if len(text) <= _MAX_SHOWN:
-        return f" (got {text})"
     if isinstance(value, str):
-        return f" (got {len(value)} characters)"
-    return ""
+        return f" (got {value!r})" if len(value) <= _MAX_SHOWN else f" (got {len(value)} characters)"
+    text = repr(value)
+    return f" (got {text})" if len(text) <= _MAX_SHOWN and not isinstance(value, Money) else ""

@@ -2,8 +2,9 @@
 
 Small feeds are applied in the request; larger ones are kept in the bucket and applied by the
 import worker from the queue. Either way the same :func:`apply_feed` runs: rows go in batches of up
-to 100, each batch one conditional transaction, so a row is written only over the version it was
-compared with, and re-importing the same feed writes nothing.
+to 100: new products are stored in batches, and each change to an existing product is one
+conditional write over the version it was compared with, so a concurrent edit is never silently
+overwritten. Re-importing the same feed writes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .feed import FeedFormatError, FeedRow, parse_feed
 from .import_store import ImportStore
 from .jobs import JobQueue
 from .media import MAX_FEED_UPLOAD_BYTES, MediaBucket
-from .product_store import TRANSACTION_LIMIT, ProductStore, ProductWrite, StaleProduct
+from .product_store import WRITE_BATCH, ProductStore, ProductWrite
 
 SYNC_MAX_ROWS = 5_000
 _WRITE_ATTEMPTS = 3
@@ -30,6 +31,10 @@ FEED_CONTENT_TYPES = ("text/csv", "application/csv", "application/json")
 
 class InvalidFeed(ValidationFailed):
     code = "invalid_feed"
+
+
+class ProductsKeptChanging(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -46,40 +51,45 @@ class Counts:
 
 def apply_feed(store: ProductStore, shop: Shop, rows: list[FeedRow]) -> Counts:
     total = Counts()
-    for start in range(0, len(rows), TRANSACTION_LIMIT):
-        total += _apply_batch(store, shop, rows[start : start + TRANSACTION_LIMIT])
+    for start in range(0, len(rows), WRITE_BATCH):
+        total += _apply_batch(store, shop, rows[start : start + WRITE_BATCH])
     return total
 
 
 def _apply_batch(store: ProductStore, shop: Shop, rows: list[FeedRow]) -> Counts:
-    for attempt in range(_WRITE_ATTEMPTS):
-        try:
-            return _try_batch(store, shop, rows)
-        except StaleProduct:
-            # Someone changed a product of this batch meanwhile: compare again with what is stored now.
-            if attempt == _WRITE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    counts, pending = Counts(), rows
+    for _ in range(_WRITE_ATTEMPTS):
+        done, pending = _try_batch(store, shop, pending)
+        counts += done
+        if not pending:
+            return counts
+    # Someone kept changing these products while the feed was applied; the feed must not win blindly.
+    raise ProductsKeptChanging([row.product.retailer_id for row in pending])
 
 
-def _try_batch(store: ProductStore, shop: Shop, rows: list[FeedRow]) -> Counts:
+def _try_batch(store: ProductStore, shop: Shop, rows: list[FeedRow]) -> tuple[Counts, list[FeedRow]]:
+    """Write what changed; the rows whose product changed meanwhile come back to be compared again."""
     now = datetime.now(UTC)
     ids = [product_id_for(shop.id, row.product.retailer_id) for row in rows]
     stored = store.get_many(shop.id, ids)
-    writes, created, updated = [], 0, 0
+    writes: list[tuple[FeedRow, ProductWrite]] = []
+    unchanged = 0
     for product_id, row in zip(ids, rows, strict=True):
         fields_hash = content_hash(row.product)
         current = stored.get(product_id)
         if current is None:
-            writes.append(ProductWrite(new_product(shop, row.product, now), fields_hash, None))
-            created += 1
+            writes.append((row, ProductWrite(new_product(shop, row.product, now), fields_hash, None)))
         elif current.content_hash != fields_hash:
             product = changed_product(current.product, row.product, now)
-            writes.append(ProductWrite(product, fields_hash, current.version))
-            updated += 1
-    if writes:
-        store.write_all(writes)
-    return Counts(created, updated, len(rows) - created - updated)
+            writes.append((row, ProductWrite(product, fields_hash, current.version)))
+        else:
+            unchanged += 1
+    creates = [write for _, write in writes if write.expected_version is None]
+    store.create_many(creates)
+    changes = [write for _, write in writes if write.expected_version is not None]
+    failed = {id(write) for write in store.write_each(changes)}
+    updated = len(writes) - len(creates) - len(failed)
+    return Counts(len(creates), updated, unchanged), [row for row, write in writes if id(write) in failed]
 
 
 def run_import(

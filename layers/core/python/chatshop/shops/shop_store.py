@@ -132,13 +132,13 @@ class ShopStore:
         deleted = 0
         pages = dynamodb.get_paginator("query").paginate(
             TableName=table,
-            KeyConditionExpression="pk = :pk AND sk > :profile",
-            ExpressionAttributeValues={":pk": {"S": shop_key(shop_id)}, ":profile": {"S": _PROFILE}},
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": shop_key(shop_id)}},
             ProjectionExpression="pk, sk",
             ConsistentRead=True,
         )
         for page in pages:
-            keys = page["Items"]
+            keys = [key for key in page["Items"] if key["sk"]["S"] != _PROFILE]
             for start in range(0, len(keys), _BATCH_WRITE_LIMIT):
                 requests = [
                     {"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_WRITE_LIMIT]

@@ -1,0 +1,270 @@
+"""Catalog API figures through the local gateway: product GET and list latency, feed import throughput.
+
+Runs the project's whole stack (``template.yaml``) on the embedded AWS, makes one merchant, one shop
+and a few hundred products, then times sequential keep-alive requests: single-product GETs, product
+list pages, and CSV catalog imports (a queued 10,000-row feed, a 5,000-row feed applied in the
+request, and the same 5,000 rows again, all unchanged). Prints figures; never asserts on time, but
+exits non-zero when an answer is wrong (a status or a count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _stats import summary  # noqa: E402
+
+from chatshop_local.emulator import free_port  # noqa: E402
+from chatshop_local.stack import LocalStack, StackOptions  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO_ROOT / "template.yaml"
+FEED_HEADER = "id,title,description,availability,condition,price,link,image_link,brand"
+POLL_SECONDS = 0.2
+SYNC_MAX_ROWS = 5_000  # chatshop.shops.imports: larger feeds are queued for the import worker
+
+
+class Client:
+    """One keep-alive connection to the gateway; JSON in and out."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").rstrip("/").split(":")
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        self.token: str | None = None
+
+    def request(
+        self, method: str, path: str, body: Any = None, content_type: str = "application/json"
+    ) -> tuple[int, Any]:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        payload: bytes | None = None
+        if body is not None:
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = content_type
+        self.connection.request(method, path, body=payload, headers=headers)
+        response = self.connection.getresponse()
+        raw = response.read()
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = raw.decode(errors="replace")
+        return response.status, data
+
+    def expect(self, status: int, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        got, data = self.request(method, path, body, **kwargs)
+        if got != status:
+            fail(f"{method} {path}: expected {status}, got {got}: {str(data)[:2000]}")
+        return data
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def fail(message: str) -> None:
+    raise SystemExit(f"FAILED: {message}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=300, help="products created for GET and list")
+    parser.add_argument("--gets", type=int, default=1000, help="timed product GETs")
+    parser.add_argument("--lists", type=int, default=200, help="timed product list pages")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed requests before each series")
+    parser.add_argument(
+        "--queued-rows",
+        type=int,
+        default=10_000,
+        help=f"rows of the queued feed (> {SYNC_MAX_ROWS}; 0 skips)",
+    )
+    parser.add_argument(
+        "--sync-rows",
+        type=int,
+        default=5_000,
+        help=f"rows of the in-request feed (<= {SYNC_MAX_ROWS}; 0 skips)",
+    )
+    parser.add_argument("--import-timeout", type=float, default=330.0, help="seconds to wait for an import")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if args.queued_rows and args.queued_rows <= SYNC_MAX_ROWS:
+        parser.error(f"--queued-rows must be over {SYNC_MAX_ROWS:,} (or 0) for the feed to be queued")
+    if not 0 <= args.sync_rows <= SYNC_MAX_ROWS:
+        parser.error(
+            f"--sync-rows must be from 0 to {SYNC_MAX_ROWS:,} for the feed to be applied in the request"
+        )
+    if min(args.products, args.gets, args.lists) < 1 or args.warmup < 0:
+        parser.error("--products, --gets and --lists must be at least 1, --warmup at least 0")
+
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("chatshop.local.gateway").setLevel(logging.WARNING)
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    rng = random.Random(args.seed)
+
+    with tempfile.TemporaryDirectory() as state_dir:
+        stack = LocalStack(
+            StackOptions(
+                template_path=TEMPLATE,
+                state_dir=Path(state_dir),
+                api_port=free_port(),
+                aws_port=free_port(),
+                seed=False,
+            )
+        )
+        started = time.perf_counter()
+        stack.start()
+        print(f"stack started in {time.perf_counter() - started:.1f} s at {stack.gateway.url}")
+        client = Client(stack.gateway.url)
+        try:
+            run(client, args, rng)
+        finally:
+            client.close()
+            stack.stop(save=False)
+
+
+def run(client: Client, args: argparse.Namespace, rng: random.Random) -> None:
+    shop_id, product_ids = set_up(client, args.products)
+
+    get_ms = time_gets(client, shop_id, product_ids, args.gets, args.warmup, rng)
+    print(f"GET product           {summary(get_ms)}")
+    list_ms, empty_pages = time_lists(client, shop_id, args.lists, args.warmup)
+    print(f"list products (100)   {summary(list_ms)}, empty last pages {empty_pages}")
+
+    if args.queued_rows:
+        queued = feed(args.queued_rows, "q")
+        seconds, record = time_import(client, shop_id, queued, 202, args.import_timeout)
+        check_counts(record, "queued feed", created=args.queued_rows)
+        report(f"import {args.queued_rows:,} rows (queued)", args.queued_rows, seconds)
+
+    if args.sync_rows:
+        synced = feed(args.sync_rows, "s")
+        seconds, record = time_import(client, shop_id, synced, 201, args.import_timeout)
+        check_counts(record, "feed applied in the request", created=args.sync_rows)
+        report(f"import {args.sync_rows:,} rows (in request)", args.sync_rows, seconds)
+
+        seconds, record = time_import(client, shop_id, synced, 201, args.import_timeout)
+        check_counts(record, "re-imported feed", unchanged=args.sync_rows)
+        report(f"re-import {args.sync_rows:,} rows (unchanged)", args.sync_rows, seconds)
+
+    print("target: p99 < 20 ms for a GET, >= 1,000 rows/s import")
+
+
+def set_up(client: Client, count: int) -> tuple[str, list[str]]:
+    started = time.perf_counter()
+    merchant = client.expect(201, "POST", "/merchants", {"name": "Bench", "email": "bench@example.com"})
+    client.token = merchant["api_key"]
+    shop = client.expect(201, "POST", "/shops", {"name": "Bench shop", "country": "US", "currency": "USD"})
+    shop_id = shop["id"]
+    product_ids = []
+    for i in range(count):
+        product = client.expect(
+            201,
+            "POST",
+            f"/shops/{shop_id}/products",
+            {
+                "retailer_id": f"p-{i:05d}",
+                "title": f"Product {i}",
+                "description": "A product made for the benchmark.",
+                "price": {"amount": 1000 + i, "currency": "USD"},
+                "link": f"https://example.com/p/p-{i:05d}",
+                "image_link": f"https://example.com/p/p-{i:05d}.jpg",
+                "brand": "Bench",
+            },
+        )
+        product_ids.append(product["id"])
+    elapsed = time.perf_counter() - started
+    print(f"set up: 1 merchant, 1 shop, {count} products in {elapsed:.1f} s")
+    return shop_id, product_ids
+
+
+def time_gets(
+    client: Client, shop_id: str, product_ids: list[str], requests: int, warmup: int, rng: random.Random
+) -> list[float]:
+    samples = []
+    for i in range(warmup + requests):
+        path = f"/shops/{shop_id}/products/{rng.choice(product_ids)}"
+        started = time.perf_counter()
+        status, data = client.request("GET", path)
+        elapsed = (time.perf_counter() - started) * 1000
+        if status != 200:
+            fail(f"GET {path}: status {status}: {str(data)[:2000]}")
+        if i >= warmup:
+            samples.append(elapsed)
+    return samples
+
+
+def time_lists(client: Client, shop_id: str, requests: int, warmup: int) -> tuple[list[float], int]:
+    samples, empty = [], 0
+    cursor: str | None = None
+    for i in range(warmup + requests):
+        path = f"/shops/{shop_id}/products?limit=100"
+        if cursor:
+            path += f"&cursor={cursor}"
+        started = time.perf_counter()
+        status, data = client.request("GET", path)
+        elapsed = (time.perf_counter() - started) * 1000
+        if status != 200:
+            fail(f"GET {path}: status {status}: {str(data)[:2000]}")
+        if not data["items"] and (cursor is None or data.get("next_cursor")):
+            # An empty page is only right after a full last page (DynamoDB's LastEvaluatedKey).
+            fail(f"GET {path}: an empty page that is not the end of the list: {data}")
+        cursor = data.get("next_cursor")  # after the last page, start again from the first
+        if i >= warmup:
+            samples.append(elapsed)
+            empty += not data["items"]
+    return samples, empty
+
+
+def feed(rows: int, prefix: str) -> bytes:
+    lines = [FEED_HEADER]
+    for i in range(rows):
+        retailer_id = f"{prefix}-{i:06d}"
+        lines.append(
+            f"{retailer_id},Feed product {i},A product of the benchmark feed,in stock,new,"
+            f"{10 + i % 500}.{i % 100:02d} USD,https://example.com/p/{retailer_id},"
+            f"https://example.com/p/{retailer_id},Bench"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def time_import(
+    client: Client, shop_id: str, body: bytes, status: int, timeout: float
+) -> tuple[float, dict[str, Any]]:
+    path = f"/shops/{shop_id}/catalog/imports"
+    started = time.perf_counter()
+    record = client.expect(status, "POST", path, body, content_type="text/csv")
+    deadline = started + timeout
+    while record["status"] == "queued":
+        if time.perf_counter() > deadline:
+            fail(f"import {record['id']} still queued after {timeout:.0f} s: {record}")
+        time.sleep(POLL_SECONDS)
+        record = client.expect(200, "GET", f"{path}/{record['id']}")
+    seconds = time.perf_counter() - started
+    if record["status"] != "completed":
+        fail(f"import {record['id']} ended {record['status']}: {str(record)[:2000]}")
+    return seconds, record
+
+
+def check_counts(record: dict[str, Any], what: str, created: int = 0, unchanged: int = 0) -> None:
+    got = {key: record[key] for key in ("created", "updated", "unchanged")}
+    expected = {"created": created, "updated": 0, "unchanged": unchanged}
+    if got != expected or record["rejected"]:
+        fail(f"{what}: expected {expected} and no rejections, got {got}, rejected {record['rejected'][:5]}")
+
+
+def report(label: str, rows: int, seconds: float) -> None:
+    print(f"{label:<34} {rows / seconds:8,.0f} rows/s  ({seconds:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
