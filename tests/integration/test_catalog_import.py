@@ -18,14 +18,16 @@ def csv_feed(rows: int, start: int = 0, price: str = "19.99 USD") -> bytes:
     lines = [HEADER]
     for i in range(start, start + rows):
         lines.append(
-            f"SKU-{i:06d},Product {i},\"A product, number {i}\",in stock,new,{price},"
+            f'SKU-{i:06d},Product {i},"A product, number {i}",in stock,new,{price},'
             f"https://example.com/p/{i},https://example.com/p/{i}.jpg,Acme"
         )
     return ("\n".join(lines) + "\n").encode()
 
 
 def post_feed(merchant, shop_id: str, body: bytes, content_type: str = "text/csv"):
-    return merchant.post(f"/shops/{shop_id}/catalog/imports", raw=body, headers={"Content-Type": content_type})
+    return merchant.post(
+        f"/shops/{shop_id}/catalog/imports", raw=body, headers={"Content-Type": content_type}
+    )
 
 
 def test_a_small_feed_is_applied_in_the_request(merchant, shop):
@@ -117,7 +119,9 @@ def test_a_large_feed_is_queued_and_applied_by_the_worker(merchant, shop):
     assert reply.status == 202, reply.raw
     assert reply.json["status"] == "queued"
     path = f"/shops/{shop['id']}/catalog/imports/{reply.json['id']}"
-    done = wait_for(lambda: (r := merchant.get(path).json)["status"] != "queued" and r, timeout=120, interval=0.5)
+    done = wait_for(
+        lambda: (r := merchant.get(path).json)["status"] != "queued" and r, timeout=120, interval=0.5
+    )
     assert done["status"] == "completed"
     assert (done["created"], done["rejected"]) == (6000, [])
 
@@ -127,13 +131,17 @@ def test_a_feed_uploaded_to_the_bucket_is_imported_by_its_key(merchant, shop):
     upload = merchant.post(f"/shops/{shop['id']}/catalog/uploads", {"content_type": "text/csv"})
     assert upload.status == 201
     form = upload.json["upload"]
-    sent = requests.post(form["url"], data=form["fields"], files={"file": ("feed.csv", csv_feed(30))}, timeout=30)
+    sent = requests.post(
+        form["url"], data=form["fields"], files={"file": ("feed.csv", csv_feed(30))}, timeout=30
+    )
     assert sent.status_code in (200, 204), sent.text
     # When it is imported by its key
     reply = merchant.post(f"/shops/{shop['id']}/catalog/imports", {"upload_key": upload.json["upload_key"]})
     assert reply.status == 202
     path = f"/shops/{shop['id']}/catalog/imports/{reply.json['id']}"
-    done = wait_for(lambda: (r := merchant.get(path).json)["status"] != "queued" and r, timeout=60, interval=0.3)
+    done = wait_for(
+        lambda: (r := merchant.get(path).json)["status"] != "queued" and r, timeout=60, interval=0.3
+    )
     # Then its rows are products
     assert done["status"] == "completed" and done["created"] == 30
 

@@ -72,7 +72,9 @@ def test_pages_of_products_cover_the_catalog_once(merchant, shop):
     created = {add_product(merchant, shop["id"], f"PG-{i:02d}").json["id"] for i in range(7)}
     seen, cursor, pages = [], None, 0
     while True:
-        reply = merchant.get(f"/shops/{shop['id']}/products?limit=3" + (f"&cursor={cursor}" if cursor else ""))
+        reply = merchant.get(
+            f"/shops/{shop['id']}/products?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        )
         assert reply.status == 200
         assert len(reply.json["items"]) <= 3
         seen += [item["id"] for item in reply.json["items"]]

@@ -109,3 +109,10 @@ def test_bad_paging_is_422(merchant, shop, query):
     reply = merchant.get(f"/shops/{shop['id']}/products?{query}")
     assert reply.status == 422
     assert reply.json["error"]["details"]["fields"] in (["limit"], ["cursor"])
+
+
+def test_the_openapi_document_is_served_publicly(api):
+    reply = api.get("/openapi.json")
+    assert reply.status == 200
+    assert reply.json["openapi"].startswith("3.")
+    assert "/shops/{shop_id}/products/{product_id}" in reply.json["paths"]
