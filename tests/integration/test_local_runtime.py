@@ -14,6 +14,8 @@ import pytest
 from chatshop_local.emulator import free_port
 from chatshop_local.stack import LocalStack, StackOptions
 
+from .conftest import wait_for
+
 pytestmark = pytest.mark.integration
 
 TEMPLATE = Path(__file__).parent / "runtime_stack" / "template.yaml"
@@ -48,16 +50,6 @@ def result(stack: LocalStack, item_id: str) -> dict | None:
     if item is None:
         return None
     return {k: int(v["N"]) if "N" in v else next(iter(v.values())) for k, v in item.items()}
-
-
-def wait_for(condition, timeout: float = 15.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def queue_url(stack: LocalStack, logical_id: str) -> str:

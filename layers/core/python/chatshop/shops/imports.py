@@ -18,7 +18,7 @@ from chatshop.platform.errors import NotFound, ValidationFailed
 
 from .catalog import changed_product, content_hash, new_product, product_id_for
 from .domain import CatalogImport, ImportRejection, Shop
-from .feed import FeedFormatError, FeedRow, parse_feed
+from .feed import FeedFormatError, FeedRow, ParsedFeed, parse_feed
 from .import_store import ImportStore
 from .jobs import JobQueue
 from .media import MAX_FEED_UPLOAD_BYTES, MediaBucket
@@ -106,7 +106,10 @@ def run_import(
                 "rejected": [ImportRejection(row=0, column=None, reason=str(exc))],
             }
         )
-    counts = apply_feed(store, shop, parsed.rows)
+    return _completed(record, apply_feed(store, shop, parsed.rows), parsed)
+
+
+def _completed(record: CatalogImport, counts: Counts, parsed: ParsedFeed) -> CatalogImport:
     return record.model_copy(
         update={
             "status": "completed",
@@ -116,6 +119,7 @@ def run_import(
             "rejected": [
                 ImportRejection(row=r.row, column=r.column, reason=r.reason) for r in parsed.rejected
             ],
+            "finished_at": datetime.now(UTC),
         }
     )
 
@@ -136,19 +140,7 @@ def start_import(
         jobs.send({"type": "CatalogImportRequested", "shop_id": shop.id, "import_id": record.id})
         return record
     imports.create(shop.id, record, None, media_type)
-    counts = apply_feed(products, shop, parsed.rows)
-    finished = record.model_copy(
-        update={
-            "status": "completed",
-            "created": counts.created,
-            "updated": counts.updated,
-            "unchanged": counts.unchanged,
-            "rejected": [
-                ImportRejection(row=r.row, column=r.column, reason=r.reason) for r in parsed.rejected
-            ],
-            "finished_at": datetime.now(UTC),
-        }
-    )
+    finished = _completed(record, apply_feed(products, shop, parsed.rows), parsed)
     imports.finish(shop.id, finished)
     return finished
 

@@ -20,7 +20,10 @@ def _currency(value: str) -> str:
 CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_currency)]
 
 # "129.99 USD", "1,299.00 EUR" is not accepted: Meta's feeds use a dot and no grouping.
-_PRICE = re.compile(r"^\s*(?P<amount>\d+(?:\.\d+)?)\s+(?P<currency>[A-Z]{3})\s*$")
+_PRICE = re.compile(r"^\s*(?P<amount>[0-9]+(?:\.[0-9]+)?)\s+(?P<currency>[A-Z]{3})\s*$")
+
+
+MAX_AMOUNT = 10**15
 
 
 class Money(BaseModel):
@@ -28,7 +31,8 @@ class Money(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    amount: Annotated[int, Field(ge=0, strict=True)]
+    # Bounded well inside what DynamoDB's numbers hold (38 digits) and what any price needs.
+    amount: Annotated[int, Field(ge=0, le=MAX_AMOUNT, strict=True)]
     currency: CurrencyCode
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.indexes import GlobalSecondaryIndex
 
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
@@ -68,18 +69,14 @@ class ShopStore:
         return _to_shop(item)
 
     def list_for_merchant(self, merchant_id: str, limit: int, cursor: str | None) -> Page[Shop]:
-        partition = ("gsi1pk", f"MERCHANT#{merchant_id}")
-        start = decode_cursor(cursor, partition, _BY_MERCHANT_KEYS)
-        results = self._shops.by_merchant.query(partition[1], limit=limit, last_evaluated_key=start)
-        items = [_to_shop(item) for item in results]
-        return Page[Shop](items=items, next_cursor=encode_cursor(results.last_evaluated_key))
+        return _page(
+            self._shops.by_merchant, ("gsi1pk", f"MERCHANT#{merchant_id}"), _BY_MERCHANT_KEYS, limit, cursor
+        )
 
     def list_marketplace(self, country: str, limit: int, cursor: str | None) -> Page[Shop]:
-        partition = ("gsi2pk", f"COUNTRY#{country}")
-        start = decode_cursor(cursor, partition, _BY_COUNTRY_KEYS)
-        results = self._shops.by_country.query(partition[1], limit=limit, last_evaluated_key=start)
-        items = [_to_shop(item) for item in results]
-        return Page[Shop](items=items, next_cursor=encode_cursor(results.last_evaluated_key))
+        return _page(
+            self._shops.by_country, ("gsi2pk", f"COUNTRY#{country}"), _BY_COUNTRY_KEYS, limit, cursor
+        )
 
     def update(self, shop: Shop, changes: dict[str, Any]) -> Shop:
         """Apply ``changes`` to a live shop; the marketplace index follows its status."""
@@ -153,6 +150,19 @@ class ShopStore:
         # Already gone, or not marked deleted: either way there is nothing to remove.
         with contextlib.suppress(DeleteError):
             self._shops(pk=shop_key(shop_id), sk=_PROFILE).delete(condition=self._shops.deleted == True)  # noqa: E712
+
+
+def _page(
+    index: GlobalSecondaryIndex,
+    partition: tuple[str, str],
+    key_names: frozenset[str],
+    limit: int,
+    cursor: str | None,
+) -> Page[Shop]:
+    start = decode_cursor(cursor, partition, key_names)
+    results = index.query(partition[1], limit=limit, last_evaluated_key=start)
+    items = [_to_shop(item) for item in results]
+    return Page[Shop](items=items, next_cursor=encode_cursor(results.last_evaluated_key))
 
 
 def _marketplace_keys(shop: Shop) -> dict[str, str]:
