@@ -52,7 +52,15 @@ def run(job: dict) -> dict:
         logger.info("Shop closed before its import ran", extra=job)
         return {"status": "skipped"}
     record = process_queued_import(products, imports, shop, job["import_id"])
-    logger.info("Catalog import finished", extra={**job, "status": record.status, "created": record.created})
+    logger.info(
+        "Catalog import finished",
+        extra={
+            **job,
+            "status": record.status,
+            "rows_created": record.created,
+            "rows_updated": record.updated,
+        },
+    )
     return {"status": record.status}
 
 

@@ -23,6 +23,7 @@ from chatshop.shops.domain import (
     ImportFromUpload,
     Merchant,
     MerchantCreate,
+    Product,
     ProductCreate,
     ProductPatch,
     Shop,
@@ -32,6 +33,7 @@ from chatshop.shops.domain import (
 )
 from chatshop.shops.import_store import ImportStore
 from chatshop.shops.jobs import JobQueue
+from chatshop.shops.lookup import CatalogLookup
 from chatshop.shops.merchant_store import MerchantStore
 from chatshop.shops.openapi import openapi_document
 from chatshop.shops.product_store import ProductStore
@@ -62,6 +64,10 @@ class Dependencies:
     @cached_property
     def products(self) -> ProductStore:
         return ProductStore(self.settings)
+
+    @cached_property
+    def lookup(self) -> CatalogLookup:
+        return CatalogLookup(self.settings)
 
     @cached_property
     def imports(self) -> ImportStore:
@@ -214,29 +220,33 @@ def list_products(shop_id: str) -> Response:
     return json_response(page_body(page))
 
 
+def my_product(shop_id: str, product_id: str) -> tuple[Shop, Product]:
+    return catalog.owned_product(deps.lookup, authenticated(), shop_id, product_id)
+
+
 @app.route("/shops/{shop_id}/products/{product_id}", methods=["GET"])
 def get_product(shop_id: str, product_id: str) -> Response:
-    return product_body(catalog.get_product(deps.products, my_shop(shop_id), product_id))
+    return product_body(my_product(shop_id, product_id)[1])
 
 
 @app.route("/shops/{shop_id}/products/{product_id}", methods=["PATCH"])
 def patch_product(shop_id: str, product_id: str) -> Response:
-    shop = my_shop(shop_id)
+    shop, current = my_product(shop_id, product_id)
     if_match = current_request().headers.get("if-match")
-    product = catalog.update_product(deps.products, shop, product_id, parse_body(ProductPatch), if_match)
+    product = catalog.update_product(deps.products, shop, current, parse_body(ProductPatch), if_match)
     return product_body(product)
 
 
 @app.route("/shops/{shop_id}/products/{product_id}", methods=["DELETE"])
 def delete_product(shop_id: str, product_id: str) -> Response:
-    catalog.delete_product(deps.products, my_shop(shop_id), product_id)
+    shop, product = my_product(shop_id, product_id)
+    catalog.delete_product(deps.products, shop, product.id)
     return Response(body="", status_code=204)
 
 
 @app.route("/shops/{shop_id}/products/{product_id}/images", methods=["POST"])
 def upload_image(shop_id: str, product_id: str) -> Response:
-    shop = my_shop(shop_id)
-    product = catalog.get_product(deps.products, shop, product_id)
+    shop, product = my_product(shop_id, product_id)
     request = parse_body(UploadRequest)
     return json_response(
         media.request_image_upload(deps.bucket, shop, product, request.content_type), status=201

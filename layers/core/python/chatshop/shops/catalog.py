@@ -16,8 +16,10 @@ from chatshop.platform.errors import (
     ValidationFailed,
 )
 
-from .domain import Page, Product, ProductCreate, ProductPatch, Shop
-from .product_store import DuplicateProduct, ProductNotFound, ProductStore, StaleProduct
+from .domain import Merchant, Page, Product, ProductCreate, ProductPatch, Shop
+from .lookup import CatalogLookup
+from .product_store import DuplicateProduct, ProductNotFound, ProductStore, StaleProduct, StoredVersion
+from .shops import require_owner
 
 MAX_PAGE = 100
 
@@ -76,7 +78,19 @@ def create_product(store: ProductStore, shop: Shop, fields: ProductCreate) -> Pr
 
 
 def get_product(store: ProductStore, shop: Shop, product_id: str) -> Product:
-    stored = store.get(shop.id, product_id)
+    return _require_product(store.get(shop.id, product_id), product_id)
+
+
+def owned_product(
+    lookup: CatalogLookup, merchant: Merchant, shop_id: str, product_id: str
+) -> tuple[Shop, Product]:
+    """The merchant's shop and its product, read together: 404/403 for the shop, then 404."""
+    shop, stored = lookup.shop_and_product(shop_id, product_id)
+    owned = require_owner(shop, merchant, shop_id)
+    return owned, _require_product(stored, product_id)
+
+
+def _require_product(stored: StoredVersion | None, product_id: str) -> Product:
     if stored is None:
         raise NotFound(f"No product {product_id} in this shop.")
     return stored.product
@@ -94,12 +108,11 @@ def list_products(
 
 
 def update_product(
-    store: ProductStore, shop: Shop, product_id: str, patch: ProductPatch, if_match: str | None
+    store: ProductStore, shop: Shop, current: Product, patch: ProductPatch, if_match: str | None
 ) -> Product:
     """Apply ``patch`` if the client saw the latest version (its ETag in ``if_match``)."""
     if not if_match:
         raise PreconditionRequired()
-    current = get_product(store, shop, product_id)
     if if_match.strip() not in (current.etag, f"W/{current.etag}"):
         raise PreconditionFailed("The product changed since you read it; GET it again for the new ETag.")
     fields = _merged(current, patch)

@@ -42,6 +42,8 @@ class MerchantStore:
     def __init__(self, settings: Settings) -> None:
         self._region = settings.region
         self._table = bind(settings)
+        # Which table this store reads, so caches of its answers never mix two tables.
+        self.identity = (settings.require("shops_table"), settings.region)
 
     def _transaction(self) -> TransactWrite:
         return TransactWrite(connection=Connection(region=self._region))

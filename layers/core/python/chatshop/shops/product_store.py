@@ -80,7 +80,7 @@ class ProductStore:
             item = self._products.get(shop_key(shop_id), product_key(product_id), consistent_read=True)
         except self._products.DoesNotExist:
             return None
-        return _stored(item)
+        return stored_version(item)
 
     def delete(self, shop_id: str, product_id: str) -> None:
         item = self._products(pk=shop_key(shop_id), sk=product_key(product_id))
@@ -113,7 +113,7 @@ class ProductStore:
             limit=limit,
             last_evaluated_key=start,
         )
-        items = [_stored(item).product for item in results]
+        items = [stored_version(item).product for item in results]
         return Page[Product](items=items, next_cursor=encode_cursor(results.last_evaluated_key))
 
     def get_many(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, StoredVersion]:
@@ -123,7 +123,7 @@ class ProductStore:
                 (shop_key(shop_id), product_key(pid)) for pid in product_ids[start : start + _BATCH_GET_LIMIT]
             ]
             for item in self._products.batch_get(keys, consistent_read=True):
-                stored = _stored(item)
+                stored = stored_version(item)
                 found[stored.product.id] = stored
         return found
 
@@ -199,7 +199,7 @@ class ProductStore:
         )
 
 
-def _stored(item: ProductItem) -> StoredVersion:
+def stored_version(item: ProductItem) -> StoredVersion:
     images = [
         ProductImage(id=image_id, content_type=image["content_type"])
         for image_id, image in sorted(_as_dict(item.images).items())

@@ -66,7 +66,7 @@ class ShopStore:
             return None
         if item.deleted and not include_deleted:
             return None
-        return _to_shop(item)
+        return to_shop(item)
 
     def list_for_merchant(self, merchant_id: str, limit: int, cursor: str | None) -> Page[Shop]:
         return _page(
@@ -161,7 +161,7 @@ def _page(
 ) -> Page[Shop]:
     start = decode_cursor(cursor, partition, key_names)
     results = index.query(partition[1], limit=limit, last_evaluated_key=start)
-    items = [_to_shop(item) for item in results]
+    items = [to_shop(item) for item in results]
     return Page[Shop](items=items, next_cursor=encode_cursor(results.last_evaluated_key))
 
 
@@ -172,7 +172,7 @@ def _marketplace_keys(shop: Shop) -> dict[str, str]:
     return {"gsi2pk": f"COUNTRY#{shop.country}", "gsi2sk": _listing_sort_key(shop)}
 
 
-def _to_shop(item: ShopItem) -> Shop:
+def to_shop(item: ShopItem) -> Shop:
     return Shop(
         id=item.pk.removeprefix("SHOP#"),
         merchant_id=item.merchant_id,

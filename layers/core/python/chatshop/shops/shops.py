@@ -53,7 +53,10 @@ def owned_shop(store: ShopStore, merchant: Merchant, shop_id: str) -> Shop:
     403 rather than 404 for another merchant's shop: shop ids are random and unguessable, so
     saying "not yours" leaks nothing useful, and it tells an integrator what went wrong.
     """
-    shop = store.get(shop_id)
+    return require_owner(store.get(shop_id), merchant, shop_id)
+
+
+def require_owner(shop: Shop | None, merchant: Merchant, shop_id: str) -> Shop:
     if shop is None:
         raise NotFound(f"No shop {shop_id}.")
     if shop.merchant_id != merchant.id:

@@ -1,0 +1,98 @@
+"""The emulator's direct JSON answers for DynamoDB item calls equal moto's own serializer's."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.test import Client
+
+from chatshop_local.emulator_server import install_direct_json, moto_serializer
+
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
+)
+
+
+@pytest.fixture(scope="module")
+def dynamodb():
+    install_direct_json()
+    client = Client(DomainDispatcherApplication(create_backend_app))
+
+    def call(action: str, body: dict) -> tuple[int, dict]:
+        headers = {
+            "X-Amz-Target": f"DynamoDB_20120810.{action}",
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": AUTH,
+        }
+        response = client.post("/", headers=headers, data=json.dumps(body))
+        return response.status_code, json.loads(response.data)
+
+    call(
+        "CreateTable",
+        {
+            "TableName": "items",
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
+    call("PutItem", {"TableName": "items", "Item": ITEM})
+    return call
+
+
+ITEM = {
+    "pk": {"S": "P"},
+    "sk": {"S": "1"},
+    "n": {"N": "12.50"},
+    "b": {"B": base64.b64encode(b"\x00\xff").decode()},
+    "ok": {"BOOL": True},
+    "nothing": {"NULL": True},
+    "l": {"L": [{"S": "a"}, {"N": "1"}]},
+    "m": {"M": {"inner": {"SS": ["x", "y"]}, "ns": {"NS": ["1", "2"]}}},
+    "text": {"S": "café ✓"},
+}
+
+CALLS = [
+    # The item is there before each of the two calls, so both return it as the old one.
+    ("PutItem", {"TableName": "items", "Item": ITEM, "ReturnValues": "ALL_OLD"}),
+    ("GetItem", {"TableName": "items", "Key": {"pk": {"S": "P"}, "sk": {"S": "1"}}}),
+    ("GetItem", {"TableName": "items", "Key": {"pk": {"S": "P"}, "sk": {"S": "missing"}}}),
+    (
+        "Query",
+        {
+            "TableName": "items",
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "P"}},
+            "Limit": 1,
+        },
+    ),
+    ("Scan", {"TableName": "items"}),
+    ("BatchGetItem", {"RequestItems": {"items": {"Keys": [{"pk": {"S": "P"}, "sk": {"S": "1"}}]}}}),
+    (
+        "UpdateItem",
+        {
+            "TableName": "items",
+            "Key": {"pk": {"S": "P"}, "sk": {"S": "1"}},
+            "UpdateExpression": "SET ok = :f",
+            "ExpressionAttributeValues": {":f": {"BOOL": False}},
+            "ReturnValues": "ALL_NEW",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("action, body", CALLS, ids=[f"{a}-{i}" for i, (a, _) in enumerate(CALLS)])
+def test_direct_answers_match_motos_serializer(dynamodb, action, body):
+    direct = dynamodb(action, body)
+    with moto_serializer():
+        serialized = dynamodb(action, body)
+    assert direct == serialized
