@@ -35,6 +35,7 @@ from .template import ApiEvent, FunctionSpec
 log = logging.getLogger("chatshop.local.gateway")
 
 _MAX_DISCARD_BYTES = 64 * 1024 * 1024
+INTEGRATION_TIMEOUT_MS = 29_000
 
 Invoke = Callable[[str, dict], InvocationResult]
 
@@ -90,12 +91,20 @@ class LocalGateway:
             )
         event = build_proxy_event(request, match, self.context, request_id, datetime.now(UTC))
         result = self.invoke(match.route.target, event)
+        if _timed_out(result):
+            return gateway_error(504, "endpoint_timeout", "the function did not answer in time", request_id)
         if not result.ok:
             # Lambda reported an unhandled error: the traceback stays in the log, the client gets an id.
             return gateway_error(
                 500, "internal_error", "the function failed; quote the correlation id", request_id
             )
         return proxy_result_to_http(result.payload, request_id)
+
+
+def _timed_out(result: InvocationResult) -> bool:
+    # API Gateway gives up on an integration after 29 s, whatever the function's own timeout.
+    timed_out = result.error is not None and result.error.get("errorType") == "Sandbox.Timedout"
+    return timed_out or result.duration_ms > INTEGRATION_TIMEOUT_MS
 
 
 def _handler_class(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:

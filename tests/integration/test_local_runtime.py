@@ -98,6 +98,12 @@ def test_function_that_raises_gives_500_with_correlation_id_and_no_traceback(sta
     assert "this traceback must stay in the log" in caplog.text
 
 
+def test_a_function_past_its_timeout_is_504_and_its_late_answer_discarded(stack):
+    status, _, body, _ = http(stack, "GET", "/slow")
+    assert status == 504
+    assert json.loads(body)["error"]["code"] == "endpoint_timeout"
+
+
 def test_unknown_route_is_404_and_wrong_method_is_405(stack):
     status, _, body, _ = http(stack, "GET", "/nowhere")
     assert status == 404 and json.loads(body)["error"]["code"] == "not_found"

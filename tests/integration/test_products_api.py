@@ -145,3 +145,12 @@ def test_delete_a_product(merchant, shop):
     assert merchant.delete(path).status == 204
     assert merchant.get(path).status == 404
     assert merchant.delete(path).status == 404
+
+
+def test_the_last_full_page_promises_no_empty_one(merchant, shop):
+    for i in range(4):
+        add_product(merchant, shop["id"], f"EXACT-{i}")
+    first = merchant.get(f"/shops/{shop['id']}/products?limit=2").json
+    second = merchant.get(f"/shops/{shop['id']}/products?limit=2&cursor={first['next_cursor']}").json
+    assert len(second["items"]) == 2
+    assert second["next_cursor"] is None

@@ -24,6 +24,11 @@ def encode_cursor(last_evaluated_key: Mapping[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def cursor_after(keys: Mapping[str, str]) -> str:
+    """The cursor that continues a list after the item with these (string) key attributes."""
+    return encode_cursor({name: {"S": value} for name, value in keys.items()}) or ""
+
+
 def decode_cursor(cursor: str | None, partition: tuple[str, str], key_names: frozenset[str]) -> dict | None:
     """The LastEvaluatedKey behind ``cursor``, if it belongs to ``partition`` (name, value)."""
     if cursor is None or cursor == "":

@@ -18,7 +18,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chatshop.platform.config import Settings
 
-from .cursor import decode_cursor, encode_cursor
+from .cursor import cursor_after, decode_cursor
 from .domain import Page, Product, ProductImage
 from .shop_store import shop_key
 from .tables import ProductItem, bind
@@ -106,15 +106,19 @@ class ProductStore:
         if category is not None:
             by_category = products.category == category
             condition = by_category if condition is None else condition & by_category
-        results = products.query(
-            partition[1],
-            products.sk.startswith("PRODUCT#"),
-            filter_condition=condition,
-            limit=limit,
-            last_evaluated_key=start,
+        # One more than asked for: a next page is promised only when there is something on it.
+        results = list(
+            products.query(
+                partition[1],
+                products.sk.startswith("PRODUCT#"),
+                filter_condition=condition,
+                limit=limit + 1,
+                last_evaluated_key=start,
+            )
         )
-        items = [stored_version(item).product for item in results]
-        return Page[Product](items=items, next_cursor=encode_cursor(results.last_evaluated_key))
+        page = results[:limit]
+        next_cursor = cursor_after({"pk": page[-1].pk, "sk": page[-1].sk}) if len(results) > limit else None
+        return Page[Product](items=[stored_version(item).product for item in page], next_cursor=next_cursor)
 
     def get_many(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, StoredVersion]:
         found: dict[str, StoredVersion] = {}

@@ -12,7 +12,7 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
 
-from .cursor import decode_cursor, encode_cursor
+from .cursor import cursor_after, decode_cursor
 from .domain import Page, Shop
 from .tables import ShopItem, bind
 
@@ -160,9 +160,13 @@ def _page(
     cursor: str | None,
 ) -> Page[Shop]:
     start = decode_cursor(cursor, partition, key_names)
-    results = index.query(partition[1], limit=limit, last_evaluated_key=start)
-    items = [to_shop(item) for item in results]
-    return Page[Shop](items=items, next_cursor=encode_cursor(results.last_evaluated_key))
+    # One more than asked for: a next page is promised only when there is something on it.
+    results = list(index.query(partition[1], limit=limit + 1, last_evaluated_key=start))
+    page = results[:limit]
+    next_cursor = None
+    if len(results) > limit:
+        next_cursor = cursor_after({name: getattr(page[-1], name) for name in key_names})
+    return Page[Shop](items=[to_shop(item) for item in page], next_cursor=next_cursor)
 
 
 def _marketplace_keys(shop: Shop) -> dict[str, str]:
