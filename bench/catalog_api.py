@@ -16,17 +16,14 @@ import logging
 import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _stack import running_stack  # noqa: E402
 from _stats import summary  # noqa: E402
-
-from chatshop_local.emulator import free_port  # noqa: E402
-from chatshop_local.stack import LocalStack, StackOptions  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -112,33 +109,14 @@ def main() -> None:
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     rng = random.Random(args.seed)
 
-    with tempfile.TemporaryDirectory() as state_dir:
-        stack = LocalStack(
-            StackOptions(
-                template_path=TEMPLATE,
-                state_dir=Path(state_dir),
-                api_port=free_port(),
-                aws_port=free_port(),
-                seed=False,
-            )
-        )
-        started = time.perf_counter()
-        stack.start()
-        print(f"stack started in {time.perf_counter() - started:.1f} s at {stack.gateway.url}")
-        client = Client(stack.gateway.url)
-        invoke = stack.gateway.invoke
-
-        def timed_invoke(logical_id, event):
-            result = invoke(logical_id, event)
-            client.function_ms.append(result.duration_ms)
-            return result
-
-        stack.gateway.invoke = timed_invoke
+    with running_stack(TEMPLATE) as bench:
+        print(f"stack started in {bench.started_in_s:.1f} s at {bench.url}")
+        client = Client(bench.url)
+        client.function_ms = bench.function_ms
         try:
             run(client, args, rng)
         finally:
             client.close()
-            stack.stop(save=False)
 
 
 def run(client: Client, args: argparse.Namespace, rng: random.Random) -> None:

@@ -9,16 +9,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _stack import running_stack  # noqa: E402
 from _stats import summary  # noqa: E402
-
-from chatshop_local.emulator import free_port  # noqa: E402
-from chatshop_local.stack import LocalStack, StackOptions  # noqa: E402
 
 TEMPLATE = Path(__file__).parent / "gateway_stack" / "template.yaml"
 
@@ -29,32 +26,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=100)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as state_dir:
-        stack = LocalStack(
-            StackOptions(
-                template_path=TEMPLATE,
-                state_dir=Path(state_dir),
-                api_port=free_port(),
-                aws_port=free_port(),
-                seed=False,
-            )
-        )
-        stack.start()
-        function_ms: list[float] = []
-        invoke = stack.gateway.invoke
+    with running_stack(TEMPLATE) as bench:
+        round_trip_ms = run(bench.url, args.requests, args.warmup)
 
-        def timed_invoke(logical_id, event):
-            result = invoke(logical_id, event)
-            function_ms.append(result.duration_ms)
-            return result
-
-        stack.gateway.invoke = timed_invoke
-        try:
-            round_trip_ms = run(stack.gateway.url, args.requests, args.warmup)
-        finally:
-            stack.stop(save=False)
-
-    function_ms = function_ms[args.warmup :]
+    function_ms = bench.function_ms[args.warmup :]
     added = [total - inside for total, inside in zip(round_trip_ms, function_ms, strict=True)]
     print(f"gateway round trip    {summary(round_trip_ms)}")
     print(f"function invocation   {summary(function_ms)}")
