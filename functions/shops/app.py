@@ -14,6 +14,10 @@ from chalice import Response
 from pydantic import ValidationError
 
 import chatshop
+from chatshop.messaging import channels
+from chatshop.messaging.channel_models import WhatsAppChannelConnect
+from chatshop.messaging.channel_store import ChannelStore
+from chatshop.messaging.token_vault import TokenVault
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
 from chatshop.platform.http import create_app, current_request, parse_body
@@ -76,6 +80,14 @@ class Dependencies:
     @cached_property
     def bucket(self) -> media.MediaBucket:
         return media.MediaBucket(self.settings)
+
+    @cached_property
+    def channels(self) -> ChannelStore:
+        return ChannelStore(self.settings)
+
+    @cached_property
+    def tokens(self) -> TokenVault:
+        return TokenVault(self.settings)
 
     @cached_property
     def import_jobs(self) -> JobQueue:
@@ -304,6 +316,23 @@ def _upload_reference(body: bytes, content_type: str) -> ImportFromUpload | None
 def get_import(shop_id: str, import_id: str) -> Response:
     record = imports.get_import(deps.imports, my_shop(shop_id), import_id)
     return json_response(record.model_dump(mode="json"))
+
+
+# --- channels -----------------------------------------------------------------------------------
+
+
+@app.route("/shops/{shop_id}/channels/whatsapp", methods=["PUT"])
+def connect_whatsapp(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    request = parse_body(WhatsAppChannelConnect)
+    channel = channels.connect_whatsapp(deps.channels, deps.tokens, shop.id, request)
+    return json_response(channel.model_dump(mode="json"))
+
+
+@app.route("/shops/{shop_id}/channels/whatsapp", methods=["GET"])
+def get_whatsapp(shop_id: str) -> Response:
+    channel = channels.whatsapp_channel(deps.channels, my_shop(shop_id).id)
+    return json_response(channel.model_dump(mode="json"))
 
 
 # --- marketplace (public) -----------------------------------------------------------------------

@@ -26,6 +26,12 @@ BODIES = {
     ("PATCH", "/shops/{shop_id}/products/{product_id}"): {"title": "Mine now"},
     ("POST", "/shops/{shop_id}/products/{product_id}/images"): {"content_type": "image/jpeg"},
     ("POST", "/shops/{shop_id}/catalog/uploads"): {"content_type": "text/csv"},
+    ("PUT", "/shops/{shop_id}/channels/whatsapp"): {
+        "phone_number_id": "900000000000001",
+        "waba_id": "900000000000002",
+        "display_phone_number": "+1 555 000 0001",
+        "access_token": "EAAG-intruder-token-0123456789",
+    },
 }
 CSV_FEED = b"id,title,price\nINTRUDER,Mine now,1.00 USD\n"
 

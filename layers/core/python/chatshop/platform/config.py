@@ -61,6 +61,11 @@ class Settings(BaseModel):
     media_bucket: Annotated[str | None, Env("CHATSHOP_MEDIA_BUCKET")] = None
     catalog_import_queue: Annotated[str | None, Env("CHATSHOP_CATALOG_IMPORT_QUEUE")] = None
     shop_cleanup_queue: Annotated[str | None, Env("CHATSHOP_SHOP_CLEANUP_QUEUE")] = None
+    messaging_table: Annotated[str | None, Env("CHATSHOP_MESSAGING_TABLE")] = None
+    # Where shops' channel access tokens are kept (SSM SecureString parameters under this path).
+    secrets_path: Annotated[str, Env("CHATSHOP_SECRETS_PATH"), Field(pattern=r"^/[A-Za-z0-9_.\-/]+[^/]$")] = (
+        "/chatshop/dev"
+    )
     rollout_file: Annotated[Path | None, Env("CHATSHOP_ROLLOUT_FILE")] = None
 
     def require(self, name: str) -> Any:

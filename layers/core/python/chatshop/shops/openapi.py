@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
+
 from .domain import (
     CatalogImport,
     ImportFromUpload,
@@ -155,6 +157,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/shops/{shop_id}/catalog/imports/{import_id}", "GET"): Operation(
         "An import's status and result", "catalog", response=CatalogImport, errors=(403, 404)
+    ),
+    ("/shops/{shop_id}/channels/whatsapp", "PUT"): Operation(
+        "Connect the shop's WhatsApp number; the access token is stored encrypted and never shown",
+        "channels",
+        response=WhatsAppChannel,
+        request=WhatsAppChannelConnect,
+        errors=(400, 403, 404, 409, 422),
+    ),
+    ("/shops/{shop_id}/channels/whatsapp", "GET"): Operation(
+        "The shop's WhatsApp channel, without its token",
+        "channels",
+        response=WhatsAppChannel,
+        errors=(403, 404),
     ),
     ("/marketplace/shops", "GET"): Operation(
         "Active shops of a country where the marketplace is live",

@@ -1,0 +1,1 @@
+"""The messaging context: the WhatsApp channel, inbound webhooks and outbound messages."""

@@ -1,0 +1,40 @@
+"""Data access for channel access tokens: SSM SecureString parameters, read through powertools
+parameters with caching, so a warm sender does not ask SSM for every message."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+from chatshop.platform import aws
+from chatshop.platform.config import Settings
+
+TOKEN_CACHE_S = 300
+
+
+class TokenVault:
+    def __init__(self, settings: Settings) -> None:
+        self._path = settings.secrets_path
+        self._ssm = aws.client("ssm", settings)
+        self._provider = SSMProvider(boto3_client=self._ssm)
+
+    def parameter_name(self, phone_number_id: str) -> str:
+        return f"{self._path}/whatsapp/{phone_number_id}/access-token"
+
+    def store(self, phone_number_id: str, token: str) -> None:
+        name = self.parameter_name(phone_number_id)
+        self._ssm.put_parameter(Name=name, Value=token, Type="SecureString", Overwrite=True)
+        self._provider.clear_cache()
+
+    def token(self, phone_number_id: str, fresh: bool = False) -> str | None:
+        """The number's token; ``fresh`` skips the cache (after Meta said the cached one is invalid)."""
+        try:
+            value = self._provider.get(
+                self.parameter_name(phone_number_id), decrypt=True, max_age=TOKEN_CACHE_S, force_fetch=fresh
+            )
+        except self._ssm.exceptions.ParameterNotFound:
+            return None
+        except Exception as exc:  # powertools wraps the client error
+            if "ParameterNotFound" in repr(exc):
+                return None
+            raise
+        return str(value)
