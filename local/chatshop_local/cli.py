@@ -16,6 +16,7 @@ from .emulator import EmulatorError, free_port
 from .gateway import GatewayError
 from .stack import LocalStack, StackOptions, running_stack
 from .template import TemplateError, load_template
+from .whatsapp_secrets import APP_SECRET_VARIABLE, VERIFY_TOKEN_VARIABLE
 
 DEFAULT_TEMPLATE = Path("template.yaml")
 
@@ -103,6 +104,17 @@ def _print_ready(stack: LocalStack, report: Any, args: argparse.Namespace) -> No
             else ""
         ),
     ]
+    secrets = stack.webhook_secrets
+    if secrets is not None:
+        if secrets.defaulted:
+            lines += [
+                f"  WhatsApp secrets: local defaults (set {APP_SECRET_VARIABLE} and {VERIFY_TOKEN_VARIABLE}"
+                " to choose them)",
+                f"    app secret:     {secrets.app_secret}",
+                f"    verify token:   {secrets.verify_token}",
+            ]
+        else:
+            lines.append(f"  WhatsApp secrets: from {APP_SECRET_VARIABLE} and {VERIFY_TOKEN_VARIABLE}")
     if report.demo:
         lines += [
             f"  Demo merchant:    {report.demo['merchant_id']}",

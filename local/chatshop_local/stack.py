@@ -26,10 +26,12 @@ from .seed import seed_demo_data
 from .sqs_poller import SqsMapping, SqsPoller
 from .state import SnapshotSummary, StateStore
 from .template import ApiEvent, S3Event, ScheduleEvent, SqsEvent, Template, load_template
+from .whatsapp_secrets import LocalWebhookSecrets, install_webhook_secrets
 
 log = logging.getLogger("chatshop.local")
 
 RUNTIME_FILE = "runtime.json"
+SECRETS_PATH_VARIABLE = "CHATSHOP_SECRETS_PATH"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class LocalStack:
         self.gateway: LocalGateway | None = None
         self.loops: list[BackgroundLoop] = []
         self.clock: LocalClock | None = None
+        self.webhook_secrets: LocalWebhookSecrets | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -93,6 +96,7 @@ class LocalStack:
                 self.template, self.clients, opts.stack_name, opts.region, dict(opts.parameters)
             )
         self.functions = self._make_functions()
+        self.webhook_secrets = self._install_webhook_secrets()
         restored, demo = None, None
         if not opts.attach_to:
             if self.state.has_snapshot():
@@ -104,6 +108,17 @@ class LocalStack:
             self._serve()
             self._write_runtime_file()
         return restored, demo
+
+    def _install_webhook_secrets(self) -> LocalWebhookSecrets | None:
+        """Where the template's functions read secrets from, put the local webhook secrets there."""
+        assert self.clients is not None
+        paths = {f.environment.get(SECRETS_PATH_VARIABLE) for f in self.functions.values()} - {None}
+        if not paths:
+            return None
+        secrets = None
+        for path in sorted(p for p in paths if p):
+            secrets = install_webhook_secrets(self.clients.client("ssm"), path)
+        return secrets
 
     def stop(self, save: bool = True) -> SnapshotSummary | None:
         if self.gateway is not None:

@@ -45,7 +45,10 @@ def test_connect_a_number_and_read_it_back_without_its_token(app_stack, merchant
 
 def test_a_number_serves_one_shop(merchant, shop):
     number = new_number()
-    assert merchant.request("PUT", f"/shops/{shop['id']}/channels/whatsapp", channel_request(number)).status == 200
+    assert (
+        merchant.request("PUT", f"/shops/{shop['id']}/channels/whatsapp", channel_request(number)).status
+        == 200
+    )
     other = open_shop(merchant, name="Second")
     reply = merchant.request("PUT", f"/shops/{other['id']}/channels/whatsapp", channel_request(number))
     assert reply.status == 409
@@ -55,10 +58,14 @@ def test_a_number_serves_one_shop(merchant, shop):
 def test_reconnecting_moves_the_shop_to_its_new_number_and_frees_the_old_one(merchant, shop):
     old, new = new_number(), new_number()
     merchant.request("PUT", f"/shops/{shop['id']}/channels/whatsapp", channel_request(old))
-    assert merchant.request("PUT", f"/shops/{shop['id']}/channels/whatsapp", channel_request(new)).status == 200
+    assert (
+        merchant.request("PUT", f"/shops/{shop['id']}/channels/whatsapp", channel_request(new)).status == 200
+    )
     assert merchant.get(f"/shops/{shop['id']}/channels/whatsapp").json["phone_number_id"] == new
     other = open_shop(merchant, name="Takes the old number")
-    assert merchant.request("PUT", f"/shops/{other['id']}/channels/whatsapp", channel_request(old)).status == 200
+    assert (
+        merchant.request("PUT", f"/shops/{other['id']}/channels/whatsapp", channel_request(old)).status == 200
+    )
 
 
 def test_a_shop_without_a_channel_is_404(merchant, shop):

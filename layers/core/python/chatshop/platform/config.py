@@ -62,6 +62,9 @@ class Settings(BaseModel):
     catalog_import_queue: Annotated[str | None, Env("CHATSHOP_CATALOG_IMPORT_QUEUE")] = None
     shop_cleanup_queue: Annotated[str | None, Env("CHATSHOP_SHOP_CLEANUP_QUEUE")] = None
     messaging_table: Annotated[str | None, Env("CHATSHOP_MESSAGING_TABLE")] = None
+    inbound_queue: Annotated[str | None, Env("CHATSHOP_INBOUND_QUEUE")] = None
+    outbound_queue: Annotated[str | None, Env("CHATSHOP_OUTBOUND_QUEUE")] = None
+    graph_api_url: Annotated[str, Env("CHATSHOP_GRAPH_API_URL")] = "https://graph.facebook.com/v21.0"
     # Where shops' channel access tokens are kept (SSM SecureString parameters under this path).
     secrets_path: Annotated[str, Env("CHATSHOP_SECRETS_PATH"), Field(pattern=r"^/[A-Za-z0-9_.\-/]+[^/]$")] = (
         "/chatshop/dev"
