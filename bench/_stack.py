@@ -38,6 +38,7 @@ def running_stack(template: Path) -> Iterator[BenchStack]:
                 state_dir=Path(state_dir),
                 api_port=free_port(),
                 aws_port=free_port(),
+                graph_port=free_port(),
                 seed=False,
             )
         )

@@ -95,7 +95,8 @@ def _print_ready(stack: LocalStack, report: Any, args: argparse.Namespace) -> No
         f"chatshop dev is ready in {report.seconds:.1f}s (region {args.region})",
         f"  API:              {stack.gateway.url if stack.gateway else '-'}",
         f"  AWS emulator:     {stack.clients.endpoint_url if stack.clients else '-'}",
-        f"  Graph API port:   {args.graph_port}",
+        f"  Graph API:        {stack.graph.url + '/v21.0' if stack.graph else '-'}"
+        + (f"  (outbox: {stack.graph.url}/_emulator/outbox)" if stack.graph else ""),
         f"  State:            {args.state_dir.resolve()}"
         + (
             f" (restored {report.restored.items} items, {report.restored.objects} objects, "

@@ -128,10 +128,13 @@ def package(template: Template, s3_client: Any) -> dict[str, Any]:
 
 def translate(sam_body: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
     """SAM to CloudFormation, offline; the region is given, not looked up from the environment."""
-    to_py27_compatible_template(sam_body, parameters)
+    # The translator rewrites the values it is given in place (to its own str type): give it a copy,
+    # so the values passed on to CloudFormation stay plain strings.
+    values = dict(parameters)
+    to_py27_compatible_template(sam_body, values)
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
     cfn = translator.translate(
-        sam_body, parameter_values=dict(parameters), get_managed_policy_map=_NoManagedPolicies().load
+        sam_body, parameter_values=values, get_managed_policy_map=_NoManagedPolicies().load
     )
     return undo_mark_unicode_str_in_template(cfn)
 

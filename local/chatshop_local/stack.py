@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatshop.messaging.channel_store import ChannelStore
+from chatshop.messaging.token_vault import TokenVault
+from chatshop.platform.config import load_settings
+
 from . import environ
 from .apigw import GatewayContext
 from .aws import EmulatorClients
@@ -19,6 +23,7 @@ from .deploy import DeployedStack, deploy, read_stack
 from .emulator import EMULATOR_CREDENTIALS, LOOPBACK, MotoServer
 from .functions import InvocationResult, LocalFunction, lambda_environment
 from .gateway import LocalGateway, routes_from
+from .graph_emulator import GraphEmulator
 from .loops import BackgroundLoop
 from .s3_events import S3EventRelay, S3Mapping, create_relays
 from .schedules import parse_schedule
@@ -32,6 +37,9 @@ log = logging.getLogger("chatshop.local")
 
 RUNTIME_FILE = "runtime.json"
 SECRETS_PATH_VARIABLE = "CHATSHOP_SECRETS_PATH"
+GRAPH_API_PARAMETER = "GraphApiUrl"
+GRAPH_API_VERSION = "v21.0"
+WHATSAPP_WEBHOOK_PATH = "/webhooks/whatsapp"
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class LocalStack:
         self.loops: list[BackgroundLoop] = []
         self.clock: LocalClock | None = None
         self.webhook_secrets: LocalWebhookSecrets | None = None
+        self.graph: GraphEmulator | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -92,9 +101,7 @@ class LocalStack:
             self.emulator = MotoServer(opts.aws_port, log_path=opts.state_dir / "emulator.log")
             self.emulator.start()
             self.clients = EmulatorClients(self.emulator.url, opts.region)
-            self.stack = deploy(
-                self.template, self.clients, opts.stack_name, opts.region, dict(opts.parameters)
-            )
+            self.stack = deploy(self.template, self.clients, opts.stack_name, opts.region, self._parameters())
         self.functions = self._make_functions()
         self.webhook_secrets = self._install_webhook_secrets()
         restored, demo = None, None
@@ -120,10 +127,22 @@ class LocalStack:
             secrets = install_webhook_secrets(self.clients.client("ssm"), path)
         return secrets
 
+    def _parameters(self) -> dict[str, str]:
+        parameters = dict(self.options.parameters)
+        if GRAPH_API_PARAMETER in self.template.body.get("Parameters", {}):
+            # Functions call the local Graph API emulator, never Meta.
+            parameters[GRAPH_API_PARAMETER] = (
+                f"http://{LOOPBACK}:{self.options.graph_port}/{GRAPH_API_VERSION}"
+            )
+        return parameters
+
     def stop(self, save: bool = True) -> SnapshotSummary | None:
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        if self.graph is not None:
+            self.graph.stop()
+            self.graph = None
         for loop in self.loops:
             loop.stop()
         for loop in self.loops:
@@ -174,6 +193,7 @@ class LocalStack:
         )
         self.gateway = LocalGateway(routes_from(specs), self.invoke, context, LOOPBACK, self.options.api_port)
         self.gateway.start()
+        self.graph = self._graph_emulator()
         sqs = self.clients.client("sqs")
         self.loops = [SqsPoller(m, sqs, self.invoke, self.options.region) for m in self.sqs_mappings()]
         relays = create_relays(self.s3_mappings(), sqs, self.clients.client("s3"), retry_after_s=30)
@@ -184,6 +204,38 @@ class LocalStack:
         self.loops.append(self.clock)
         for loop in self.loops:
             loop.start()
+
+    def _graph_emulator(self) -> GraphEmulator | None:
+        if (
+            GRAPH_API_PARAMETER not in self.template.body.get("Parameters", {})
+            or self.webhook_secrets is None
+        ):
+            return None
+        assert self.gateway is not None
+        webhook_url = f"{self.gateway.url}{WHATSAPP_WEBHOOK_PATH}"
+        graph = GraphEmulator(
+            LOOPBACK,
+            self.options.graph_port,
+            webhook_url,
+            self.webhook_secrets.app_secret,
+            GRAPH_API_VERSION,
+            number_source=self._connected_number,
+        )
+        graph.start()
+        return graph
+
+    def _connected_number(self, phone_number_id: str) -> tuple[str, str] | None:
+        """What Meta would know of a number: the channel a shop connected, and its token."""
+        owner = next(
+            (f for f in self.functions.values() if "CHATSHOP_MESSAGING_TABLE" in f.environment), None
+        )
+        if owner is None:
+            return None
+        with environ.function_environ(dict(owner.environment)):
+            settings = load_settings()
+            channel = ChannelStore(settings).for_number(phone_number_id)
+            token = TokenVault(settings).token(phone_number_id, fresh=True) if channel else None
+        return (channel.display_phone_number, token) if channel and token else None
 
     def sqs_mappings(self) -> list[SqsMapping]:
         assert self.stack is not None and self.clients is not None

@@ -29,6 +29,7 @@ def app_stack(tmp_path_factory: pytest.TempPathFactory):
             state_dir=tmp_path_factory.mktemp("app-state"),
             api_port=free_port(),
             aws_port=free_port(),
+            graph_port=free_port(),
             seed=False,
         )
     )

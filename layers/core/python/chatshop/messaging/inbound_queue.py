@@ -43,7 +43,9 @@ def _entry(entry_id: str, queued: QueuedUnit) -> dict:
     body = {**queued.unit.body, "shop_id": queued.shop_id, "archived_key": queued.archived_key}
     return {
         "Id": entry_id,
-        "MessageBody": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        "MessageBody": json.dumps(
+            body, separators=(",", ":")
+        ),  # ASCII: a lone surrogate must not break the send
         "MessageGroupId": queued.unit.group_id,
         "MessageDeduplicationId": queued.unit.dedup_id,
     }

@@ -117,7 +117,7 @@ def _parse_document(raw_body: bytes) -> dict[str, Any]:
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
-        # Position only: the message of a JSONDecodeError quotes nothing, but the body might be a secret.
+        # Only the position, never an excerpt: the body holds phone numbers.
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise WebhookFormatError(f"the body is not valid JSON{where}") from None
     if not isinstance(document, dict):

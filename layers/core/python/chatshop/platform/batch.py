@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel
 
@@ -19,8 +24,15 @@ RecordHandler = Callable[[SQSRecord], Any]
 M = TypeVar("M", bound=BaseModel)
 
 
-def sqs_batch_handler(record_handler: RecordHandler) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    processor = BatchProcessor(event_type=EventType.SQS)
+def sqs_batch_handler(
+    record_handler: RecordHandler, fifo: bool = False
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """``fifo``: after a failure, the rest of that message group is failed too, keeping its order."""
+    processor: BatchProcessor | SqsFifoPartialProcessor = (
+        SqsFifoPartialProcessor(skip_group_on_error=True)
+        if fifo
+        else BatchProcessor(event_type=EventType.SQS)
+    )
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger = get_logger()

@@ -1,0 +1,38 @@
+"""Sender: messages to customers through Meta's Graph API (SQS, partial batch failures)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chatshop.messaging.conversation_store import ConversationStore
+from chatshop.messaging.graph_client import GraphClient
+from chatshop.messaging.outbound_queue import OutboundQueue
+from chatshop.messaging.records import SendJob
+from chatshop.messaging.sender import Sender
+from chatshop.messaging.token_vault import TokenVault
+from chatshop.platform.batch import parse_message, sqs_batch_handler
+from chatshop.platform.config import load_settings
+from chatshop.platform.observability import get_logger
+
+settings = load_settings()
+logger = get_logger()
+
+
+@cache
+def sender() -> Sender:
+    return Sender(
+        ConversationStore(settings), TokenVault(settings), GraphClient(settings), OutboundQueue(settings)
+    )
+
+
+def handle_record(record: SQSRecord) -> None:
+    job = parse_message(record, SendJob)
+    outcome = sender().send(job)
+    logger.info(
+        "Send job handled", extra={"outbound_id": job.outbound_id, "attempt": job.attempt, "outcome": outcome}
+    )
+
+
+handler = sqs_batch_handler(handle_record)

@@ -1,0 +1,217 @@
+"""Data access for conversations in the messaging table (boto3): customers, messages both ways,
+and the state of every message sent.
+
+| item                         | pk                               | sk                    |
+|------------------------------|----------------------------------|-----------------------|
+| customer (the 24 h window)   | CUSTOMER#<number id>#<wa_id>     | PROFILE               |
+| a message, in its thread     | CONV#<number id>#<wa_id>         | MSG#<time>#<id>       |
+| inbound marker (idempotency) | INBOUND#<wamid>                  | MSG                   |
+| outbound message             | OUTBOUND#<our id>                | MSG                   |
+| Meta's id -> ours            | WAMID#<wamid>                    | OUT                   |
+| unparsed payload             | UNPARSED#<sha256>                | RAW                   |
+| send-rate slot               | RATE#<number id>                 | <epoch second>        |
+
+Every write that must happen once is conditional, so a redelivered queue message changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from chatshop.platform import aws
+from chatshop.platform.config import Settings
+
+from .inbound import StatusUpdate, advances
+from .records import OutboundRecord
+
+_RATE_SLOT_TTL_S = 120
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _customer_key(phone_number_id: str, customer: str) -> dict[str, Any]:
+    return {"pk": _s(f"CUSTOMER#{phone_number_id}#{customer}"), "sk": _s("PROFILE")}
+
+
+def _outbound_key(outbound_id: str) -> dict[str, Any]:
+    return {"pk": _s(f"OUTBOUND#{outbound_id}"), "sk": _s("MSG")}
+
+
+class ConversationStore:
+    def __init__(self, settings: Settings) -> None:
+        self._table = settings.require("messaging_table")
+        self._dynamodb = aws.client("dynamodb", settings)
+        self._conditional_failed = self._dynamodb.exceptions.ConditionalCheckFailedException
+
+    # --- inbound ------------------------------------------------------------------------------
+
+    def record_inbound(
+        self,
+        shop_id: str,
+        message_id: str,
+        phone_number_id: str,
+        customer: str,
+        at: datetime,
+        summary: dict[str, Any],
+    ) -> bool:
+        """Store an inbound message once; False when it was already stored."""
+        marker = {"pk": _s(f"INBOUND#{message_id}"), "sk": _s("MSG"), "shop_id": _s(shop_id)}
+        thread_item = {
+            "pk": _s(f"CONV#{phone_number_id}#{customer}"),
+            "sk": _s(f"MSG#{at.isoformat()}#{message_id}"),
+            "direction": _s("in"),
+            "shop_id": _s(shop_id),
+            "summary": _s(json.dumps(summary, ensure_ascii=False, default=str)),
+        }
+        # The thread item first, under a key of its own making (writing it again changes nothing),
+        # then the marker, whose condition says whether this is the first time.
+        self._dynamodb.put_item(TableName=self._table, Item=thread_item)
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table, Item=marker, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except self._conditional_failed:
+            return False
+        return True
+
+    def touch_customer(self, phone_number_id: str, customer: str, name: str | None, at: datetime) -> None:
+        """Move the customer's last-message time forward (never back: queues reorder across groups)."""
+        names = {"#at": "last_inbound_at"}
+        values: dict[str, Any] = {":at": _s(at.isoformat())}
+        update = "SET #at = :at"
+        if name:
+            names["#name"] = "name"
+            values[":name"] = _s(name)
+            update += ", #name = :name"
+        # A later message may have moved it already; then there is nothing to do.
+        with contextlib.suppress(self._conditional_failed):
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=_customer_key(phone_number_id, customer),
+                UpdateExpression=update,
+                ConditionExpression="attribute_not_exists(#at) OR #at < :at",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+
+    def last_inbound_at(self, phone_number_id: str, customer: str) -> datetime | None:
+        item = self._dynamodb.get_item(
+            TableName=self._table, Key=_customer_key(phone_number_id, customer), ConsistentRead=True
+        ).get("Item")
+        if not item or "last_inbound_at" not in item:
+            return None
+        return datetime.fromisoformat(item["last_inbound_at"]["S"])
+
+    def keep_unparsed(self, shop_id: str | None, reason: str, body: dict[str, Any]) -> None:
+        raw = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s(f"UNPARSED#{hashlib.sha256(raw.encode()).hexdigest()}"),
+                "sk": _s("RAW"),
+                "shop_id": _s(shop_id or ""),
+                "reason": _s(reason),
+                "body": _s(raw),
+                "kept_at": _s(datetime.now(UTC).isoformat()),
+            },
+        )
+
+    # --- outbound -----------------------------------------------------------------------------
+
+    def create_outbound(self, record: OutboundRecord) -> bool:
+        """Store a new outbound message; False when one with this id exists already."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    **_outbound_key(record.id),
+                    "record": _s(record.model_dump_json()),
+                    "status": _s(record.status),
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self._conditional_failed:
+            return False
+        return True
+
+    def outbound(self, outbound_id: str) -> OutboundRecord | None:
+        item = self._dynamodb.get_item(
+            TableName=self._table, Key=_outbound_key(outbound_id), ConsistentRead=True
+        ).get("Item")
+        return OutboundRecord.model_validate_json(item["record"]["S"]) if item else None
+
+    def transition(
+        self, record: OutboundRecord, expected: tuple[str, ...], **changes: Any
+    ) -> OutboundRecord | None:
+        """Move a record on, only from one of the ``expected`` statuses; None if it had moved already."""
+        updated = record.model_copy(update=changes)
+        values = {f":s{i}": _s(status) for i, status in enumerate(expected)}
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    **_outbound_key(record.id),
+                    "record": _s(updated.model_dump_json()),
+                    "status": _s(updated.status),
+                },
+                ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(values)})",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except self._conditional_failed:
+            return None
+        return updated
+
+    def link_wamid(self, wamid: str, outbound_id: str) -> None:
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={"pk": _s(f"WAMID#{wamid}"), "sk": _s("OUT"), "outbound_id": _s(outbound_id)},
+        )
+
+    def outbound_for_wamid(self, wamid: str) -> OutboundRecord | None:
+        item = self._dynamodb.get_item(
+            TableName=self._table, Key={"pk": _s(f"WAMID#{wamid}"), "sk": _s("OUT")}
+        ).get("Item")
+        return self.outbound(item["outbound_id"]["S"]) if item else None
+
+    def apply_status(self, update: StatusUpdate) -> bool:
+        """Record Meta's status on the message it is about, monotonically; False if it changes nothing."""
+        record = self.outbound_for_wamid(update.message_id)
+        if record is None or not advances(
+            record.status if record.status in ("sent", "delivered", "read", "failed") else None, update.status
+        ):
+            return False
+        error = update.errors[0] if update.errors else None
+        changes: dict[str, Any] = {"status": update.status}
+        if error is not None:
+            changes |= {"error_code": error.code, "error": error.message or error.title}
+        return self.transition(record, (record.status,), **changes) is not None
+
+    # --- rate ---------------------------------------------------------------------------------
+
+    def take_send_slot(self, phone_number_id: str, per_second: int, now: float | None = None) -> bool:
+        """One of the number's ``per_second`` sends in the current second, shared by every sender."""
+        second = int(now if now is not None else time.time())
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(f"RATE#{phone_number_id}"), "sk": _s(str(second))},
+                UpdateExpression="ADD #count :one SET #expires = :expires",
+                ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
+                ExpressionAttributeNames={"#count": "count", "#expires": "expires_at"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(per_second)},
+                    ":expires": {"N": str(second + _RATE_SLOT_TTL_S)},
+                },
+            )
+        except self._conditional_failed:
+            return False
+        return True
