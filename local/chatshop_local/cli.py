@@ -122,6 +122,12 @@ def _print_ready(stack: LocalStack, report: Any, args: argparse.Namespace) -> No
             f"  Demo API key:     {report.demo['api_key']}",
             f"  Demo shop:        {report.demo.get('shop_id', '-')}",
         ]
+        if report.demo.get("phone_number_id"):
+            demo = report.demo
+            lines += [
+                f"  Demo WhatsApp:    {demo['display_phone_number']} (number id {demo['phone_number_id']})",
+                f"  Chat as a customer: chatshop chat --shop {demo['shop_id']} --as +15550123456",
+            ]
     for title in ("functions", "queues", "schedules"):
         lines.append(f"  {title.capitalize()}:")
         lines += [f"    {entry}" for entry in described[title]] or ["    (none)"]

@@ -7,6 +7,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from chatshop.messaging.channel_models import WhatsAppChannelConnect
+from chatshop.messaging.channel_store import ChannelStore
+from chatshop.messaging.channels import connect_whatsapp
+from chatshop.messaging.token_vault import TokenVault
 from chatshop.platform.config import load_settings
 from chatshop.platform.rollout import load_rollout
 from chatshop.shops.catalog import create_product
@@ -23,6 +27,13 @@ from .functions import LocalFunction
 # Seeding runs with this function's environment, so it writes where the function reads.
 SEED_AS = "ShopsFunction"
 DEMO_FILE = "demo.json"
+
+# The demo shop's WhatsApp number, known to the local Graph API emulator only. The token is a
+# local stand-in that opens nothing real.
+DEMO_PHONE_NUMBER_ID = "100200300400500"
+DEMO_WABA_ID = "100200300400501"
+DEMO_DISPLAY_NUMBER = "+1 555 010 0000"
+DEMO_ACCESS_TOKEN = "EAAG-local-demo-token-not-a-secret"
 
 DEMO_PRODUCTS = [
     ("TEE-BLK-M", "Organic cotton tee, black, M", 2500, "apparel > tops", "in stock", 40),
@@ -49,6 +60,17 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
             signup.merchant,
             ShopCreate(name="Demo Outfitters", country="US", currency="USD", timezone="America/New_York"),
         )
+        connect_whatsapp(
+            ChannelStore(settings),
+            TokenVault(settings),
+            shop.id,
+            WhatsAppChannelConnect(
+                phone_number_id=DEMO_PHONE_NUMBER_ID,
+                waba_id=DEMO_WABA_ID,
+                display_phone_number=DEMO_DISPLAY_NUMBER,
+                access_token=DEMO_ACCESS_TOKEN,
+            ),
+        )
         products = ProductStore(settings)
         for retailer_id, title, cents, category, availability, inventory in DEMO_PRODUCTS:
             fields = ProductCreate(
@@ -61,7 +83,13 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
                 brand="Demo Outfitters",
             )
             create_product(products, shop, fields)
-    demo = {"merchant_id": signup.merchant.id, "api_key": signup.api_key, "shop_id": shop.id}
+    demo = {
+        "merchant_id": signup.merchant.id,
+        "api_key": signup.api_key,
+        "shop_id": shop.id,
+        "phone_number_id": DEMO_PHONE_NUMBER_ID,
+        "display_phone_number": DEMO_DISPLAY_NUMBER,
+    }
     # Local-only convenience: the key is stored hashed in the table; this copy lets `chatshop dev`
     # show it again after a restart. The state folder is git-ignored and readable by its owner only.
     path = state_dir / DEMO_FILE
