@@ -151,3 +151,24 @@ def merchant(api) -> Api:
 @pytest.fixture
 def shop(merchant) -> dict[str, Any]:
     return open_shop(merchant)
+
+
+@pytest.fixture(scope="session")
+def fixture_shop(app_stack):
+    """A shop connected to the phone number the fixture files were sent to."""
+    from .whatsapp import FIXTURE_NUMBER
+
+    merchant = sign_up(Api(app_stack.gateway.url))
+    shop = open_shop(merchant)
+    reply = merchant.request(
+        "PUT",
+        f"/shops/{shop['id']}/channels/whatsapp",
+        {
+            "phone_number_id": FIXTURE_NUMBER,
+            "waba_id": "102290129340398",
+            "display_phone_number": "+1 555 123 4567",
+            "access_token": "EAAG-fixture-token-0123456789",
+        },
+    )
+    assert reply.status == 200, reply.raw
+    return shop

@@ -3,68 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import secrets
 import time
 from pathlib import Path
 
 import pytest
 
-from chatshop_local.whatsapp_secrets import LOCAL_APP_SECRET, LOCAL_VERIFY_TOKEN
+from chatshop_local.whatsapp_secrets import LOCAL_VERIFY_TOKEN
 
-from .conftest import Api, open_shop, sign_up, wait_for
+from .conftest import wait_for
+from .whatsapp import FIXTURE_NUMBER, FIXTURES, fresh_text, post_webhook, sign, stored
 
 pytestmark = pytest.mark.integration
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "whatsapp"
-FIXTURE_NUMBER = "1122334455667"
-
-
-def sign(body: bytes, secret: str = LOCAL_APP_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def post_webhook(api: Api, body: bytes, signature: str | None):
-    headers = {"Content-Type": "application/json"}
-    if signature is not None:
-        headers["X-Hub-Signature-256"] = signature
-    return api.post("/webhooks/whatsapp", raw=body, headers=headers)
-
-
-@pytest.fixture(scope="module")
-def fixture_shop(app_stack):
-    """A shop connected to the phone number the fixture files were sent to."""
-    merchant = sign_up(Api(app_stack.gateway.url))
-    shop = open_shop(merchant)
-    reply = merchant.request(
-        "PUT",
-        f"/shops/{shop['id']}/channels/whatsapp",
-        {
-            "phone_number_id": FIXTURE_NUMBER,
-            "waba_id": "102290129340398",
-            "display_phone_number": "+1 555 123 4567",
-            "access_token": "EAAG-fixture-token-0123456789",
-        },
-    )
-    assert reply.status == 200, reply.raw
-    return shop
-
-
-def fresh_text(body: str = "Do you have this in blue?") -> tuple[bytes, str, str]:
-    """The text fixture as a new message sent just now: its bytes, message id and customer."""
-    document = json.loads((FIXTURES / "pywa__text.json").read_bytes())
-    message = document["entry"][0]["changes"][0]["value"]["messages"][0]
-    message["id"] = f"wamid.test-{secrets.token_hex(8)}"
-    message["timestamp"] = str(int(time.time()))
-    message["text"]["body"] = body
-    return json.dumps(document, ensure_ascii=False).encode(), message["id"], message["from"]
-
-
-def stored(app_stack, key: str) -> dict | None:
-    dynamodb = app_stack.clients.client("dynamodb")
-    table = app_stack.stack.physical_id("MessagingTable")
-    return dynamodb.get_item(TableName=table, Key={"pk": {"S": key}, "sk": {"S": "MSG"}}).get("Item")
 
 
 def thread_items(app_stack, customer: str, message_id: str) -> list[dict]:
