@@ -9,7 +9,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chatshop.messaging.conversation_store import ConversationStore
 from chatshop.messaging.conversations import handle_unit
+from chatshop.messaging.graph_client import GraphClient
+from chatshop.messaging.media_fetch import MediaBucketWriter, MediaFetcher
 from chatshop.messaging.outbound_queue import OutboundQueue
+from chatshop.messaging.token_vault import TokenVault
 from chatshop.platform.batch import sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
@@ -19,14 +22,15 @@ logger = get_logger()
 
 
 @cache
-def dependencies() -> tuple[ConversationStore, OutboundQueue]:
-    return ConversationStore(settings), OutboundQueue(settings)
+def dependencies() -> tuple[ConversationStore, OutboundQueue, MediaFetcher]:
+    media = MediaFetcher(GraphClient(settings), TokenVault(settings), MediaBucketWriter(settings))
+    return ConversationStore(settings), OutboundQueue(settings), media
 
 
 def handle_record(record: SQSRecord) -> None:
-    store, outbox = dependencies()
+    store, outbox, media = dependencies()
     body = json.loads(record.body)
-    result = handle_unit(store, outbox, body)
+    result = handle_unit(store, outbox, media, body)
     logger.info("Inbound unit handled", extra={"outcome": result.outcome, "kind": body.get("kind")})
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from pathlib import Path
 
 import pytest
 
+from chatshop_local.graph_emulator import image_message
 from chatshop_local.whatsapp_secrets import LOCAL_VERIFY_TOKEN
 
 from .conftest import wait_for
@@ -172,3 +174,21 @@ def test_functions_call_the_local_graph_api_never_meta(app_stack):
     url = app_stack.functions["SenderFunction"].environment["CHATSHOP_GRAPH_API_URL"]
     assert url == f"{app_stack.graph.url}/v21.0"
     assert url.startswith("http://127.0.0.1:")
+
+
+def test_a_customers_photo_is_fetched_from_meta_and_kept(app_stack, fixture_shop):
+    # Given a photo the customer sent: Meta holds it under a media id
+    png = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(64)
+    media_id = app_stack.graph.store_media(FIXTURE_NUMBER, png, "image/png")
+    # When its webhook arrives
+    app_stack.graph.send_customer_message(
+        FIXTURE_NUMBER, "15550001111", "Ana", image_message(media_id, "this one?")
+    )
+    # Then the worker downloads it while Meta's URL lives and keeps it in the media bucket
+    s3 = app_stack.clients.client("s3")
+    bucket = app_stack.stack.physical_id("MediaBucket")
+    key = f"whatsapp-media/{FIXTURE_NUMBER}/{media_id}"
+    wait_for(lambda: s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
+    kept = s3.get_object(Bucket=bucket, Key=key)
+    assert kept["Body"].read() == png
+    assert kept["ContentType"] == "image/png"

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from .conversation_store import ConversationStore
 from .inbound import InboundMessage, StatusUpdate, UnparsedPayload, parse_unit
+from .media_fetch import MediaFetcher
 from .outbound_queue import OutboundQueue
 from .records import OutboundRecord, SendJob
 
@@ -33,7 +34,9 @@ class UnitResult:
     reply_id: str | None = None
 
 
-def handle_unit(store: ConversationStore, outbox: OutboundQueue, body: dict[str, Any]) -> UnitResult:
+def handle_unit(
+    store: ConversationStore, outbox: OutboundQueue, media: MediaFetcher, body: dict[str, Any]
+) -> UnitResult:
     shop_id = body.get("shop_id")
     parsed = parse_unit(body)
     if isinstance(parsed, UnparsedPayload) or not shop_id:
@@ -42,14 +45,22 @@ def handle_unit(store: ConversationStore, outbox: OutboundQueue, body: dict[str,
         return UnitResult("kept-unparsed")
     if isinstance(parsed, StatusUpdate):
         return UnitResult("status" if store.apply_status(parsed) else "status-ignored")
-    return _handle_message(store, outbox, shop_id, parsed)
+    return _handle_message(store, outbox, media, shop_id, parsed)
 
 
 def _handle_message(
-    store: ConversationStore, outbox: OutboundQueue, shop_id: str, message: InboundMessage
+    store: ConversationStore,
+    outbox: OutboundQueue,
+    media: MediaFetcher,
+    shop_id: str,
+    message: InboundMessage,
 ) -> UnitResult:
+    summary = _summary(message)
+    if message.media is not None:
+        # Meta's download URL lives five minutes: fetch now, keep it in our bucket.
+        summary["media_key"] = media.keep(message.phone_number_id, message.media.id)
     first = store.record_inbound(
-        shop_id, message.id, message.phone_number_id, message.customer, message.timestamp, _summary(message)
+        shop_id, message.id, message.phone_number_id, message.customer, message.timestamp, summary
     )
     store.touch_customer(message.phone_number_id, message.customer, message.customer_name, message.timestamp)
     if message.type not in _ANSWERED_TYPES:

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from chatshop.platform.config import Settings
 
@@ -39,9 +40,43 @@ class GraphAnswer:
         return str(details or error.get("message") or f"HTTP {self.status}")
 
 
+class MediaUnavailable(Exception):
+    pass
+
+
+# Meta serves media from its CDN; a URL anywhere else is not followed with a shop's token.
+_META_MEDIA_HOSTS = ("lookaside.fbsbx.com",)
+MAX_MEDIA_BYTES = 100 * 1024 * 1024
+
+
 class GraphClient:
     def __init__(self, settings: Settings) -> None:
         self._base = settings.graph_api_url.rstrip("/")
+        self._trusted_hosts = {*_META_MEDIA_HOSTS, urlsplit(self._base).hostname or ""}
+
+    def download_media(self, media_id: str, token: str) -> tuple[bytes, str]:
+        """A customer's media: its URL from the Graph API (valid 5 minutes), then the bytes."""
+        metadata = self._get_json(f"{self._base}/{media_id}", token)
+        url = metadata.get("url")
+        if not isinstance(url, str) or urlsplit(url).hostname not in self._trusted_hosts:
+            raise MediaUnavailable(f"no trusted download URL for media {media_id}")
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+                data = response.read(MAX_MEDIA_BYTES + 1)
+        except urllib.error.HTTPError as error:
+            raise MediaUnavailable(f"media {media_id}: HTTP {error.code}") from None
+        if len(data) > MAX_MEDIA_BYTES:
+            raise MediaUnavailable(f"media {media_id} is over {MAX_MEDIA_BYTES} bytes")
+        return data, str(metadata.get("mime_type") or "application/octet-stream")
+
+    def _get_json(self, url: str, token: str) -> dict[str, Any]:
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+                return _json(response.read())
+        except urllib.error.HTTPError as error:
+            raise MediaUnavailable(f"{urlsplit(url).path}: HTTP {error.code}") from None
 
     def send_message(self, phone_number_id: str, token: str, body: dict[str, Any]) -> GraphAnswer:
         request = urllib.request.Request(
