@@ -14,7 +14,7 @@ from chatshop_local.graph_emulator import image_message
 from chatshop_local.whatsapp_secrets import LOCAL_VERIFY_TOKEN
 
 from .conftest import wait_for
-from .whatsapp import FIXTURE_NUMBER, FIXTURES, fresh_text, post_webhook, sign, stored
+from .whatsapp import FIXTURE_NUMBER, FIXTURES, fresh_text, post_webhook, replies_to, sign, stored
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +27,6 @@ def thread_items(app_stack, customer: str, message_id: str) -> list[dict]:
         ExpressionAttributeValues={":pk": {"S": f"CONV#{FIXTURE_NUMBER}#{customer}"}},
     )["Items"]
     return [item for item in items if item["sk"]["S"].endswith(message_id)]
-
-
-def replies_to(app_stack, message_id: str) -> list[dict]:
-    return [
-        m
-        for m in app_stack.graph.outbox()
-        if (m.get("body") or {}).get("context", {}).get("message_id") == message_id
-    ]
 
 
 def queue_is_settled(app_stack, logical_id: str) -> bool:

@@ -42,3 +42,11 @@ def stored(app_stack, key: str) -> dict | None:
     dynamodb = app_stack.clients.client("dynamodb")
     table = app_stack.stack.physical_id("MessagingTable")
     return dynamodb.get_item(TableName=table, Key={"pk": {"S": key}, "sk": {"S": "MSG"}}).get("Item")
+
+
+def replies_to(app_stack, message_id: str) -> list[dict]:
+    return [
+        m
+        for m in app_stack.graph.outbox()
+        if (m.get("body") or {}).get("context", {}).get("message_id") == message_id
+    ]
