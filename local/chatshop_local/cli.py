@@ -57,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("--region", default="us-east-1")
     invoke.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
     invoke.set_defaults(run=_invoke)
+
+    chat = commands.add_parser("chat", help="chat with a shop as its WhatsApp customer (needs chatshop dev)")
+    chat.add_argument("--shop", required=True, help="the shop's id (chatshop dev prints the demo shop's)")
+    chat.add_argument("--as", dest="phone", required=True, help='your phone number, e.g. "+1 555 0123 456"')
+    chat.add_argument("--name", help="your WhatsApp profile name")
+    chat.add_argument("--state-dir", type=Path, default=Path(".chatshop"), help="chatshop dev's state dir")
+    chat.add_argument(
+        "--wait", type=float, default=5.0, help="at the end of piped input, seconds to wait for replies"
+    )
+    chat.set_defaults(run=_chat)
     return parser
 
 
@@ -82,7 +92,8 @@ def _dev(args: argparse.Namespace) -> int:
     saved = stack.stop()
     if saved is not None:
         print(
-            f"stopped; saved {saved.items} items, {saved.objects} objects and {saved.messages} messages "
+            f"stopped; saved {saved.items} items, {saved.objects} objects, {saved.messages} messages and "
+            f"{saved.parameters} parameters "
             f"to {args.state_dir}",
             flush=True,
         )
@@ -160,6 +171,16 @@ def _invoke(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(result.payload, indent=2, default=str))
     return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from .chat import ChatError, run_chat
+
+    try:
+        return run_chat(args.shop, args.phone, args.state_dir, args.name, wait_s=args.wait)
+    except ChatError as exc:
+        print(f"chatshop chat: {exc}", file=sys.stderr)
+        return 2
 
 
 def _read_event(source: str) -> Any:

@@ -379,6 +379,7 @@ class GraphEmulator:
         Raises :class:`WebhookDeliveryError` when the webhook refused it on every try; without a
         ``webhook_url`` nothing is posted and the body is only returned.
         """
+        self._learn_number(phone_number_id)
         with self._lock:
             number = self._number(phone_number_id)
             wa_id = from_wa_id.lstrip("+")
@@ -763,6 +764,7 @@ class GraphEmulator:
 
     def _store_media_route(self, request: HttpRequest) -> HttpResponse:
         phone_number_id = request.headers.get("x-phone-number-id", "")
+        self._learn_number(phone_number_id)
         with self._lock:
             known = phone_number_id in self._numbers
         if not known:

@@ -316,6 +316,7 @@ class LocalStack:
         runtime = {
             "pid": os.getpid(),
             "api_url": self.gateway.url if self.gateway else None,
+            "graph_url": self.graph.url if self.graph else None,
             "aws_url": self.clients.endpoint_url,
             "region": self.options.region,
             "stack": self.options.stack_name,

@@ -1,15 +1,16 @@
 """Keeps the embedded AWS's data across restarts, in the state folder.
 
 The emulator starts empty each time and the stack is deployed afresh, so data is saved by logical
-id, not by physical name: table items, bucket objects and queue messages are written out when the
-stack stops and put back after the next deployment. A resource added to the template starts empty;
-one removed from it is dropped with its data.
+id, not by physical name: table items, bucket objects, queue messages and SSM parameters are written
+out when the stack stops and put back after the next deployment. A resource added to the template
+starts empty; one removed from it is dropped with its data.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 from .deploy import DeployedStack
 
 SNAPSHOT_DIR = "snapshot"
+SSM_ROOT = "/"
 _BATCH_WRITE_LIMIT = 25
 
 
@@ -27,6 +29,7 @@ class SnapshotSummary:
     items: int
     objects: int
     messages: int
+    parameters: int = 0
 
 
 class StateStore:
@@ -45,6 +48,7 @@ class StateStore:
             items=_save_tables(stack, clients.client("dynamodb"), staging / "dynamodb"),
             objects=_save_buckets(stack, clients.client("s3"), staging / "s3"),
             messages=_save_queues(stack, clients.client("sqs"), staging / "sqs"),
+            parameters=_save_parameters(clients.client("ssm"), staging / "ssm.json"),
         )
         (staging / "manifest.json").write_text(json.dumps({"stack": stack.name, **summary.__dict__}))
         # Swap in the new snapshot only once it is complete, so a crash never leaves half of one.
@@ -63,6 +67,7 @@ class StateStore:
             items=_restore_tables(stack, clients.client("dynamodb"), self.snapshot / "dynamodb"),
             objects=_restore_buckets(stack, clients.client("s3"), self.snapshot / "s3"),
             messages=_restore_queues(stack, clients.client("sqs"), self.snapshot / "sqs"),
+            parameters=_restore_parameters(clients.client("ssm"), self.snapshot / "ssm.json"),
         )
 
 
@@ -183,6 +188,31 @@ def _restore_queues(stack: DeployedStack, sqs: Any, folder: Path) -> int:
             sqs.send_message(QueueUrl=queue.physical_id, **message)
             count += 1
     return count
+
+
+def _save_parameters(ssm: Any, path: Path) -> int:
+    """SSM parameters (shops' channel tokens among them): local stand-ins, kept readable by the owner only."""
+    parameters = [
+        {"name": p["Name"], "type": p["Type"], "value": p["Value"]}
+        for page in ssm.get_paginator("get_parameters_by_path").paginate(
+            Path=SSM_ROOT, Recursive=True, WithDecryption=True
+        )
+        for p in page["Parameters"]
+    ]
+    path.write_text(json.dumps(parameters))
+    os.chmod(path, 0o600)
+    return len(parameters)
+
+
+def _restore_parameters(ssm: Any, path: Path) -> int:
+    if not path.is_file():
+        return 0
+    parameters = json.loads(path.read_text())
+    for parameter in parameters:
+        ssm.put_parameter(
+            Name=parameter["name"], Value=parameter["value"], Type=parameter["type"], Overwrite=True
+        )
+    return len(parameters)
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

@@ -16,6 +16,8 @@ from chatshop_local.devserver import DevServer
 
 pytestmark = pytest.mark.e2e
 
+DEMO_TOKEN_PARAMETER = "/chatshop/local/whatsapp/100200300400500/access-token"
+
 
 def get(server: DevServer, path: str) -> tuple[int, dict]:
     with urllib.request.urlopen(server.api_url + path, timeout=10) as response:
@@ -96,6 +98,10 @@ def test_dev_starts_answers_health_keeps_data_and_stops_cleanly(repo_root, tmp_p
     assert "restored" in line_value(banner, "State:")
     merchant_id = line_value(banner, "Demo merchant:")
     assert f"MERCHANT#{merchant_id}" in stored_partition_keys(second.aws_port, "ShopsTable")
+    # And the demo shop's WhatsApp token, an encrypted parameter, came back with the data
+    ssm = boto3.client("ssm", endpoint_url=f"http://127.0.0.1:{second.aws_port}", region_name="us-east-1")
+    token = ssm.get_parameter(Name=DEMO_TOKEN_PARAMETER, WithDecryption=True)["Parameter"]
+    assert token["Type"] == "SecureString" and token["Value"]
     assert get(second, "/health")[0] == 200
     assert second.interrupt().count("Traceback") == 0
     assert second.process.returncode == 0

@@ -1,0 +1,175 @@
+"""`chatshop chat` as a person uses it: chat with the demo shop as a WhatsApp customer via `chatshop dev`."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from chatshop_local.devserver import DevServer
+
+pytestmark = pytest.mark.e2e
+
+ACKNOWLEDGEMENT = "Thanks for your message!"
+CUSTOMER_NUMBER = "+1 555 0123 456"
+REPLY_TIMEOUT_S = 15
+
+
+def chat_command(state_dir: Path, shop_id: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "chatshop_local.cli",
+        "chat",
+        "--shop",
+        shop_id,
+        "--as",
+        CUSTOMER_NUMBER,
+        "--name",
+        "Ana",
+        "--state-dir",
+        str(state_dir),
+    ]
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
+    pixels = zlib.compress(b"\x00\xff\x00\x00")  # one red pixel, no filter
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+class ChatProcess:
+    """`chatshop chat` with a pipe for stdin, and its output read as it comes."""
+
+    def __init__(self, cwd: Path, command: list[str]) -> None:
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def output(self) -> str:
+        with self._lock:
+            return "".join(self._lines)
+
+    def type(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float = REPLY_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition(self.output):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"no {what} within {timeout}s; chat printed:\n{self.output}")
+
+    def finish(self, timeout: float = 15) -> int:
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(5)
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._lock:
+                self._lines.append(line)
+
+
+def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_path):
+    # Given chatshop dev running with its demo shop, which has a WhatsApp number
+    state_dir = tmp_path / "state"
+    server = DevServer(repo_root, state_dir)
+    chat: ChatProcess | None = None
+    try:
+        server.wait_ready()
+        demo = json.loads((state_dir / "demo.json").read_text())
+        photo = tmp_path / "shirt.png"
+        photo.write_bytes(tiny_png())
+
+        # When a customer writes to the shop in `chatshop chat`
+        chat = ChatProcess(repo_root, chat_command(state_dir, demo["shop_id"]))
+        chat.type("Hi! Do you have the black tee in M?")
+        # Then the shop's acknowledgement comes back, from the shop's number
+        chat.wait_for(lambda out: ACKNOWLEDGEMENT in out, "acknowledgement of the text")
+
+        # When the customer sends a photo, the shop acknowledges that too
+        chat.type(f"/photo {photo}")
+        chat.wait_for(lambda out: out.count(ACKNOWLEDGEMENT) >= 2, "acknowledgement of the photo")
+        chat.type("/quit")
+        code = chat.finish()
+        output = chat.output
+
+        assert code == 0, output
+        assert "you> Hi! Do you have the black tee in M?" in output
+        assert f"sent photo {photo.name} (image/png" in output
+        shop_lines = [line for line in output.splitlines() if ACKNOWLEDGEMENT in line]
+        assert len(shop_lines) == 2, output
+        assert all(line.startswith(f"{demo['display_phone_number']}> ") for line in shop_lines), output
+        # And the customer's number shows only in the header, as typed
+        assert output.count(CUSTOMER_NUMBER) == 1, output
+        assert "15550123456" not in output
+        assert "Traceback" not in output
+
+        # When someone chats with a shop that does not exist, it stops at once and says why
+        missing = subprocess.run(
+            chat_command(state_dir, "no-such-shop"),
+            cwd=repo_root,
+            input="hello\n",
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert missing.returncode == 2, missing.stdout + missing.stderr
+        assert "shop no-such-shop has no WhatsApp channel" in missing.stderr
+        assert "Traceback" not in missing.stderr
+    finally:
+        if chat is not None:
+            chat.kill()
+        output = server.interrupt()
+    assert server.process.returncode == 0, output
+
+
+def test_chat_without_a_running_dev_says_so(repo_root, tmp_path):
+    # Given a state dir that no chatshop dev runs with, when a customer starts a chat
+    result = subprocess.run(
+        chat_command(tmp_path / "state", "any-shop"),
+        cwd=repo_root,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    # Then it exits 2 and tells how to start one
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no chatshop dev is running" in result.stderr
+    assert "chatshop dev --state-dir" in result.stderr
