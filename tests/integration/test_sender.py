@@ -75,3 +75,14 @@ def test_a_send_job_delivered_twice_sends_once(app_stack, api, fixture_shop):
     time.sleep(1.5)
     # Then Meta still got the message once
     assert len(app_stack.graph.outbox(to=customer)) == 1
+
+
+def test_one_message_per_six_seconds_to_a_user_is_waited_out(app_stack, api, fixture_shop):
+    # Given Meta answers 131056 (pair rate limit) to the first send to this customer
+    raw, message_id, customer = new_customer_text()
+    app_stack.graph.add_fault(FIXTURE_NUMBER, 131056, count=1, to=customer)
+    assert post_webhook(api, raw, sign(raw)).status == 200
+    # Then the reply is retried after Meta's six seconds, and goes out once
+    record = settled(app_stack, message_id, "read")
+    assert record["attempts"] == 2
+    assert len(app_stack.graph.outbox(to=customer)) == 1
