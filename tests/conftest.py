@@ -27,3 +27,8 @@ def port() -> int:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+# Meta's webhook bodies (from the MIT-licensed pywa project; see tests/fixtures/whatsapp/SOURCES.md),
+# kept byte for byte: signatures are computed over the files' exact bytes.
+WHATSAPP_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "whatsapp"

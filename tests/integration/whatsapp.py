@@ -7,13 +7,13 @@ import hmac
 import json
 import secrets
 import time
-from pathlib import Path
 
 from chatshop_local.whatsapp_secrets import LOCAL_APP_SECRET
+from tests.conftest import WHATSAPP_FIXTURES
 
 from .conftest import Api
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "whatsapp"
+FIXTURES = WHATSAPP_FIXTURES
 FIXTURE_NUMBER = "1122334455667"
 
 

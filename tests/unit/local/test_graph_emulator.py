@@ -15,7 +15,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,8 +27,9 @@ from chatshop_local.graph_emulator import (
     order_message,
     text_message,
 )
+from tests.conftest import WHATSAPP_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared/fixtures/whatsapp"
+FIXTURES = WHATSAPP_FIXTURES
 APP_SECRET = "local-app-secret"
 TOKEN = "EAAG-local-token"
 OTHER_TOKEN = "EAAG-other-token"

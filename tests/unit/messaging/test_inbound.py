@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import permutations
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +21,9 @@ from chatshop.messaging.inbound import (
     parse_unit,
 )
 from chatshop.messaging.webhook import split_webhook
+from tests.conftest import WHATSAPP_FIXTURES
 
-# /work/shared/fixtures/whatsapp: real Meta bodies (from pywa's test data), kept byte for byte.
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "whatsapp"
+FIXTURES = WHATSAPP_FIXTURES
 
 PNID = "1122334455667"
 CUSTOMER = "972987654321"

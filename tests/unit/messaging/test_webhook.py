@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -19,9 +18,9 @@ from chatshop.messaging.webhook import (
     split_webhook,
     verify_signature,
 )
+from tests.conftest import WHATSAPP_FIXTURES
 
-# /work/shared/fixtures/whatsapp: real Meta bodies (from pywa's test data), kept byte for byte.
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "whatsapp"
+FIXTURES = WHATSAPP_FIXTURES
 
 SECRET = "app-secret-for-tests"
 PNID = "1122334455667"
