@@ -9,6 +9,9 @@ import time
 
 import pytest
 
+from chatshop.messaging.conversation_store import ConversationStore
+from chatshop.platform.config import load_settings
+
 from .conftest import wait_for
 from .whatsapp import FIXTURE_NUMBER, fresh_text, post_webhook, sign, stored
 
@@ -86,3 +89,23 @@ def test_one_message_per_six_seconds_to_a_user_is_waited_out(app_stack, api, fix
     record = settled(app_stack, message_id, "read")
     assert record["attempts"] == 2
     assert len(app_stack.graph.outbox(to=customer)) == 1
+
+
+def test_a_server_error_at_meta_is_retried(app_stack, api, fixture_shop):
+    raw, message_id, customer = new_customer_text()
+    app_stack.graph.add_fault(FIXTURE_NUMBER, 500, count=1, to=customer)
+    assert post_webhook(api, raw, sign(raw)).status == 200
+    record = settled(app_stack, message_id, "read")
+    assert record["attempts"] == 2
+    assert len(app_stack.graph.outbox(to=customer)) == 1
+
+
+def test_a_number_gets_80_sends_a_second_shared_by_every_sender(shops_environ):
+    # Given the shared per-second counter of one number, at one frozen second
+    store = ConversationStore(load_settings())
+    number, second = "1" + str(secrets.randbelow(10**12)), 1_900_000_000.5
+    # When 81 sends ask for a slot in that second
+    granted = [store.take_send_slot(number, 80, now=second) for _ in range(81)]
+    # Then 80 get one, the 81st waits for the next second, which starts afresh
+    assert granted.count(True) == 80 and granted[-1] is False
+    assert store.take_send_slot(number, 80, now=second + 1)
