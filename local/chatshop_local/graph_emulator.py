@@ -40,14 +40,12 @@ import json
 import logging
 import re
 import secrets
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.parser import HeaderParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -69,6 +67,7 @@ from .graph_validation import (
     unknown_object,
     unknown_path,
 )
+from .loopback_http import LoopbackHttpServer, LoopbackServerError, RawRequest, RawResponse
 
 log = logging.getLogger("chatshop.local.graph")
 
@@ -76,7 +75,6 @@ Clock = Callable[[], float]
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
-_MAX_DISCARD_BYTES = 64 * 1024 * 1024
 THROUGHPUT_PER_SECOND = 80  # Meta's default Cloud API throughput per business phone number
 PAIR_RATE_INTERVAL_S = 6.0  # Meta: about one message every 6 s to the same user
 MEDIA_URL_TTL_S = 300.0  # Meta's media URLs expire after 5 minutes
@@ -85,7 +83,6 @@ DEFAULT_STATUS_DELAY_S = 0.05
 # Meta retries a failed webhook for days, less and less often; locally a few quick tries say enough.
 DEFAULT_WEBHOOK_RETRY_DELAYS_S: tuple[float, ...] = (0.1, 0.5, 2.0)
 WEBHOOK_TIMEOUT_S = 5.0
-_POLL_INTERVAL_S = 0.05
 DEFAULT_PROFILE_NAME = "Test Customer"
 _VERSION = re.compile(r"v[0-9]+\.[0-9]+")
 
@@ -250,35 +247,45 @@ class GraphEmulator:
         self._media_urls: dict[str, _MediaUrl] = {}
         self._scheduler = _Scheduler("graph-webhooks")
         try:
-            self._server = ThreadingHTTPServer((host, port), _handler_class(self))
-        except OSError as exc:
-            raise GraphEmulatorError(
-                f"the Graph API emulator cannot listen on {host}:{port}: {exc.strerror}"
-            ) from exc
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+            self._server = LoopbackHttpServer(
+                "Graph API emulator",
+                host,
+                port,
+                self._respond,
+                self._too_large,
+                MAX_REQUEST_BODY_BYTES,
+                log,
+                logging.DEBUG,
+            )
+        except LoopbackServerError as exc:
+            raise GraphEmulatorError(str(exc)) from exc
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     def start(self) -> None:
         self._scheduler.start()
-        # A short poll keeps stop() quick: shutdown() waits for serve_forever to look again.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(_POLL_INTERVAL_S,), name="graph-emulator", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         self._scheduler.stop()
-        if self._thread is not None:
-            self._thread.join(5)
+
+    def _respond(self, raw: RawRequest) -> RawResponse:
+        request = HttpRequest(
+            method=raw.method,
+            path=raw.path,
+            query=dict(parse_qsl(raw.query, keep_blank_values=True)),
+            headers={name.lower(): value for name, value in raw.headers},
+            body=raw.body,
+        )
+        return _raw(self.handle(request))
+
+    def _too_large(self, length: int) -> RawResponse:
+        return _raw(self.error_response(body_too_large(length, MAX_REQUEST_BODY_BYTES)))
 
     def __enter__(self) -> GraphEmulator:
         self.start()
@@ -1093,76 +1100,7 @@ class _WebhookPoster:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _handler_class(emulator: GraphEmulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "chatshop-graph-emulator"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in separate writes; without this, Nagle's algorithm and the
-            # client's delayed ACK add ~40 ms to every keep-alive response.
-            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def _serve(self) -> None:
-            started = time.perf_counter()
-            response = self._respond_to_request()
-            self._write(response)
-            # The path only: a query may hold an access_token.
-            log.debug(
-                "%s %s -> %d (%.1f ms)",
-                self.command,
-                self.path.partition("?")[0],
-                response.status,
-                (time.perf_counter() - started) * 1000,
-            )
-
-        def _respond_to_request(self) -> HttpResponse:
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = 0
-            if length > MAX_REQUEST_BODY_BYTES:
-                self._discard_body(length)
-                return emulator.error_response(body_too_large(length, MAX_REQUEST_BODY_BYTES))
-            body = self.rfile.read(length) if length > 0 else b""
-            path, _, query = self.path.partition("?")
-            request = HttpRequest(
-                method=self.command,
-                path=path,
-                query=dict(parse_qsl(query, keep_blank_values=True)),
-                headers={name.lower(): value for name, value in self.headers.items()},
-                body=body,
-            )
-            return emulator.handle(request)
-
-        def _discard_body(self, length: int) -> None:
-            # Reading what the client sends lets it see the 413 instead of a broken pipe; past a
-            # bound, the connection is closed instead, so nobody can make the emulator read forever.
-            self.close_connection = True
-            if length > _MAX_DISCARD_BYTES:
-                return
-            while length > 0:
-                chunk = self.rfile.read(min(length, 1 << 20))
-                if not chunk:
-                    break
-                length -= len(chunk)
-
-        def _write(self, response: HttpResponse) -> None:
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            for name, value in response.headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
-            pass  # requests are logged once, without their query, by _serve
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
-
-    return Handler
+def _raw(response: HttpResponse) -> RawResponse:
+    return RawResponse(
+        response.status, [("Content-Type", response.content_type), *response.headers], response.body
+    )
