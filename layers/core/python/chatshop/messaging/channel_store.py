@@ -32,6 +32,8 @@ class ChannelStore:
     def __init__(self, settings: Settings) -> None:
         self._table = settings.require("messaging_table")
         self._dynamodb = aws.client("dynamodb", settings)
+        # Which table this store reads, so caches of its answers never mix two tables.
+        self.identity = (self._table, settings.region)
 
     def save(self, channel: WhatsAppChannel, replaces: str | None) -> None:
         """Store the channel; the number must be free or already this shop's."""

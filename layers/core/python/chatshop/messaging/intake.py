@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chatshop.platform.errors import BadRequest, Forbidden, PayloadTooLarge, Unauthorized
+from chatshop.platform.ttl_cache import TTLCache
 
 from .channel_store import ChannelStore
 from .inbound_queue import InboundQueue, QueuedUnit
@@ -20,6 +21,8 @@ from .webhook_archive import WebhookArchive
 from .webhook_secrets import WebhookSecrets
 
 MAX_WEBHOOK_BYTES = 3 * 1024 * 1024
+ROUTE_CACHE_S = 60
+_routes: TTLCache[str] = TTLCache(maxsize=4096, ttl_s=ROUTE_CACHE_S)
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,31 @@ def receive_webhook(
         # Signed by Meta but not understood: kept in the archive, answered, never retried forever.
         return IntakeResult(archived_key, 0, 0, True)
     routed, unrouted = [], 0
-    shops: dict[str, str | None] = {}
     for unit in units:
-        if unit.phone_number_id not in shops:
-            channel = channels.for_number(unit.phone_number_id) if unit.phone_number_id else None
-            shops[unit.phone_number_id] = channel.shop_id if channel else None
-        shop_id = shops[unit.phone_number_id]
+        shop_id = shop_for_number(channels, unit.phone_number_id)
         if shop_id is None:
             unrouted += 1
             continue
         routed.append(QueuedUnit(unit=unit, shop_id=shop_id, archived_key=archived_key))
     queue.send_all(routed)
     return IntakeResult(archived_key, len(routed), unrouted, False)
+
+
+def shop_for_number(channels: ChannelStore, phone_number_id: str) -> str | None:
+    """The shop a number serves. A warm function remembers a found number for a minute (a number
+    moves between shops rarely, and every webhook needs this); an unknown one is asked each time,
+    so a newly connected number is routed at once."""
+    if not phone_number_id:
+        return None
+    key = (channels.identity, phone_number_id)
+    shop_id = _routes.get(key)
+    if shop_id is None:
+        channel = channels.for_number(phone_number_id)
+        if channel is None:
+            return None
+        shop_id = channel.shop_id
+        _routes.put(key, shop_id)
+    return shop_id
 
 
 def require_body(raw_body: bytes | None) -> bytes:
