@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+from moto import backends
 from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.server import DomainDispatcherApplication, create_backend_app
@@ -44,6 +45,13 @@ def _direct_json(self: DynamoHandler, action_result: ActionResult) -> Any:
     return _moto_serialized(self, action_result)
 
 
+def install_fixed_module_list() -> None:
+    """moto lists its own package folder on every request to tell a service name from a host name;
+    the folder does not change while it runs, so it is listed once."""
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
 def install_direct_json() -> None:
     DynamoHandler.serialized = _direct_json  # type: ignore[method-assign]
 
@@ -67,6 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is expected under load
     install_direct_json()
+    install_fixed_module_list()
     application = DomainDispatcherApplication(create_backend_app)
     serve(
         application, host=args.host, port=args.port, threads=args.threads, ident="chatshop-aws", _quiet=True

@@ -1,9 +1,9 @@
-"""Runs a template function in this process as Lambda would run it in its sandbox.
+"""Runs a template function in this process as Lambda runs it in its sandboxes.
 
-Each function is imported once (its cold start), under its own environment variables, from its own
-code folder, and then invoked with a Lambda context. Invocations of one function are serialised: a
-Lambda sandbox serves one event at a time, and frameworks such as Chalice keep the current request
-on the app object. Different functions run concurrently.
+A sandbox imports the function's handler module anew (its cold start), under its own copy of the
+function's environment variables, from the function's code folder, and serves one event at a time
+with a Lambda context, as on Lambda (frameworks such as Chalice keep the current request on the app
+object). A function has up to a few sandboxes at once; different functions run concurrently.
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ from .deploy import DeployedFunction
 from .template import FunctionSpec
 
 log = logging.getLogger("chatshop.local")
+
+# Lambda's default is far higher; locally a few concurrent sandboxes per function are enough to keep
+# one slow event from holding up the rest, without paying many cold starts.
+DEFAULT_SANDBOXES = 4
+# Importing a handler briefly puts its folder on sys.path: one import at a time.
+_IMPORT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -58,13 +64,34 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+@dataclass
+class _Sandbox:
+    """One warm execution environment: its own module (and so its own globals) and environment."""
+
+    number: int
+    handler: Any
+    environment: dict[str, str]
+
+
 class LocalFunction:
-    def __init__(self, spec: FunctionSpec, deployed: DeployedFunction, environment: dict[str, str]) -> None:
+    """A function and its sandboxes: up to ``max_sandboxes`` events at once, one per sandbox, as
+    Lambda runs concurrent invocations in separate environments (a framework such as Chalice keeps
+    the current request on its app object, so a sandbox never serves two events at a time)."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        deployed: DeployedFunction,
+        environment: dict[str, str],
+        max_sandboxes: int = DEFAULT_SANDBOXES,
+    ) -> None:
         self.spec = spec
         self.deployed = deployed
         self.environment = environment
-        self._handler: Any = None
-        self._lock = threading.Lock()
+        self._max_sandboxes = max(1, max_sandboxes)
+        self._idle: list[_Sandbox] = []
+        self._started = 0
+        self._available = threading.Condition()
 
     @property
     def logical_id(self) -> str:
@@ -72,33 +99,63 @@ class LocalFunction:
 
     def invoke(self, event: Any) -> InvocationResult:
         request_id = str(uuid.uuid4())
-        with self._lock, environ.function_environ(self.environment):
-            started = time.monotonic()
-            try:
-                handler = self._load()
+        started = time.monotonic()
+        try:
+            sandbox = self._acquire()
+        except Exception as exc:  # noqa: BLE001 - an import failure is the invocation's error, as on Lambda
+            return self._failed(request_id, exc, started)
+        try:
+            with environ.function_environ(sandbox.environment):
+                started = time.monotonic()
                 deadline = started + self.deployed.timeout_s
-                payload = handler(event, LambdaContext(self.deployed, request_id, deadline))
-                error = None
-            except Exception as exc:  # noqa: BLE001 - the runtime reports every failure, as Lambda does
-                payload, error = None, _error_payload(exc)
-                log.error(
-                    "%s failed (request %s):\n%s", self.logical_id, request_id, "".join(error["stackTrace"])
-                )
-            duration_ms = (time.monotonic() - started) * 1000
-        if error is None and duration_ms > self.deployed.timeout_s * 1000:
+                payload = sandbox.handler(event, LambdaContext(self.deployed, request_id, deadline))
+        except Exception as exc:  # noqa: BLE001 - the runtime reports every failure, as Lambda does
+            return self._failed(request_id, exc, started)
+        finally:
+            self._release(sandbox)
+        duration_ms = (time.monotonic() - started) * 1000
+        if duration_ms > self.deployed.timeout_s * 1000:
             # A thread cannot be stopped; the late result is discarded as Lambda would discard it.
             message = f"Task timed out after {self.deployed.timeout_s:.2f} seconds"
             log.error("%s %s (request %s)", self.logical_id, message, request_id)
-            payload, error = (
-                None,
-                {"errorType": "Sandbox.Timedout", "errorMessage": message, "stackTrace": []},
-            )
-        return InvocationResult(request_id, payload, error, duration_ms)
+            error = {"errorType": "Sandbox.Timedout", "errorMessage": message, "stackTrace": []}
+            return InvocationResult(request_id, None, error, duration_ms)
+        return InvocationResult(request_id, payload, None, duration_ms)
 
-    def _load(self) -> Any:
-        if self._handler is None:
-            self._handler = _import_handler(self.spec.logical_id, self.spec.code_dir, self.deployed.handler)
-        return self._handler
+    def _failed(self, request_id: str, exc: Exception, started: float) -> InvocationResult:
+        error = _error_payload(exc)
+        log.error("%s failed (request %s):\n%s", self.logical_id, request_id, "".join(error["stackTrace"]))
+        return InvocationResult(request_id, None, error, (time.monotonic() - started) * 1000)
+
+    def _acquire(self) -> _Sandbox:
+        """A warm sandbox, or a new one (its cold start) while fewer than the maximum exist."""
+        with self._available:
+            while not self._idle and self._started >= self._max_sandboxes:
+                self._available.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._started += 1
+            number = self._started
+        try:
+            return self._new_sandbox(number)
+        except BaseException:
+            with self._available:
+                self._started -= 1
+                self._available.notify()
+            raise
+
+    def _release(self, sandbox: _Sandbox) -> None:
+        with self._available:
+            self._idle.append(sandbox)
+            self._available.notify()
+
+    def _new_sandbox(self, number: int) -> _Sandbox:
+        environment = dict(self.environment)
+        with environ.function_environ(environment), _IMPORT_LOCK:
+            handler = _import_handler(
+                f"{self.spec.logical_id}_{number}", self.spec.code_dir, self.deployed.handler
+            )
+        return _Sandbox(number, handler, environment)
 
 
 def _import_handler(logical_id: str, code_dir: Path, handler: str) -> Any:
