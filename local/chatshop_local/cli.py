@@ -14,7 +14,7 @@ from typing import Any
 from .deploy import DeployError
 from .emulator import EmulatorError, free_port
 from .gateway import GatewayError
-from .stack import LocalStack, StackOptions, running_stack
+from .stack import LocalStack, StackOptions, StateNotSaved, running_stack
 from .template import TemplateError, load_template
 from .whatsapp_secrets import APP_SECRET_VARIABLE, VERIFY_TOKEN_VARIABLE
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.run(args)
-    except (TemplateError, DeployError, EmulatorError, GatewayError) as exc:
+    except (TemplateError, DeployError, EmulatorError, GatewayError, StateNotSaved) as exc:
         print(f"chatshop: {exc}", file=sys.stderr)
         return 2
 

@@ -40,6 +40,7 @@ class DevServer:
             stdin=subprocess.DEVNULL,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
         )
 
     @property
@@ -61,8 +62,8 @@ class DevServer:
         raise RuntimeError("chatshop dev did not become ready:\n" + "".join(self.output))
 
     def interrupt(self, timeout: float = 60) -> str:
-        """Ctrl-C, then everything it printed."""
-        self.process.send_signal(signal.SIGINT)
+        """Ctrl-C as a terminal sends it (to the whole process group), then everything it printed."""
+        os.killpg(self.process.pid, signal.SIGINT)
         rest, _ = self.process.communicate(timeout=timeout)
         return "".join(self.output) + (rest or "")
 

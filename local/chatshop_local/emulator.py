@@ -71,6 +71,9 @@ class MotoServer:
             stderr=log,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            # Its own session: Ctrl-C in a terminal signals the whole foreground group, and the
+            # emulator must outlive that signal long enough for `chatshop dev` to save its data.
+            start_new_session=True,
         )
         if log is not subprocess.DEVNULL:
             log.close()

@@ -42,6 +42,10 @@ GRAPH_API_VERSION = "v21.0"
 WHATSAPP_WEBHOOK_PATH = "/webhooks/whatsapp"
 
 
+class StateNotSaved(RuntimeError):
+    pass
+
+
 @dataclass(frozen=True)
 class StackOptions:
     template_path: Path
@@ -148,13 +152,20 @@ class LocalStack:
         for loop in self.loops:
             loop.join()
         self.loops = []
-        saved = None
+        saved, failure = None, None
         if save and self.emulator is not None and self.stack is not None and self.clients is not None:
-            saved = self.state.save(self.stack, self.clients)
+            try:
+                saved = self.state.save(self.stack, self.clients)
+            except Exception as exc:  # noqa: BLE001 - whatever went wrong, everything still stops
+                failure = exc
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
         (self.options.state_dir / RUNTIME_FILE).unlink(missing_ok=True)
+        if failure is not None:
+            raise StateNotSaved(
+                f"the state could not be saved ({failure}); the previous save is kept"
+            ) from failure
         return saved
 
     # --- invoking ----------------------------------------------------------------------------
