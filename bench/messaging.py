@@ -217,10 +217,7 @@ def steady_rate(
                     continue
                 body, message_id, customer = texts.build(number, index)
                 started = time.perf_counter()
-                try:
-                    status, raw = client.request("POST", WEBHOOK_PATH, body, signed_headers(body))
-                except (OSError, http.client.HTTPException) as exc:
-                    status, raw = 0, repr(exc).encode()
+                status, raw = post_signed(client, body)
                 finished = time.perf_counter()
                 with lock:
                     samples.append(Sample(index, scheduled, started, finished, status, message_id, customer))
@@ -229,11 +226,7 @@ def steady_rate(
         finally:
             client.close()
 
-    threads = [threading.Thread(target=sender, name=f"bench-sender-{i}") for i in range(senders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(sender, senders, "bench-sender")
     samples.sort(key=lambda s: s.index)
     return samples, start, errors
 
@@ -382,10 +375,7 @@ def post_all(
                 number = numbers[index % len(numbers)]
                 body, message_id, customer = texts.build(number, index)
                 started = time.perf_counter()
-                try:
-                    status, raw = client.request("POST", WEBHOOK_PATH, body, signed_headers(body))
-                except (OSError, http.client.HTTPException) as exc:
-                    status, raw = 0, repr(exc).encode()
+                status, raw = post_signed(client, body)
                 with lock:
                     times.append(started)
                     expected[message_id] = customer
@@ -394,12 +384,24 @@ def post_all(
         finally:
             client.close()
 
-    workers = [threading.Thread(target=poster, name=f"bench-poster-{i}") for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    run_threads(poster, threads, "bench-poster")
     return expected, min(times), time.perf_counter(), errors
+
+
+def post_signed(client, body: bytes) -> tuple[int, bytes]:
+    """A webhook POST signed like Meta's; a connection failure counts as status 0."""
+    try:
+        return client.request("POST", WEBHOOK_PATH, body, signed_headers(body))
+    except (OSError, http.client.HTTPException) as exc:
+        return 0, repr(exc).encode()
+
+
+def run_threads(target, count: int, name: str) -> None:
+    threads = [threading.Thread(target=target, name=f"{name}-{i}") for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def dead_letters(bench: BenchStack) -> dict[str, int]:
