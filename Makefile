@@ -39,6 +39,8 @@ bench: install
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/gateway_latency.py
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/catalog_api.py
+	$(BIN)/python bench/messaging.py
 
 build:
 	sam build --use-container
