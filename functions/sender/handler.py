@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -30,8 +31,10 @@ def sender() -> Sender:
 def handle_record(record: SQSRecord) -> None:
     job = parse_message(record, SendJob)
     outcome = sender().send(job)
+    # Outbound ids can embed Meta's message ids, which encode the customer's number: log a digest.
+    reference = hashlib.sha256(job.outbound_id.encode()).hexdigest()[:16]
     logger.info(
-        "Send job handled", extra={"outbound_id": job.outbound_id, "attempt": job.attempt, "outcome": outcome}
+        "Send job handled", extra={"outbound_ref": reference, "attempt": job.attempt, "outcome": outcome}
     )
 
 
