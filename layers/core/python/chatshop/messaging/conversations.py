@@ -74,10 +74,11 @@ def _handle_message(
         reply_to=message.id,
         created_at=datetime.now(UTC),
     )
-    store.create_outbound(reply)
-    current = store.outbound(reply.id)
-    if current is not None and current.status == "queued":
-        # Queued again only while nothing was sent: the sender claims a record before it sends.
+    if store.create_outbound(reply):
+        outbox.send(SendJob(outbound_id=reply.id))
+    elif (current := store.outbound(reply.id)) is not None and current.status == "queued":
+        # Handled before, maybe cut short before its job was queued: queued again while nothing was
+        # sent (the sender claims a record before it sends, so a second job is harmless).
         outbox.send(SendJob(outbound_id=reply.id))
     return UnitResult("stored" if first else "duplicate", reply.id)
 
