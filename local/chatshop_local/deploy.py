@@ -233,14 +233,6 @@ def read_stack(clients: Any, stack_name: str, region: str) -> DeployedStack:
     return DeployedStack(stack_name, region, account_id, resources, functions, outputs)
 
 
-def stack_exists(cfn_client: Any, stack_name: str) -> bool:
-    try:
-        stacks = cfn_client.describe_stacks(StackName=stack_name)["Stacks"]
-    except cfn_client.exceptions.ClientError:
-        return False
-    return any(s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
-
-
 def deploy(
     template: Template, clients: Any, stack_name: str, region: str, parameters: dict[str, str]
 ) -> DeployedStack:

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from .apigw import GatewayContext, HttpRequest, Route, RouteMatch, build_proxy_event
+from .apigw import GatewayContext, HttpRequest, Route, RouteTable, build_proxy_event
 from .schedules import scheduled_event
 from .sqs_poller import lambda_record
 from .template import ApiEvent, FunctionSpec, S3Event, ScheduleEvent, SqsEvent
@@ -22,7 +22,8 @@ def sample_event(spec: FunctionSpec, region: str, account_id: str, physical_ids:
         path = event.path.replace("{proxy+}", "example").replace("{", "").replace("}", "")
         method = "GET" if event.method == "ANY" else event.method
         request = HttpRequest(method=method, path=path, query_string="", headers=[], body=b"")
-        match = RouteMatch(Route(event.path, event.method, spec.logical_id), _params(event.path, path))
+        # The gateway's own matching fills in the path parameters, as for a real request.
+        match = RouteTable([Route(event.path, event.method, spec.logical_id)]).match(method, path)
         context = GatewayContext(account_id=account_id, region=region)
         return build_proxy_event(request, match, context, str(uuid.uuid4()), now)
     if isinstance(event, SqsEvent):
@@ -39,14 +40,6 @@ def sample_event(spec: FunctionSpec, region: str, account_id: str, physical_ids:
         bucket = physical_ids.get(event.bucket, event.bucket)
         return {"Records": [_s3_record(bucket, region, now)]}
     return {}
-
-
-def _params(resource: str, path: str) -> dict[str, str]:
-    names = [s for s in resource.strip("/").split("/")]
-    values = path.strip("/").split("/")
-    return {
-        name.strip("{}+"): value for name, value in zip(names, values, strict=False) if name.startswith("{")
-    }
 
 
 def _s3_record(bucket: str, region: str, now: datetime) -> dict[str, Any]:

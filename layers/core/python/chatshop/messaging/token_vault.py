@@ -4,6 +4,7 @@ parameters with caching, so a warm sender does not ask SSM for every message."""
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
@@ -31,10 +32,11 @@ class TokenVault:
             value = self._provider.get(
                 self.parameter_name(phone_number_id), decrypt=True, max_age=TOKEN_CACHE_S, force_fetch=fresh
             )
-        except self._ssm.exceptions.ParameterNotFound:
-            return None
-        except Exception as exc:  # powertools wraps the client error
-            if "ParameterNotFound" in repr(exc):
+        except GetParameterError as exc:
+            # powertools wraps the client's error; a missing parameter means no token was ever stored.
+            if isinstance(
+                exc.__cause__, self._ssm.exceptions.ParameterNotFound
+            ) or "ParameterNotFound" in str(exc):
                 return None
             raise
         return str(value)

@@ -21,8 +21,6 @@ from .lookup import CatalogLookup
 from .product_store import DuplicateProduct, ProductNotFound, ProductStore, StaleProduct, StoredVersion
 from .shops import require_owner
 
-MAX_PAGE = 100
-
 
 def product_id_for(shop_id: str, retailer_id: str) -> str:
     """Derived, not random: the retailer_id is the product's identity in its shop (Meta's feed id),
