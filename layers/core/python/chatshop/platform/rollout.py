@@ -16,9 +16,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.utilities.feature_flags import FeatureFlags
-from aws_lambda_powertools.utilities.feature_flags.base import StoreProvider
-
 from chatshop.platform.config import REGION_PATTERN, ConfigurationError, Settings, load_settings
 from chatshop.platform.errors import FeatureNotAvailable
 from chatshop.platform.iso import ISO_3166_ALPHA2
@@ -26,7 +23,6 @@ from chatshop.platform.iso import ISO_3166_ALPHA2
 __all__ = [
     "ISO_3166_ALPHA2",
     "PACKAGED_ROLLOUT",
-    "InMemoryStore",
     "Rollout",
     "RolloutConfigError",
     "UnknownCountry",
@@ -54,19 +50,28 @@ class UnknownCountry(LookupError):
     """A country no region serves."""
 
 
-class InMemoryStore(StoreProvider):
-    """A powertools feature-flag store over a schema already in memory."""
+def _feature_flags(configuration: dict[str, Any]) -> Any:
+    """powertools FeatureFlags over a schema already in memory.
 
-    def __init__(self, configuration: dict[str, Any]) -> None:
-        self._configuration = configuration
+    Imported here, not at the top: powertools' feature flags pull in its AppConfig provider and
+    boto3 (~140 ms), which a function pays on cold start only when it evaluates a rollout.
+    """
+    from aws_lambda_powertools.utilities.feature_flags import FeatureFlags
+    from aws_lambda_powertools.utilities.feature_flags.base import StoreProvider
 
-    @property
-    def get_raw_configuration(self) -> dict[str, Any]:
-        return self._configuration
+    class InMemoryStore(StoreProvider):
+        def __init__(self, configuration: dict[str, Any]) -> None:
+            self._configuration = configuration
 
-    def get_configuration(self) -> dict[str, Any]:
-        # The same object every time: FeatureFlags then validates the schema only once.
-        return self._configuration
+        @property
+        def get_raw_configuration(self) -> dict[str, Any]:
+            return self._configuration
+
+        def get_configuration(self) -> dict[str, Any]:
+            # The same object every time: FeatureFlags then validates the schema only once.
+            return self._configuration
+
+    return FeatureFlags(store=InMemoryStore(configuration))
 
 
 class Rollout:
@@ -86,7 +91,7 @@ class Rollout:
         problems = self._index_and_check()
         if problems:
             raise RolloutConfigError(f"{source}: invalid rollout:\n  - " + "\n  - ".join(problems))
-        self._flags = FeatureFlags(store=InMemoryStore(_flag_schema(self._features)))
+        self._flags = _feature_flags(_flag_schema(self._features))
         # Let powertools validate the schema now rather than on the first request.
         self._flags.get_configuration()
 
