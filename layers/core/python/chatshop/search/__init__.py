@@ -1,0 +1,1 @@
+"""Visual and text product search: embeddings, the vector index and hybrid ranking."""
