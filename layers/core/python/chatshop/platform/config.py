@@ -71,6 +71,7 @@ class Settings(BaseModel):
     )
     rollout_file: Annotated[Path | None, Env("CHATSHOP_ROLLOUT_FILE")] = None
     index_queue: Annotated[str | None, Env("CHATSHOP_INDEX_QUEUE")] = None
+    photo_search_queue: Annotated[str | None, Env("CHATSHOP_PHOTO_SEARCH_QUEUE")] = None
     # Visual and text search: "ann" keeps HNSW snapshots in the search index bucket; "s3vectors"
     # keeps the vectors in an S3 Vectors bucket, for catalogs that outgrow one function's memory.
     search_backend: Annotated[Literal["ann", "s3vectors"], Env("CHATSHOP_SEARCH_BACKEND")] = "ann"
