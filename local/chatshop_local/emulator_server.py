@@ -25,6 +25,8 @@ from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.server import DomainDispatcherApplication, create_backend_app
 from waitress import serve
 
+from .emulator_sqs import install_cheap_queue_attributes
+
 ITEM_ACTIONS = frozenset(
     {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem"}
 )
@@ -76,6 +78,7 @@ def main() -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is expected under load
     install_direct_json()
     install_fixed_module_list()
+    install_cheap_queue_attributes()
     application = DomainDispatcherApplication(create_backend_app)
     serve(
         application, host=args.host, port=args.port, threads=args.threads, ident="chatshop-aws", _quiet=True
