@@ -41,7 +41,7 @@ from chatshop_local.whatsapp_secrets import LOCAL_APP_SECRET  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "template.yaml"
-FIXTURE = REPO_ROOT.parent / "shared" / "fixtures" / "whatsapp" / "pywa__text.json"
+FIXTURE = REPO_ROOT / "tests" / "fixtures" / "whatsapp" / "pywa__text.json"
 WEBHOOK_PATH = "/webhooks/whatsapp"
 ACK_PREFIX = "Thanks for your message"
 MESSAGES_PER_NUMBER_PER_S = 80  # Meta's default throughput per number; the sender and the emulator keep it

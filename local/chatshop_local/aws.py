@@ -36,6 +36,8 @@ class EmulatorClients:
                         s3={"addressing_style": "path"},
                         retries={"mode": "standard", "max_attempts": 3},
                         read_timeout=30,
+                        # One client serves every poller, each holding a connection in a long poll.
+                        max_pool_connections=64,
                     ),
                 )
             return self._clients[service]

@@ -97,6 +97,10 @@ class LocalFunction:
     def logical_id(self) -> str:
         return self.spec.logical_id
 
+    @property
+    def max_sandboxes(self) -> int:
+        return self._max_sandboxes
+
     def invoke(self, event: Any) -> InvocationResult:
         request_id = str(uuid.uuid4())
         started = time.monotonic()

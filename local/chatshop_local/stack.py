@@ -21,7 +21,7 @@ from .aws import EmulatorClients
 from .clock import LocalClock, ScheduleMapping
 from .deploy import DeployedStack, deploy, read_stack
 from .emulator import EMULATOR_CREDENTIALS, LOOPBACK, MotoServer
-from .functions import InvocationResult, LocalFunction, lambda_environment
+from .functions import DEFAULT_SANDBOXES, InvocationResult, LocalFunction, lambda_environment
 from .gateway import LocalGateway, routes_from
 from .graph_emulator import GraphEmulator
 from .loops import BackgroundLoop
@@ -193,8 +193,18 @@ class LocalStack:
         for spec in self.template.functions():
             deployed = self.stack.functions[spec.logical_id]
             env = lambda_environment(base, deployed, spec, self.options.region)
-            functions[spec.logical_id] = LocalFunction(spec, deployed, env)
+            functions[spec.logical_id] = LocalFunction(
+                spec, deployed, env, max_sandboxes=self._sandboxes(spec.logical_id)
+            )
         return functions
+
+    def _sandboxes(self, logical_id: str) -> int:
+        # A function's reserved concurrency caps its sandboxes here as on Lambda: a function that
+        # relies on being the only writer (reserved concurrency 1) must not run twice at once.
+        reserved = (
+            self.template.resources[logical_id].get("Properties", {}).get("ReservedConcurrentExecutions")
+        )
+        return min(DEFAULT_SANDBOXES, int(reserved)) if isinstance(reserved, int) else DEFAULT_SANDBOXES
 
     def _serve(self) -> None:
         assert self.stack is not None and self.clients is not None
@@ -206,7 +216,12 @@ class LocalStack:
         self.gateway.start()
         self.graph = self._graph_emulator()
         sqs = self.clients.client("sqs")
-        self.loops = [SqsPoller(m, sqs, self.invoke, self.options.region) for m in self.sqs_mappings()]
+        # As Lambda does, several batches of a queue are in flight at once, one per sandbox.
+        self.loops = [
+            SqsPoller(mapping, sqs, self.invoke, self.options.region)
+            for mapping in self.sqs_mappings()
+            for _ in range(self.functions[mapping.function].max_sandboxes)
+        ]
         relays = create_relays(self.s3_mappings(), sqs, self.clients.client("s3"), retry_after_s=30)
         self.loops += [S3EventRelay(relay, sqs, self.invoke) for relay in relays]
         self.clock = LocalClock(
