@@ -24,6 +24,7 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.server import DomainDispatcherApplication, create_backend_app
 from waitress import serve
+from waitress.channel import HTTPChannel
 
 from .emulator_sqs import install_cheap_queue_attributes
 
@@ -54,6 +55,26 @@ def install_fixed_module_list() -> None:
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
 
 
+def install_empty_body_expect_fix() -> None:
+    """boto3 sends ``Expect: 100-continue`` on every S3 upload, an empty one included. waitress 3.0
+    answers it with "100 Continue" and then marks the (already complete, bodiless) request as
+    incomplete again, so the request is never served and the client times out. A request without a
+    body has nothing to continue: it is served straight away."""
+    send_continue = HTTPChannel.send_continue
+
+    def continue_unless_empty(channel: HTTPChannel) -> None:
+        if (
+            channel.request is not None
+            and channel.request.content_length == 0
+            and not channel.request.chunked
+        ):
+            channel.request.expect_continue = False
+            return
+        send_continue(channel)
+
+    HTTPChannel.send_continue = continue_unless_empty  # type: ignore[method-assign]
+
+
 def install_direct_json() -> None:
     DynamoHandler.serialized = _direct_json  # type: ignore[method-assign]
 
@@ -79,6 +100,7 @@ def main() -> None:
     install_direct_json()
     install_fixed_module_list()
     install_cheap_queue_attributes()
+    install_empty_body_expect_fix()
     application = DomainDispatcherApplication(create_backend_app)
     serve(
         application, host=args.host, port=args.port, threads=args.threads, ident="chatshop-aws", _quiet=True
