@@ -180,12 +180,18 @@ def check_sale_price(price: Money, sale_price: Money | None) -> None:
         raise ValueError("sale_price must not be more than price")
 
 
+ImageIndexStatus = Literal["pending", "indexed", "rejected"]
+
+
 class ProductImage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
     content_type: str
     url: str | None = None
+    # Visual search: "rejected" images (index_error says why, e.g. image_truncated) are never retried.
+    index_status: ImageIndexStatus = "pending"
+    index_error: str | None = None
 
 
 class Product(BaseModel):

@@ -10,17 +10,18 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
+from chatshop.platform import aws
 from chatshop.platform.config import Settings
 
 from .cursor import cursor_after, decode_cursor
-from .domain import Page, Product, ProductImage
-from .shop_store import shop_key
+from .domain import Page, Product, ProductImage, Shop
+from .shop_store import shop_key, to_shop
 from .tables import ProductItem, bind
 
 _PRODUCT_KEYS = frozenset({"pk", "sk"})
@@ -55,13 +56,39 @@ class ProductWrite:
     expected_version: int | None  # None: the product must not exist yet
 
 
+@dataclass(frozen=True)
+class IndexState:
+    """What the search indexer embedded for a product (see ``tables.IndexStateItem``)."""
+
+    shop_id: str
+    product_id: str
+    country: str
+    text_hash: str | None = None
+    # image id -> "indexed", or the code the image was rejected with
+    images: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Products read for display with their shops; closed shops are left out of ``shops``."""
+
+    shops: dict[str, Shop]
+    products: dict[str, Product]
+
+
 def product_key(product_id: str) -> str:
     return f"PRODUCT#{product_id}"
 
 
+def index_state_key(shop_id: str) -> str:
+    return f"INDEXSTATE#{shop_id}"
+
+
 class ProductStore:
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._products = bind(settings).products
+        self._index_states = bind(settings).index_states
 
     def create(self, product: Product, content_hash: str) -> None:
         try:
@@ -183,6 +210,76 @@ class ProductStore:
         except UpdateError as exc:
             raise ProductNotFound(product_id) from exc
 
+    def record_image_index(self, shop_id: str, product_id: str, image: ProductImage) -> bool:
+        """Store an image's index status on its product; False if the product or image is gone."""
+        products = self._products
+        item = products(pk=shop_key(shop_id), sk=product_key(product_id))
+        try:
+            item.update(
+                actions=[products.images[image.id].set(_image_attributes(image))],
+                condition=products.pk.exists() & products.images[image.id].exists(),
+            )
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_listed(self, keys: Sequence[tuple[str, str]]) -> Listed:
+        """Products by (shop id, product id) and their live shops, in batched reads (search results)."""
+        table = self._products.Meta.table_name
+        shop_ids = list(dict.fromkeys(shop_id for shop_id, _ in keys))
+        wanted = [{"pk": {"S": shop_key(sid)}, "sk": {"S": "PROFILE"}} for sid in shop_ids]
+        wanted += [
+            {"pk": {"S": shop_key(sid)}, "sk": {"S": product_key(pid)}} for sid, pid in dict.fromkeys(keys)
+        ]
+        client = aws.client("dynamodb", self._settings)
+        shops_model = bind(self._settings).shops
+        listed = Listed(shops={}, products={})
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            request: dict[str, Any] = {table: {"Keys": wanted[start : start + _BATCH_GET_LIMIT]}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for raw in response["Responses"].get(table, []):
+                    if raw["sk"]["S"] == "PROFILE":
+                        shop_item = shops_model.from_raw_data(raw)
+                        if not shop_item.deleted:
+                            shop = to_shop(shop_item)
+                            listed.shops[shop.id] = shop
+                    else:
+                        product = stored_version(self._products.from_raw_data(raw)).product
+                        listed.products[product.id] = product
+                request = response.get("UnprocessedKeys") or {}
+        return listed
+
+    def get_index_state(self, shop_id: str, product_id: str) -> IndexState | None:
+        try:
+            item = self._index_states.get(
+                index_state_key(shop_id), product_key(product_id), consistent_read=True
+            )
+        except self._index_states.DoesNotExist:
+            return None
+        return IndexState(
+            shop_id=shop_id,
+            product_id=product_id,
+            country=item.country,
+            text_hash=item.text_hash,
+            images={key: str(value) for key, value in _as_dict(item.images).items()},
+        )
+
+    def put_index_state(self, state: IndexState) -> None:
+        self._index_states(
+            pk=index_state_key(state.shop_id),
+            sk=product_key(state.product_id),
+            text_hash=state.text_hash,
+            images=dict(state.images),
+            country=state.country,
+            updated_at=datetime.now(UTC),
+        ).save()
+
+    def delete_index_state(self, shop_id: str, product_id: str) -> None:
+        self._index_states(pk=index_state_key(shop_id), sk=product_key(product_id)).delete()
+
     def _item(self, product: Product, content_hash: str) -> ProductItem:
         fields = product.model_dump(
             mode="json",
@@ -195,7 +292,7 @@ class ProductStore:
             availability=product.availability,
             category=product.category,
             fields=fields,
-            images={image.id: {"content_type": image.content_type} for image in product.images},
+            images={image.id: _image_attributes(image) for image in product.images},
             content_hash=content_hash,
             version=product.version,
             created_at=product.created_at,
@@ -205,7 +302,12 @@ class ProductStore:
 
 def stored_version(item: ProductItem) -> StoredVersion:
     images = [
-        ProductImage(id=image_id, content_type=image["content_type"])
+        ProductImage(
+            id=image_id,
+            content_type=image["content_type"],
+            index_status=image.get("index_status") or "pending",
+            index_error=image.get("index_error"),
+        )
         for image_id, image in sorted(_as_dict(item.images).items())
     ]
     product = Product(
@@ -219,6 +321,15 @@ def stored_version(item: ProductItem) -> StoredVersion:
         **_fields(item.fields),
     )
     return StoredVersion(version=int(item.version), content_hash=item.content_hash, product=product)
+
+
+def _image_attributes(image: ProductImage) -> dict[str, str]:
+    attributes = {"content_type": image.content_type}
+    if image.index_status != "pending":
+        attributes["index_status"] = image.index_status
+    if image.index_error:
+        attributes["index_error"] = image.index_error
+    return attributes
 
 
 def _condition_failed(exc: PutError) -> bool:

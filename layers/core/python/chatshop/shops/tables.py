@@ -9,6 +9,7 @@ Single-table layout, keys designed from the access patterns:
   (``COUNTRY#<cc>`` / ``SHOP#<created>#<id>``)
 - product: ``pk=SHOP#<id>``, ``sk=PRODUCT#<product id>`` (a shop's catalog is one partition)
 - catalog import: ``pk=SHOP#<id>``, ``sk=IMPORT#<import id>``
+- search index state of a product: ``pk=INDEXSTATE#<shop id>``, ``sk=PRODUCT#<product id>``
 
 A product id is derived from the shop and the retailer_id, so the key itself makes retailer_id
 unique in a shop and a feed row finds its product with a batch get.
@@ -137,6 +138,21 @@ class ImportItem(_Item):
     finished_at = UTCDateTimeAttribute(null=True)
 
 
+class IndexStateItem(_Item):
+    """What the search indexer embedded for one product: ``pk=INDEXSTATE#<shop id>``,
+    ``sk=PRODUCT#<product id>``. Outside the shop's partition on purpose: it must outlive the
+    product (and a closed shop's purge) until the indexer has removed the product's vectors."""
+
+    class Meta:
+        abstract = True
+
+    text_hash = UnicodeAttribute(null=True)
+    # image id -> "indexed", or the code it was rejected with.
+    images = MapAttribute(default=dict)
+    country = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 @dataclass(frozen=True)
 class ShopsTable:
     merchants: type[MerchantItem]
@@ -144,6 +160,7 @@ class ShopsTable:
     shops: type[ShopItem]
     products: type[ProductItem]
     imports: type[ImportItem]
+    index_states: type[IndexStateItem]
 
 
 def bind(settings: Settings) -> ShopsTable:
@@ -170,4 +187,5 @@ def _bind(table_name: str, region: str) -> ShopsTable:
         shops=concrete(ShopItem, by_merchant=_ByMerchant(), by_country=_ByCountry()),
         products=concrete(ProductItem),
         imports=concrete(ImportItem),
+        index_states=concrete(IndexStateItem),
     )

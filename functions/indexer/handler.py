@@ -1,0 +1,64 @@
+"""Indexer: keeps the search indexes in line with the catalog (SQS, partial batch failures).
+
+Each message names a product that was created, changed or deleted; the indexer compares the
+product with what it indexed and embeds only what changed. Idempotent by construction (it reads
+the product as it is now), so a redelivered message does no harm and needs no idempotency table.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chatshop.platform.batch import parse_message, sqs_batch_handler
+from chatshop.platform.config import load_settings
+from chatshop.platform.observability import get_logger
+from chatshop.search.indexer import Indexer, IndexEvent, MediaObjects
+
+settings = load_settings()
+logger = get_logger()
+
+
+@cache
+def indexer() -> Indexer:
+    from chatshop.search.embedder import SentenceTransformersEmbedder
+    from chatshop.search.images import validate_image
+    from chatshop.search.indexes import SearchIndexes
+    from chatshop.search.lexical import LexicalStore
+    from chatshop.shops.product_store import ProductStore
+    from chatshop.shops.shop_store import ShopStore
+
+    embedder = SentenceTransformersEmbedder(settings)
+    dimensions = {"image": embedder.image_dimensions, "text": embedder.text_dimensions}
+    return Indexer(
+        products=ProductStore(settings),
+        shops=ShopStore(settings),
+        embedder=embedder,
+        vectors=SearchIndexes(settings, settings.region, dimensions),
+        lexicon=LexicalStore(settings),
+        media=MediaObjects(settings),
+        validate_image=lambda data, declared_type: validate_image(data, declared_type).image,
+    )
+
+
+def handle_record(record: SQSRecord) -> None:
+    event = parse_message(record, IndexEvent)
+    outcome = indexer().handle(event.shop_id, event.product_id)
+    logger.info(
+        "Index event applied",
+        extra={
+            "event": event.event,
+            "event_id": event.event_id,
+            "shop_id": event.shop_id,
+            "product_id": event.product_id,
+            "action": outcome.action,
+            "text_embedded": outcome.text_embedded,
+            "images_embedded": outcome.images_embedded,
+            "images_removed": outcome.images_removed,
+            "images_rejected": outcome.images_rejected,
+        },
+    )
+
+
+handler = sqs_batch_handler(handle_record)

@@ -1,0 +1,172 @@
+"""Search function: find products by photo or by words, in one shop or a country's marketplace.
+
+Public, like the marketplace. Each route parses its input, calls one function of
+``chatshop.search.service`` and shapes the answer; errors become the project's error model in
+``chatshop.platform.http``. The models load on the first search, not on import.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from chalice import Response
+
+import chatshop
+from chatshop.platform.config import Settings, load_settings
+from chatshop.platform.errors import ValidationFailed
+from chatshop.platform.http import create_app, current_request, parse_body
+from chatshop.platform.rollout import Rollout, load_rollout
+from chatshop.search.api_models import (
+    MAX_IMAGE_BYTES,
+    UPLOAD_PREFIX,
+    ImageBody,
+    SearchItem,
+    SearchParams,
+    SearchResponse,
+    SearchUploadRequest,
+    TextSearchParams,
+    image_from_request,
+    parse_params,
+)
+from chatshop.search.service import SearchResult, SearchScope, SearchService, resolve_scope
+from chatshop.shops.media import IMAGE_CONTENT_TYPES, MediaBucket, with_image_urls
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from chatshop.search.embedder import SentenceTransformersEmbedder
+    from chatshop.search.indexer import MediaObjects
+    from chatshop.shops.shop_store import ShopStore
+
+# Read once per function sandbox, under this function's own environment.
+settings = load_settings()
+app = create_app("search")
+
+
+class Dependencies:
+    """Models, indexes and stores, made on first use so a cold start pays only for what a route needs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def embedder(self) -> SentenceTransformersEmbedder:
+        from chatshop.search.embedder import SentenceTransformersEmbedder
+
+        return SentenceTransformersEmbedder(self.settings)
+
+    @cached_property
+    def service(self) -> SearchService:
+        from chatshop.search.indexes import SearchIndexes
+        from chatshop.search.lexical import LexicalStore
+        from chatshop.shops.product_store import ProductStore
+
+        dimensions = {"image": self.embedder.image_dimensions, "text": self.embedder.text_dimensions}
+        indexes = SearchIndexes(self.settings, self.settings.region, dimensions)
+        return SearchService(self.embedder, indexes, LexicalStore(self.settings), ProductStore(self.settings))
+
+    @cached_property
+    def shops(self) -> ShopStore:
+        from chatshop.shops.shop_store import ShopStore
+
+        return ShopStore(self.settings)
+
+    @cached_property
+    def bucket(self) -> MediaBucket:
+        return MediaBucket(self.settings)
+
+    @cached_property
+    def media(self) -> MediaObjects:
+        from chatshop.search.indexer import MediaObjects
+
+        return MediaObjects(self.settings)
+
+    @property
+    def rollout(self) -> Rollout:
+        return load_rollout(settings=self.settings)
+
+
+deps = Dependencies(settings)
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def scope_of(params: SearchParams) -> SearchScope:
+    return resolve_scope(
+        deps.shops, deps.rollout, settings.region, params.shop_id, params.country, params.in_stock
+    )
+
+
+def results_body(results: list[SearchResult]) -> dict[str, Any]:
+    items = [
+        SearchItem(
+            product_id=result.product_id,
+            shop_id=result.shop_id,
+            score=result.score,
+            product=with_image_urls(deps.bucket, result.product).model_dump(mode="json"),
+        )
+        for result in results
+    ]
+    return SearchResponse(items=items).model_dump(mode="json")
+
+
+def request_image() -> Image:
+    from chatshop.search.images import validate_image
+
+    request = current_request()
+    found = image_from_request(request.raw_body, request.headers.get("content-type"))
+    if not isinstance(found, ImageBody):
+        data = deps.media.read(found.upload_key, MAX_IMAGE_BYTES)
+        if data is None:
+            raise ValidationFailed(["upload_key"], "Nothing was uploaded under this upload_key.")
+        found = ImageBody(data, None)
+    return validate_image(found.data, found.content_type, max_bytes=MAX_IMAGE_BYTES).image
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+
+@app.route("/search/health", methods=["GET"])
+def health() -> dict[str, Any]:
+    from chatshop.search.models import models_health
+
+    models = models_health(settings)
+    return {
+        "status": "ok",
+        "region": settings.region,
+        "version": chatshop.__version__,
+        "visual_search": {"image_model_trained": bool(models["image"]["trained"]), "models": models},
+    }
+
+
+# Every Content-Type is let through: the image's own type decides, and a wrong one gets our 415.
+@app.route("/search/image", methods=["POST"], content_types=["*/*"])
+def search_by_image() -> Response:
+    params = parse_params(SearchParams, current_request().query_params)
+    scope = scope_of(params)
+    # The photo before the service: a bad one is refused without loading a model.
+    image = request_image()
+    results = deps.service.by_image(image, scope, params.limit)
+    return json_response(results_body(results))
+
+
+@app.route("/search", methods=["GET"])
+def search_by_text() -> Response:
+    params = parse_params(TextSearchParams, current_request().query_params)
+    scope = scope_of(params)
+    return json_response(results_body(deps.service.by_text(params.q, scope, params.limit)))
+
+
+@app.route("/search/uploads", methods=["POST"])
+def upload_query_image() -> Response:
+    """A presigned POST for a photo too large to send through the API comfortably."""
+    request = parse_body(SearchUploadRequest)
+    if request.content_type not in IMAGE_CONTENT_TYPES:
+        raise ValidationFailed(["content_type"], f"Images must be one of {', '.join(IMAGE_CONTENT_TYPES)}.")
+    key = f"{UPLOAD_PREFIX}{uuid.uuid4().hex}"
+    upload = deps.bucket.presigned_post(key, request.content_type, MAX_IMAGE_BYTES)
+    return json_response({"upload_key": key, "upload": upload}, status=201)

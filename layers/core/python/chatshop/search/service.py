@@ -1,0 +1,221 @@
+"""Search queries: a photo or words in, the shop's or the marketplace's best products out.
+
+Text search is hybrid. A retailer_id typed by the customer always comes first; the rest is one
+ranking fused from three signals by reciprocal rank fusion (scores of different models are not
+comparable, their ranks are): MiniLM neighbours of the words, products containing the words
+(brand, title), and, while a trained CLIP is configured, pictures that CLIP finds for the words.
+An untrained CLIP maps words to noise, so it gets no vote then.
+
+Every hit is checked against the products as they are now, read in one batch: a deleted product,
+a closed or paused shop, and (when asked) a product that cannot be bought are left out. The index
+is asked for more candidates than the answer needs, so that filtering rarely leaves it short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from PIL.Image import Image
+
+from chatshop.platform.errors import NotFound, ValidationFailed
+from chatshop.platform.iso import ISO_3166_ALPHA2
+from chatshop.platform.rollout import Rollout
+from chatshop.shops.domain import Product, Shop
+from chatshop.shops.product_store import Listed
+
+from .documents import PURCHASABLE, product_id_of
+from .embedding import Embedder
+from .lexical import LexicalHit, LexicalIndex, clean_query
+from .vectors import VectorFilter, VectorHit, VectorIndex
+
+FEATURE = "visual_search"
+MAX_LIMIT = 50
+# Reciprocal rank fusion's constant: 60 is the value of its original paper, and it keeps one
+# signal's first place from outvoting a product that is near the top of all of them.
+RRF_K = 60
+SEMANTIC_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+CLIP_TEXT_WEIGHT = 0.5
+MAX_CANDIDATES = 200
+# Below this cosine a MiniLM neighbour is no evidence at all (unrelated sentences score around
+# 0 to 0.1), and letting it rank would push noise above the words' own hits.
+MIN_SEMANTIC_SCORE = 0.1
+# A product has several images; an image query asks for this many hits per product wanted.
+IMAGES_PER_PRODUCT = 4
+
+
+class VectorIndexes(Protocol):
+    def for_query(self, space: str, shop_id: str | None) -> VectorIndex: ...
+
+
+class LexicalIndexes(Protocol):
+    def for_query(self, shop_id: str | None) -> LexicalIndex: ...
+
+
+class Catalog(Protocol):
+    def get_listed(self, keys: Sequence[tuple[str, str]]) -> Listed: ...
+
+
+class ShopReader(Protocol):
+    def get(self, shop_id: str) -> Shop | None: ...
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    """One shop, or the marketplace of one country."""
+
+    shop_id: str | None = None
+    country: str | None = None
+    in_stock_only: bool = False
+
+    def vector_filter(self) -> VectorFilter:
+        return VectorFilter(shop_id=self.shop_id, country=self.country)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    product_id: str
+    shop_id: str
+    score: float
+    product: Product
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    product_id: str
+    shop_id: str
+    score: float
+
+
+def resolve_scope(
+    shops: ShopReader,
+    rollout: Rollout,
+    region: str,
+    shop_id: str | None,
+    country: str | None,
+    in_stock_only: bool = False,
+) -> SearchScope:
+    """Check a scope: exactly one of shop and country (422), a known country (422), visual search
+    live there from this region (403), an open shop (404)."""
+    if (shop_id is None) == (country is None):
+        raise ValidationFailed(["shop_id", "country"], "Give exactly one of shop_id and country.")
+    if country is not None:
+        if country not in ISO_3166_ALPHA2:
+            raise ValidationFailed(["country"], f"{country!r} is not an ISO 3166-1 alpha-2 country code.")
+        rollout.require_live(FEATURE, country, region)
+        return SearchScope(country=country, in_stock_only=in_stock_only)
+    assert shop_id is not None
+    shop = shops.get(shop_id)
+    if shop is None or shop.status != "active":
+        raise NotFound(f"No shop {shop_id}.")
+    rollout.require_live(FEATURE, shop.country, region)
+    return SearchScope(shop_id=shop.id, in_stock_only=in_stock_only)
+
+
+class SearchService:
+    def __init__(
+        self, embedder: Embedder, indexes: VectorIndexes, lexicon: LexicalIndexes, catalog: Catalog
+    ) -> None:
+        self._embedder = embedder
+        self._indexes = indexes
+        self._lexicon = lexicon
+        self._catalog = catalog
+
+    def by_image(self, image: Image, scope: SearchScope, limit: int) -> list[SearchResult]:
+        index = self._indexes.for_query("image", scope.shop_id)
+        if len(index) == 0:
+            return []
+        vector = self._embedder.embed_images([image])[0]
+        wanted = _candidates_for(limit) * IMAGES_PER_PRODUCT
+        hits = index.query(vector, wanted, scope.vector_filter())
+        return self._listed(best_per_product(hits), scope, limit)
+
+    def shop_products_like(self, image: Image, shop_id: str, limit: int) -> list[SearchResult]:
+        """The chat's ProductFinder (``chatshop.search.chat``): a shop's products most like a photo."""
+        return self.by_image(image, SearchScope(shop_id=shop_id), limit)
+
+    def by_text(self, query: str, scope: SearchScope, limit: int) -> list[SearchResult]:
+        text = clean_query(query)
+        if not text:
+            return []
+        wanted = _candidates_for(limit)
+        lexical = self._lexicon.for_query(scope.shop_id).search(text, wanted, scope.shop_id, scope.country)
+        skus = [_Candidate(hit.product_id, hit.shop_id, 1.0) for hit in lexical if hit.sku]
+        rankings = [(LEXICAL_WEIGHT, _lexical_candidates(lexical))]
+        text_index = self._indexes.for_query("text", scope.shop_id)
+        if len(text_index) > 0:
+            vector = self._embedder.embed_texts([text])[0]
+            hits = text_index.query(vector, wanted, scope.vector_filter())
+            related = [hit for hit in hits if hit.score >= MIN_SEMANTIC_SCORE]
+            rankings.append((SEMANTIC_WEIGHT, best_per_product(related)))
+        if self._embedder.image_model_trained:
+            image_index = self._indexes.for_query("image", scope.shop_id)
+            if len(image_index) > 0:
+                vector = self._embedder.embed_texts_for_images([text])[0]
+                hits = image_index.query(vector, wanted * IMAGES_PER_PRODUCT, scope.vector_filter())
+                rankings.append((CLIP_TEXT_WEIGHT, best_per_product(hits)))
+        return self._listed(skus_first(skus, fuse(rankings)), scope, limit)
+
+    def _listed(self, candidates: list[_Candidate], scope: SearchScope, limit: int) -> list[SearchResult]:
+        if not candidates:
+            return []
+        listed = self._catalog.get_listed([(c.shop_id, c.product_id) for c in candidates])
+        results: list[SearchResult] = []
+        for candidate in candidates:
+            product = listed.products.get(candidate.product_id)
+            shop = listed.shops.get(candidate.shop_id)
+            if product is None or shop is None or not _shown(product, shop, scope):
+                continue
+            results.append(SearchResult(product.id, shop.id, round(candidate.score, 6), product))
+            if len(results) == limit:
+                break
+        return results
+
+
+def _shown(product: Product, shop: Shop, scope: SearchScope) -> bool:
+    return (
+        shop.status == "active"
+        and product.shop_id == shop.id
+        and (scope.country is None or shop.country == scope.country)
+        and (scope.shop_id is None or shop.id == scope.shop_id)
+        and (not scope.in_stock_only or product.availability in PURCHASABLE)
+    )
+
+
+def _candidates_for(limit: int) -> int:
+    return min(3 * limit + 10, MAX_CANDIDATES)
+
+
+def best_per_product(hits: Sequence[VectorHit]) -> list[_Candidate]:
+    """One candidate per product, with the score of its best vector (its closest image)."""
+    best: dict[str, _Candidate] = {}
+    for hit in hits:
+        product_id = product_id_of(hit.key)
+        current = best.get(product_id)
+        if current is None or hit.score > current.score:
+            best[product_id] = _Candidate(product_id, hit.metadata.shop_id, hit.score)
+    return sorted(best.values(), key=lambda c: (-c.score, c.product_id))
+
+
+def _lexical_candidates(hits: Sequence[LexicalHit]) -> list[_Candidate]:
+    return [_Candidate(hit.product_id, hit.shop_id, hit.score) for hit in hits]
+
+
+def fuse(rankings: Sequence[tuple[float, Sequence[_Candidate]]]) -> list[_Candidate]:
+    """Weighted reciprocal rank fusion, scaled so a product first in every ranking scores 1."""
+    scores: dict[str, float] = {}
+    shops: dict[str, str] = {}
+    for weight, ranking in rankings:
+        for rank, candidate in enumerate(ranking, start=1):
+            scores[candidate.product_id] = scores.get(candidate.product_id, 0.0) + weight / (RRF_K + rank)
+            shops[candidate.product_id] = candidate.shop_id
+    best_possible = sum(weight for weight, _ in rankings) / (RRF_K + 1)
+    fused = [_Candidate(pid, shops[pid], score / best_possible) for pid, score in scores.items()]
+    return sorted(fused, key=lambda c: (-c.score, c.product_id))
+
+
+def skus_first(skus: Sequence[_Candidate], ranked: Sequence[_Candidate]) -> list[_Candidate]:
+    sku_ids = {c.product_id for c in skus}
+    return [*skus, *(c for c in ranked if c.product_id not in sku_ids)]
