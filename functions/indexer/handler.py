@@ -7,13 +7,16 @@ the product as it is now), so a redelivered message does no harm and needs no id
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import replace
+from functools import cache, partial
+from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chatshop.platform.batch import parse_message, sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
+from chatshop.search.batch_writes import BatchWrites
 from chatshop.search.indexer import Indexer, IndexEvent, MediaObjects
 
 settings = load_settings()
@@ -42,9 +45,9 @@ def indexer() -> Indexer:
     )
 
 
-def handle_record(record: SQSRecord) -> None:
+def handle_record(batch: Indexer, record: SQSRecord) -> None:
     event = parse_message(record, IndexEvent)
-    outcome = indexer().handle(event.shop_id, event.product_id)
+    outcome = batch.handle(event.shop_id, event.product_id)
     logger.info(
         "Index event applied",
         extra={
@@ -61,4 +64,11 @@ def handle_record(record: SQSRecord) -> None:
     )
 
 
-handler = sqs_batch_handler(handle_record)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # The batch's index writes are applied together after its last event (see batch_writes).
+    base = indexer()
+    writes = BatchWrites(base.vectors, base.lexicon, base.products)
+    batch = replace(base, vectors=writes.vectors, lexicon=writes.lexicon, products=writes.states)
+    response = sqs_batch_handler(partial(handle_record, batch))(event, context)
+    writes.flush()
+    return response
