@@ -34,6 +34,7 @@ lint: install
 
 lint-template: install
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/hadolint functions/search/Dockerfile
 
 bench: install
 	$(BIN)/python bench/startup.py

@@ -139,7 +139,7 @@ def _print_ready(stack: LocalStack, report: Any, args: argparse.Namespace) -> No
                 f"  Demo WhatsApp:    {demo['display_phone_number']} (number id {demo['phone_number_id']})",
                 f"  Chat as a customer: chatshop chat --shop {demo['shop_id']} --as +15550123456",
             ]
-    for title in ("functions", "queues", "schedules"):
+    for title in ("functions", "queues", "streams", "schedules"):
         lines.append(f"  {title.capitalize()}:")
         lines += [f"    {entry}" for entry in described[title]] or ["    (none)"]
     lines.append("Press Ctrl-C to stop.")

@@ -4,7 +4,9 @@ SAM is translated to CloudFormation offline by aws-sam-translator, local code fo
 an artifacts bucket, and the emulator's CloudFormation creates every resource. Only what the
 emulator must not run itself is left out: event source mappings, bucket-to-Lambda notifications and
 API Gateway deployments, which the local runtime serves instead (the emulator would otherwise try to
-run Lambda code in Docker).
+run Lambda code in Docker). Conditions that depend only on parameters are decided first (see
+``conditions``), as CloudFormation decides them. Container image functions run from their Docker
+context locally; the emulator is given a placeholder image URI for them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from samtranslator.translator.transform import (
     undo_mark_unicode_str_in_template,
 )
 
+from .conditions import resolve_conditions
 from .template import Template
 
 ARTIFACTS_BUCKET = "chatshop-local-artifacts"
@@ -142,7 +145,7 @@ def translate(sam_body: dict[str, Any], parameters: dict[str, str], region: str)
 def to_cloudformation(
     sam_body: dict[str, Any], parameters: dict[str, str], stack_name: str, region: str
 ) -> dict[str, Any]:
-    cfn = translate(sam_body, parameters, region)
+    cfn = resolve_conditions(translate(sam_body, parameters, region), parameters)
     resources = cfn["Resources"]
     dropped = {lid for lid, res in resources.items() if res["Type"] in _SERVED_LOCALLY}
     for logical_id in dropped:

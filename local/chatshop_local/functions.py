@@ -98,6 +98,10 @@ class LocalFunction:
         return self.spec.logical_id
 
     @property
+    def handler(self) -> str:
+        return function_handler(self.deployed, self.spec)
+
+    @property
     def max_sandboxes(self) -> int:
         return self._max_sandboxes
 
@@ -156,9 +160,7 @@ class LocalFunction:
     def _new_sandbox(self, number: int) -> _Sandbox:
         environment = dict(self.environment)
         with environ.function_environ(environment), _IMPORT_LOCK:
-            handler = _import_handler(
-                f"{self.spec.logical_id}_{number}", self.spec.code_dir, self.deployed.handler
-            )
+            handler = _import_handler(f"{self.spec.logical_id}_{number}", self.spec.code_dir, self.handler)
         return _Sandbox(number, handler, environment)
 
 
@@ -201,6 +203,11 @@ def _error_payload(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def function_handler(deployed: DeployedFunction, spec: FunctionSpec) -> str:
+    # A container image function has no Handler: its image's command names it (ImageConfig.Command).
+    return deployed.handler or spec.handler
+
+
 def lambda_environment(
     base: dict[str, str], deployed: DeployedFunction, spec: FunctionSpec, region: str
 ) -> dict[str, str]:
@@ -214,7 +221,7 @@ def lambda_environment(
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{deployed.name}",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
         "LAMBDA_TASK_ROOT": str(spec.code_dir),
-        "_HANDLER": deployed.handler,
+        "_HANDLER": function_handler(deployed, spec),
         # No X-Ray daemon runs locally: keep powertools' Tracer and the X-Ray SDK quiet.
         "POWERTOOLS_TRACE_DISABLED": "true",
         "AWS_XRAY_SDK_ENABLED": "false",

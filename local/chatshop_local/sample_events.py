@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .apigw import GatewayContext, HttpRequest, Route, RouteTable, build_proxy_event
+from .dynamodb_streams import lambda_stream_record
 from .schedules import scheduled_event
 from .sqs_poller import lambda_record
-from .template import ApiEvent, FunctionSpec, S3Event, ScheduleEvent, SqsEvent
+from .template import ApiEvent, DynamoDBEvent, FunctionSpec, S3Event, ScheduleEvent, SqsEvent
 
 
 def sample_event(spec: FunctionSpec, region: str, account_id: str, physical_ids: dict[str, str]) -> Any:
@@ -39,7 +40,27 @@ def sample_event(spec: FunctionSpec, region: str, account_id: str, physical_ids:
     if isinstance(event, S3Event):
         bucket = physical_ids.get(event.bucket, event.bucket)
         return {"Records": [_s3_record(bucket, region, now)]}
+    if isinstance(event, DynamoDBEvent):
+        table = physical_ids.get(event.table, event.table)
+        stream_arn = f"arn:aws:dynamodb:{region}:{account_id}:table/{table}/stream/{now.isoformat()}"
+        return {"Records": [lambda_stream_record(_stream_record(now), stream_arn, region)]}
     return {}
+
+
+def _stream_record(now: datetime) -> dict[str, Any]:
+    keys = {"pk": {"S": "EXAMPLE#1"}, "sk": {"S": "EXAMPLE#1"}}
+    return {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "INSERT",
+        "dynamodb": {
+            "ApproximateCreationDateTime": now,
+            "Keys": keys,
+            "NewImage": keys,
+            "SequenceNumber": "100000000000000000001",
+            "SizeBytes": 64,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
 
 
 def _s3_record(bucket: str, region: str, now: datetime) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -19,8 +20,10 @@ from . import environ
 from .apigw import GatewayContext
 from .aws import EmulatorClients
 from .clock import LocalClock, ScheduleMapping
-from .deploy import DeployedStack, deploy, read_stack
+from .deploy import DeployedStack, DeployError, deploy, read_stack
+from .dynamodb_streams import StreamMapping, StreamPoller
 from .emulator import EMULATOR_CREDENTIALS, LOOPBACK, MotoServer
+from .event_filters import FilterPatternError, parse_pattern
 from .functions import DEFAULT_SANDBOXES, InvocationResult, LocalFunction, lambda_environment
 from .gateway import LocalGateway, routes_from
 from .graph_emulator import GraphEmulator
@@ -30,7 +33,16 @@ from .schedules import parse_schedule
 from .seed import seed_demo_data
 from .sqs_poller import SqsMapping, SqsPoller
 from .state import SnapshotSummary, StateStore
-from .template import ApiEvent, S3Event, ScheduleEvent, SqsEvent, Template, load_template
+from .template import (
+    ApiEvent,
+    DynamoDBEvent,
+    S3Event,
+    ScheduleEvent,
+    SqsEvent,
+    Template,
+    TemplateError,
+    load_template,
+)
 from .whatsapp_secrets import LocalWebhookSecrets, install_webhook_secrets
 
 log = logging.getLogger("chatshop.local")
@@ -79,6 +91,7 @@ class LocalStack:
         self.functions: dict[str, LocalFunction] = {}
         self.gateway: LocalGateway | None = None
         self.loops: list[BackgroundLoop] = []
+        self.stream_pollers: list[StreamPoller] = []
         self.clock: LocalClock | None = None
         self.webhook_secrets: LocalWebhookSecrets | None = None
         self.graph: GraphEmulator | None = None
@@ -109,10 +122,14 @@ class LocalStack:
         self.functions = self._make_functions()
         self.webhook_secrets = self._install_webhook_secrets()
         restored, demo = None, None
+        if not opts.attach_to and self.state.has_snapshot():
+            restored = self.state.restore(self.stack, self.clients)
+        if opts.serve:
+            # Restored items are the saved state, not changes to pass on (the index they fed was saved
+            # too); the demo data seeded below is new.
+            self.stream_pollers = self._open_streams(skip_restored=restored is not None)
         if not opts.attach_to:
-            if self.state.has_snapshot():
-                restored = self.state.restore(self.stack, self.clients)
-            elif opts.seed:
+            if restored is None and opts.seed:
                 seed_demo_data(self.functions, opts.state_dir)
             demo = read_demo(opts.state_dir)
         if opts.serve:
@@ -210,7 +227,11 @@ class LocalStack:
         assert self.stack is not None and self.clients is not None
         specs = [f.spec for f in self.functions.values()]
         context = GatewayContext(
-            stage="local", api_id="local", account_id=self.stack.account_id, region=self.options.region
+            stage="local",
+            api_id="local",
+            account_id=self.stack.account_id,
+            region=self.options.region,
+            binary_media_types=self.template.binary_media_types or GatewayContext.binary_media_types,
         )
         self.gateway = LocalGateway(routes_from(specs), self.invoke, context, LOOPBACK, self.options.api_port)
         self.gateway.start()
@@ -224,6 +245,7 @@ class LocalStack:
         ]
         relays = create_relays(self.s3_mappings(), sqs, self.clients.client("s3"), retry_after_s=30)
         self.loops += [S3EventRelay(relay, sqs, self.invoke) for relay in relays]
+        self.loops += self.stream_pollers
         self.clock = LocalClock(
             self.schedule_mappings(), self.invoke, self.options.region, self.stack.account_id
         )
@@ -287,6 +309,61 @@ class LocalStack:
                 )
         return mappings
 
+    def _open_streams(self, skip_restored: bool) -> list[StreamPoller]:
+        assert self.clients is not None
+        streams, sqs = self.clients.client("dynamodbstreams"), self.clients.client("sqs")
+        mappings = self.stream_mappings()
+        if skip_restored:
+            mappings = [dataclasses.replace(m, starting_position="LATEST") for m in mappings]
+        return [StreamPoller(mapping, streams, sqs, self.invoke, self.options.region) for mapping in mappings]
+
+    def stream_mappings(self) -> list[StreamMapping]:
+        assert self.stack is not None and self.clients is not None
+        dynamodb = self.clients.client("dynamodb")
+        mappings = []
+        for function in self.functions.values():
+            for event in function.spec.events_of(DynamoDBEvent):
+                if not event.enabled:
+                    continue
+                table = self.stack.physical_id(event.table)
+                stream_arn = dynamodb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+                if not stream_arn:
+                    raise DeployError(f"{event.table} has no stream for {function.logical_id}.{event.name}")
+                mappings.append(
+                    StreamMapping(
+                        function=function.logical_id,
+                        function_arn=self.stack.functions[function.logical_id].arn,
+                        stream_arn=stream_arn,
+                        starting_position=event.starting_position,
+                        batch_size=event.batch_size,
+                        batching_window_s=event.batching_window_s,
+                        report_batch_item_failures=event.report_batch_item_failures,
+                        filter_patterns=self._filter_patterns(function.logical_id, event),
+                        maximum_retry_attempts=event.maximum_retry_attempts,
+                        bisect_on_error=event.bisect_on_error,
+                        on_failure_queue_url=self._on_failure_queue(function.logical_id, event),
+                    )
+                )
+        return mappings
+
+    @staticmethod
+    def _filter_patterns(function: str, event: DynamoDBEvent) -> tuple[dict, ...]:
+        try:
+            return tuple(parse_pattern(text) for text in event.filter_patterns)
+        except FilterPatternError as exc:
+            raise TemplateError(f"{function}.Events.{event.name}: FilterCriteria: {exc}") from None
+
+    def _on_failure_queue(self, function: str, event: DynamoDBEvent) -> str | None:
+        assert self.stack is not None
+        if event.on_failure is None:
+            return None
+        destination = self.stack.resources.get(event.on_failure)
+        if destination is None or destination.resource_type != "AWS::SQS::Queue":
+            raise TemplateError(
+                f"{function}.Events.{event.name}: only an SQS queue serves as on-failure destination locally"
+            )
+        return destination.physical_id
+
     def s3_mappings(self) -> list[S3Mapping]:
         assert self.stack is not None
         return [
@@ -316,26 +393,44 @@ class LocalStack:
         return mappings
 
     def describe(self) -> dict[str, list[str]]:
-        """What runs, for people: functions with their triggers, queues and schedules."""
+        """What runs, for people: functions with their triggers, queues, streams and schedules."""
         assert self.stack is not None
-        functions, queues, schedules = [], [], []
+        functions, queues, streams, schedules = [], [], [], []
         for function in self.functions.values():
             triggers = [f"{e.method} {e.path}" for e in function.spec.events_of(ApiEvent)]
             triggers += [f"SQS {e.queue}" for e in function.spec.events_of(SqsEvent)]
             triggers += [f"S3 {e.bucket}" for e in function.spec.events_of(S3Event)]
+            triggers += [f"DynamoDB stream {e.table}" for e in function.spec.events_of(DynamoDBEvent)]
             triggers += [f"{e.expression}" for e in function.spec.events_of(ScheduleEvent)]
             functions.append(f"{function.logical_id}: {', '.join(triggers) or 'invoke only'}")
             schedules += [
                 f"{e.expression} -> {function.logical_id}" + ("" if e.enabled else " (disabled)")
                 for e in function.spec.events_of(ScheduleEvent)
             ]
+            streams += [
+                f"{e.table} -> {function.logical_id}"
+                + (" (filtered)" if e.filter_patterns else "")
+                + ("" if e.enabled else " (disabled)")
+                for e in function.spec.events_of(DynamoDBEvent)
+            ]
         consumers = {
             e.queue: f.logical_id for f in self.functions.values() for e in f.spec.events_of(SqsEvent)
         }
+        on_failure = {
+            e.on_failure: f.logical_id
+            for f in self.functions.values()
+            for e in f.spec.events_of(DynamoDBEvent)
+            if e.on_failure
+        }
         for queue in self.stack.of_type("AWS::SQS::Queue"):
             consumer = consumers.get(queue.logical_id)
-            queues.append(f"{queue.logical_id}" + (f" -> {consumer}" if consumer else ""))
-        return {"functions": functions, "queues": queues, "schedules": schedules}
+            failed = on_failure.get(queue.logical_id)
+            queues.append(
+                f"{queue.logical_id}"
+                + (f" -> {consumer}" if consumer else "")
+                + (f" (records {failed} gave up on)" if failed else "")
+            )
+        return {"functions": functions, "queues": queues, "streams": streams, "schedules": schedules}
 
     def _write_runtime_file(self) -> None:
         assert self.clients is not None

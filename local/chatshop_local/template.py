@@ -7,6 +7,7 @@ embedded AWS after deployment (see ``deploy``), so they are resolved exactly as 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,22 @@ class S3Event:
     filter_rules: tuple[tuple[str, str], ...]
 
 
-Event = ApiEvent | SqsEvent | ScheduleEvent | S3Event
+@dataclass(frozen=True)
+class DynamoDBEvent:
+    name: str
+    table: str  # logical id of the table whose stream it reads
+    starting_position: str  # TRIM_HORIZON or LATEST
+    batch_size: int
+    batching_window_s: int
+    report_batch_item_failures: bool
+    enabled: bool
+    filter_patterns: tuple[str, ...]  # FilterCriteria patterns, as the JSON text of the template
+    maximum_retry_attempts: int  # -1: until the record expires from the stream
+    bisect_on_error: bool
+    on_failure: str | None  # logical id of the on-failure destination queue
+
+
+Event = ApiEvent | SqsEvent | ScheduleEvent | S3Event | DynamoDBEvent
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,12 @@ class Template:
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
         return self.body.get("Resources", {})
+
+    @property
+    def binary_media_types(self) -> tuple[str, ...]:
+        """The REST API's binary media types, written as API Gateway wants them (``~1`` for ``/``)."""
+        types = self.body.get("Globals", {}).get("Api", {}).get("BinaryMediaTypes", [])
+        return tuple(str(t).replace("~1", "/") for t in types)
 
     def logical_ids_of(self, resource_type: str) -> list[str]:
         return [lid for lid, res in self.resources.items() if res.get("Type") == resource_type]
@@ -166,4 +188,34 @@ def _parse_event(function: str, name: str, event: dict[str, Any]) -> Event:
             events=tuple([events] if isinstance(events, str) else events),
             filter_rules=tuple((rule["Name"], rule["Value"]) for rule in rules),
         )
+    if kind == "DynamoDB":
+        return _dynamodb_event(where, name, props)
     raise TemplateError(f"{where}: event type {kind!r} does not run locally yet")
+
+
+def _dynamodb_event(where: str, name: str, props: dict[str, Any]) -> DynamoDBEvent:
+    position = str(props.get("StartingPosition", ""))
+    if position not in ("TRIM_HORIZON", "LATEST"):
+        raise TemplateError(f"{where}: StartingPosition {position!r} does not run locally")
+    patterns = []
+    for entry in props.get("FilterCriteria", {}).get("Filters", []):
+        pattern = entry.get("Pattern")
+        try:
+            json.loads(pattern)
+        except (TypeError, ValueError) as exc:
+            raise TemplateError(f"{where}: a FilterCriteria pattern is not JSON: {pattern!r}") from exc
+        patterns.append(pattern)
+    destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    return DynamoDBEvent(
+        name=name,
+        table=referenced_logical_id(props["Stream"]),
+        starting_position=position,
+        batch_size=int(props.get("BatchSize", 100)),
+        batching_window_s=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+        report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+        enabled=bool(props.get("Enabled", True)),
+        filter_patterns=tuple(patterns),
+        maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+        bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+        on_failure=referenced_logical_id(destination) if destination is not None else None,
+    )
