@@ -4,7 +4,8 @@ Each step is idempotent on its own business key (the WhatsApp message id, our ou
 unit delivered again, or a worker that crashed half way, neither loses nor doubles anything:
 every step runs again and does only what is still undone. The conversation itself (menus, search,
 carts) is built on this; for now a received message gets an acknowledgement, so the loop can be
-seen end to end.
+seen end to end. A photo is the exception where photo search is deployed: it goes to the photo
+search worker (this function has no models to embed it), which answers it with the best matches.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .conversation_store import ConversationStore
 from .inbound import InboundMessage, StatusUpdate, UnparsedPayload, parse_unit
 from .media_fetch import MediaFetcher
 from .outbound_queue import OutboundQueue
+from .photo_queue import PhotoSearchJob, PhotoSearchQueue
 from .records import OutboundRecord, SendJob
 
 ACKNOWLEDGEMENT = "Thanks for your message! The shop will get back to you here shortly."
@@ -35,8 +37,13 @@ class UnitResult:
 
 
 def handle_unit(
-    store: ConversationStore, outbox: OutboundQueue, media: MediaFetcher, body: dict[str, Any]
+    store: ConversationStore,
+    outbox: OutboundQueue,
+    media: MediaFetcher,
+    body: dict[str, Any],
+    photos: PhotoSearchQueue | None = None,
 ) -> UnitResult:
+    """``photos``: where a customer's photo goes to be answered by search; None acknowledges it."""
     shop_id = body.get("shop_id")
     parsed = parse_unit(body)
     if isinstance(parsed, UnparsedPayload) or not shop_id:
@@ -45,13 +52,14 @@ def handle_unit(
         return UnitResult("kept-unparsed")
     if isinstance(parsed, StatusUpdate):
         return UnitResult("status" if store.apply_status(parsed) else "status-ignored")
-    return _handle_message(store, outbox, media, shop_id, parsed)
+    return _handle_message(store, outbox, media, photos, shop_id, parsed)
 
 
 def _handle_message(
     store: ConversationStore,
     outbox: OutboundQueue,
     media: MediaFetcher,
+    photos: PhotoSearchQueue | None,
     shop_id: str,
     message: InboundMessage,
 ) -> UnitResult:
@@ -63,8 +71,12 @@ def _handle_message(
         shop_id, message.id, message.phone_number_id, message.customer, message.timestamp, summary
     )
     store.touch_customer(message.phone_number_id, message.customer, message.customer_name, message.timestamp)
+    outcome: Outcome = "stored" if first else "duplicate"
     if message.type not in _ANSWERED_TYPES:
-        return UnitResult("stored" if first else "duplicate")
+        return UnitResult(outcome)
+    media_key = summary.get("media_key")
+    if photos is not None and message.type == "image" and media_key:
+        return UnitResult(outcome, _search_photo(store, outbox, photos, shop_id, message, media_key))
     reply = OutboundRecord(
         id=f"ack-{message.id}",  # one acknowledgement per inbound message, however often it is handled
         shop_id=shop_id,
@@ -74,13 +86,43 @@ def _handle_message(
         reply_to=message.id,
         created_at=datetime.now(UTC),
     )
+    queue_reply(store, outbox, reply)
+    return UnitResult(outcome, reply.id)
+
+
+def queue_reply(store: ConversationStore, outbox: OutboundQueue, reply: OutboundRecord) -> None:
+    """Store the reply once and queue its send; a reply stored before is queued again only if unsent."""
     if store.create_outbound(reply):
         outbox.send(SendJob(outbound_id=reply.id))
     elif (current := store.outbound(reply.id)) is not None and current.status == "queued":
         # Handled before, maybe cut short before its job was queued: queued again while nothing was
         # sent (the sender claims a record before it sends, so a second job is harmless).
         outbox.send(SendJob(outbound_id=reply.id))
-    return UnitResult("stored" if first else "duplicate", reply.id)
+
+
+def _search_photo(
+    store: ConversationStore,
+    outbox: OutboundQueue,
+    photos: PhotoSearchQueue,
+    shop_id: str,
+    message: InboundMessage,
+    media_key: str,
+) -> str:
+    """Hand the photo to the search worker, unless it answered it already; the id of the answer."""
+    job = PhotoSearchJob(
+        shop_id=shop_id,
+        phone_number_id=message.phone_number_id,
+        customer=message.customer,
+        media_key=media_key,
+        reply_to=message.id,
+    )
+    answered = store.outbound(job.reply_id)
+    if answered is None:
+        # Queued again when the message comes again: the worker stores its answer only once.
+        photos.send(job)
+    elif answered.status == "queued":
+        outbox.send(SendJob(outbound_id=answered.id))
+    return job.reply_id
 
 
 def _summary(message: InboundMessage) -> dict[str, Any]:
