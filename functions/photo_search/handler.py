@@ -20,9 +20,11 @@ from chatshop.messaging.photo_queue import PhotoSearchJob
 from chatshop.platform.batch import parse_message, sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
+from chatshop.platform.rollout import load_rollout
 from chatshop.search.chat import CustomerPhotos, PhotoSearch, product_image_link
-from chatshop.search.service import SearchResult, SearchScope, SearchService
+from chatshop.search.service import SearchResult, SearchService, resolve_scope
 from chatshop.shops.media import MediaBucket
+from chatshop.shops.shop_store import ShopStore
 
 settings = load_settings()
 logger = get_logger()
@@ -43,9 +45,16 @@ def search_service() -> SearchService:
     return SearchService(embedder, indexes, LexicalStore(settings), ProductStore(settings))
 
 
+@cache
+def shops() -> ShopStore:
+    return ShopStore(settings)
+
+
 def find_in_shop(image: Image, shop_id: str, limit: int) -> Sequence[SearchResult]:
-    # A customer in the chat can only order what is available, so the rest is not offered.
-    return search_service().by_image(image, SearchScope(shop_id=shop_id, in_stock_only=True), limit)
+    # The same gate as the search API (visual search live for the shop's country, here); a customer
+    # in the chat can only order what is available, so the rest is not offered.
+    scope = resolve_scope(shops(), load_rollout(settings=settings), settings.region, shop_id, None, True)
+    return search_service().by_image(image, scope, limit)
 
 
 def catalog_of(channels: ChannelStore, shop_id: str) -> str | None:

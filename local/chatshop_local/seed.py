@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,10 +12,12 @@ from chatshop.messaging.channel_models import WhatsAppChannelConnect
 from chatshop.messaging.channel_store import ChannelStore
 from chatshop.messaging.channels import connect_whatsapp
 from chatshop.messaging.token_vault import TokenVault
-from chatshop.platform.config import load_settings
+from chatshop.platform import aws
+from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.rollout import load_rollout
 from chatshop.shops.catalog import create_product
-from chatshop.shops.domain import MerchantCreate, ProductCreate, ShopCreate
+from chatshop.shops.domain import MerchantCreate, Product, ProductCreate, ProductImage, ShopCreate
+from chatshop.shops.media import image_key
 from chatshop.shops.merchant_store import MerchantStore
 from chatshop.shops.merchants import register_merchant
 from chatshop.shops.product_store import ProductStore
@@ -22,11 +25,14 @@ from chatshop.shops.shop_store import ShopStore
 from chatshop.shops.shops import create_shop
 
 from . import environ
+from .demo_pictures import PICTURES, customer_photo, demo_picture, jpeg_bytes
 from .functions import LocalFunction
 
 # Seeding runs with this function's environment, so it writes where the function reads.
 SEED_AS = "ShopsFunction"
 DEMO_FILE = "demo.json"
+# Photos of demo products as a customer would take them, for `/photo` in `chatshop chat`.
+DEMO_PHOTOS = "demo-photos"
 
 # The demo shop's WhatsApp number, known to the local Graph API emulator only. The token is a
 # local stand-in that opens nothing real.
@@ -45,6 +51,25 @@ DEMO_PRODUCTS = [
     ("SNK-WHT-42", "Leather sneakers, white, 42", 11900, "footwear", "in stock", 5),
     ("SOCK-3PK", "Merino socks, 3-pack", 2400, "accessories", "preorder", None),
 ]
+
+
+def add_demo_picture(settings: Settings, products: ProductStore, product: Product) -> None:
+    """Upload the product's picture and record it, as the presigned upload and the media function
+    would: the product change then reaches the search indexer like any other."""
+    image = ProductImage(id=uuid.uuid5(uuid.NAMESPACE_URL, product.id).hex, content_type="image/jpeg")
+    aws.client("s3", settings).put_object(
+        Bucket=settings.require("media_bucket"),
+        Key=image_key(product.shop_id, product.id, image.id),
+        Body=jpeg_bytes(demo_picture(product.retailer_id)),
+        ContentType=image.content_type,
+    )
+    products.add_image(product.shop_id, product.id, image)
+
+
+def write_customer_photos(folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    for retailer_id in PICTURES:
+        (folder / f"{retailer_id}.jpg").write_bytes(jpeg_bytes(customer_photo(retailer_id)))
 
 
 def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> dict[str, str]:
@@ -82,7 +107,8 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
                 inventory=inventory,
                 brand="Demo Outfitters",
             )
-            create_product(products, shop, fields)
+            product = create_product(products, shop, fields)
+            add_demo_picture(settings, products, product)
     demo = {
         "merchant_id": signup.merchant.id,
         "api_key": signup.api_key,
@@ -92,6 +118,7 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
     }
     # Local-only convenience: the key is stored hashed in the table; this copy lets `chatshop dev`
     # show it again after a restart. The state folder is git-ignored and readable by its owner only.
+    write_customer_photos(state_dir / DEMO_PHOTOS)
     path = state_dir / DEMO_FILE
     path.write_text(json.dumps(demo))
     os.chmod(path, 0o600)

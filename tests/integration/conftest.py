@@ -15,18 +15,19 @@ import pytest
 
 from chatshop_local import environ
 from chatshop_local.emulator import free_port
+from chatshop_local.sqs_poller import SqsPoller
 from chatshop_local.stack import LocalStack, StackOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def app_stack(tmp_path_factory: pytest.TempPathFactory):
-    """The project's stack with every function wired, as `chatshop dev` runs it, without demo data."""
+def start_stack(state_dir: Path, idle: tuple[str, ...] = ()) -> LocalStack:
+    """The project's stack as `chatshop dev` runs it, without demo data, on free ports. The functions
+    named in ``idle`` are not fed from their queues: their jobs wait there, for a test to read."""
     stack = LocalStack(
         StackOptions(
             template_path=REPO_ROOT / "template.yaml",
-            state_dir=tmp_path_factory.mktemp("app-state"),
+            state_dir=state_dir,
             api_port=free_port(),
             aws_port=free_port(),
             graph_port=free_port(),
@@ -34,6 +35,19 @@ def app_stack(tmp_path_factory: pytest.TempPathFactory):
         )
     )
     stack.start()
+    pollers = [loop for loop in stack.loops if isinstance(loop, SqsPoller) and loop.mapping.function in idle]
+    assert len({poller.mapping.function for poller in pollers}) == len(idle), "an idle function has no queue"
+    for poller in pollers:
+        poller.stop()
+    for poller in pollers:
+        poller.join()
+    return stack
+
+
+@pytest.fixture(scope="session")
+def app_stack(tmp_path_factory: pytest.TempPathFactory):
+    """The project's stack with every function wired, as `chatshop dev` runs it, without demo data."""
+    stack = start_stack(tmp_path_factory.mktemp("app-state"))
     yield stack
     stack.stop(save=False)
 

@@ -7,11 +7,21 @@ import json
 import pytest
 import requests
 
-from .conftest import wait_for
+from .conftest import Api, start_stack, wait_for
 
 pytestmark = pytest.mark.integration
 
 HEADER = "id,title,description,availability,condition,price,link,image_link,brand"
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory):
+    """A stack of this module's own: its thousands of imported products would otherwise keep the
+    shared stack's search indexer busy through the tests that follow, so its indexer stays idle."""
+    stack = start_stack(tmp_path_factory.mktemp("import-state"), idle=("IndexerFunction",))
+    assert stack.gateway is not None
+    yield Api(stack.gateway.url)
+    stack.stop(save=False)
 
 
 def csv_feed(rows: int, start: int = 0, price: str = "19.99 USD") -> bytes:

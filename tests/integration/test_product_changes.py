@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,41 +16,19 @@ import requests
 from chatshop.shops.domain import ProductImage
 from chatshop.shops.product_store import ProductStore
 from chatshop_local import environ
-from chatshop_local.emulator import free_port
-from chatshop_local.sqs_poller import SqsPoller
-from chatshop_local.stack import LocalStack, StackOptions
+from chatshop_local.stack import LocalStack
 
-from .conftest import Api, Reply, add_product, open_shop, sign_up, wait_for
+from .conftest import Api, Reply, add_product, open_shop, sign_up, start_stack, wait_for
 
 pytestmark = pytest.mark.integration
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256 + b"\xff\xd9"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory):
-    local = LocalStack(
-        StackOptions(
-            template_path=REPO_ROOT / "template.yaml",
-            state_dir=tmp_path_factory.mktemp("changes-state"),
-            api_port=free_port(),
-            aws_port=free_port(),
-            graph_port=free_port(),
-            seed=False,
-        )
-    )
-    local.start()
-    indexers = [
-        loop
-        for loop in local.loops
-        if isinstance(loop, SqsPoller) and loop.mapping.function == "IndexerFunction"
-    ]
-    assert indexers
-    for loop in indexers:
-        loop.stop()
-    for loop in indexers:
-        loop.join()
+    # The indexer is idle: its jobs stay on the queue for the tests to read.
+    local = start_stack(tmp_path_factory.mktemp("changes-state"), idle=("IndexerFunction",))
     yield local
     local.stop(save=False)
 
@@ -170,21 +147,7 @@ def index_queue_depth(stack: LocalStack) -> int:
 
 def test_a_restart_restores_data_and_queued_jobs_without_queueing_the_restored_products_again(tmp_path):
     def start() -> LocalStack:
-        local = LocalStack(
-            StackOptions(
-                template_path=REPO_ROOT / "template.yaml",
-                state_dir=tmp_path,
-                api_port=free_port(),
-                aws_port=free_port(),
-                graph_port=free_port(),
-                seed=False,
-            )
-        )
-        local.start()
-        for loop in local.loops:
-            if isinstance(loop, SqsPoller) and loop.mapping.function == "IndexerFunction":
-                loop.stop()
-        return local
+        return start_stack(tmp_path, idle=("IndexerFunction",))
 
     # Given two products whose jobs wait on the index queue when the stack stops
     first = start()

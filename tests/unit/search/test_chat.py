@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from PIL import Image as PILImage
 
+from chatshop.messaging.conversations import ACKNOWLEDGEMENT
 from chatshop.messaging.outbound import (
     MAX_CAPTION,
     Image,
@@ -19,6 +21,7 @@ from chatshop.messaging.outbound import (
 )
 from chatshop.messaging.photo_queue import PhotoSearchJob
 from chatshop.messaging.records import OutboundRecord, SendJob
+from chatshop.platform.errors import FeatureNotAvailable, NotFound
 from chatshop.search.chat import (
     NO_MATCH,
     UNREADABLE_PHOTO,
@@ -378,3 +381,34 @@ def test_two_photos_get_two_answers():
     search.answer(job(reply_to="wamid.two"))
 
     assert sorted(search.store.records) == ["photo-wamid.one", "photo-wamid.two"]
+
+
+class RefusingFinder:
+    """A finder for a shop the search is not allowed to answer for."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __call__(self, image, shop_id: str, limit: int) -> list[SearchResult]:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome", "text"),
+    [
+        (FeatureNotAvailable("visual_search", "MX"), "not-live", ACKNOWLEDGEMENT),
+        (NotFound("No shop."), "no-match", NO_MATCH),
+    ],
+    ids=["visual-search-not-live-there", "shop-closed-since"],
+)
+def test_a_shop_search_may_not_answer_gets_a_plain_reply(error, outcome, text):
+    # Given a shop whose country has no visual search (or a shop closed since the photo came)
+    search = replace(photo_search([]), find=RefusingFinder(error))
+
+    # When its customer's photo is answered
+    answer = search.answer(job())
+
+    # Then the customer gets the plain reply, once, and the job succeeds
+    assert answer.outcome == outcome
+    assert parse_outbound(the_reply(search).message) == Text(body=text)
+    assert search.outbox.sent == [SendJob(outbound_id=f"photo-{WAMID}")]

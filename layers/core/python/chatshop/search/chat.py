@@ -8,7 +8,9 @@ asks a :class:`ProductFinder` for the shop's best matches and answers once:
   shows each item from the catalog, found by its retailer id);
 - otherwise the best match's picture with the matches listed, title and price, in its caption
   (a plain text when the best match has no picture);
-- a friendly text when nothing matched or the photo could not be read.
+- a friendly text when nothing matched or the photo could not be read;
+- the shop's usual acknowledgement where visual search is not live for the shop's country (the
+  finder raises FeatureNotAvailable): the photo is kept for the shop like any message.
 
 The answer is an outbound record with a deterministic id (``photo-<message id>``) stored once and
 queued to the sender like every reply, so a job run twice answers once.
@@ -23,7 +25,7 @@ from typing import Literal, Protocol
 
 from PIL.Image import Image as PILImage
 
-from chatshop.messaging.conversations import queue_reply
+from chatshop.messaging.conversations import ACKNOWLEDGEMENT, queue_reply
 from chatshop.messaging.outbound import (
     MAX_CAPTION,
     MAX_PRODUCT_ITEMS,
@@ -37,6 +39,7 @@ from chatshop.messaging.photo_queue import PhotoSearchJob
 from chatshop.messaging.records import OutboundRecord, SendJob
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
+from chatshop.platform.errors import FeatureNotAvailable, NotFound
 from chatshop.shops.domain import Product
 from chatshop.shops.media import MediaBucket, image_key
 from chatshop.shops.money import format_price
@@ -61,7 +64,7 @@ NO_MATCH = (
 )
 UNREADABLE_PHOTO = "Sorry, we could not read that photo. Please send it again as a JPEG, PNG or WebP picture."
 
-Outcome = Literal["matches", "no-match", "unreadable", "answered-before"]
+Outcome = Literal["matches", "no-match", "unreadable", "not-live", "answered-before"]
 
 
 # --- What this module needs, as the worker wires it ------------------------------------------------
@@ -154,7 +157,12 @@ class PhotoSearch:
         image = self._read(job.media_key)
         if isinstance(image, str):
             return PhotoAnswer("unreadable", job.reply_id, reason=image), Text(body=UNREADABLE_PHOTO)
-        matches = distinct(self.find(image, job.shop_id, self.limit))
+        try:
+            matches = distinct(self.find(image, job.shop_id, self.limit))
+        except FeatureNotAvailable:
+            return PhotoAnswer("not-live", job.reply_id), Text(body=ACKNOWLEDGEMENT)
+        except NotFound:  # the shop closed or paused since the photo came: nothing to offer
+            return PhotoAnswer("no-match", job.reply_id), Text(body=NO_MATCH)
         if not matches:
             return PhotoAnswer("no-match", job.reply_id), Text(body=NO_MATCH)
         message = reply_for(matches, self.catalog_of(job.shop_id), self.image_link)
