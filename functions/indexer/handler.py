@@ -12,12 +12,14 @@ from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
 
 from chatshop.platform.batch import parse_message, sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
 from chatshop.search.batch_writes import BatchWrites
 from chatshop.search.indexer import Indexer, IndexEvent, MediaObjects
+from chatshop.search.text_prefetch import PrefetchingEmbedder, texts_of
 
 settings = load_settings()
 logger = get_logger()
@@ -64,11 +66,28 @@ def handle_record(batch: Indexer, record: SQSRecord) -> None:
     )
 
 
+def products_named(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(shop id, product id) of each readable job of the batch; an unreadable one fails on its own."""
+    keys = []
+    for record in event.get("Records", []):
+        try:
+            job = IndexEvent.model_validate_json(record.get("body", ""))
+        except ValidationError:
+            continue
+        keys.append((job.shop_id, job.product_id))
+    return keys
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # The batch's index writes are applied together after its last event (see batch_writes).
     base = indexer()
     writes = BatchWrites(base.vectors, base.lexicon, base.products)
-    batch = replace(base, vectors=writes.vectors, lexicon=writes.lexicon, products=writes.states)
+    # The batch's texts are embedded in one call (see text_prefetch).
+    embedder = PrefetchingEmbedder(base.embedder)
+    embedder.prefetch_texts(texts_of(base.products, products_named(event)))
+    batch = replace(
+        base, embedder=embedder, vectors=writes.vectors, lexicon=writes.lexicon, products=writes.states
+    )
     response = sqs_batch_handler(partial(handle_record, batch))(event, context)
     writes.flush()
     return response

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from chatshop.search.chat import NO_MATCH
+from chatshop.search.chat import LISTING_INTRO
 from chatshop_local.devserver import DevServer
 
 pytestmark = pytest.mark.e2e
 
 ACKNOWLEDGEMENT = "Thanks for your message!"
-# The photo search worker loads its models on its first photo.
-PHOTO_TIMEOUT_S = 60
+# The indexer indexes the demo's pictures and the photo search loads its models on the first photo.
+PHOTO_TIMEOUT_S = 120
 CUSTOMER_NUMBER = "+1 555 0123 456"
 REPLY_TIMEOUT_S = 15
 
@@ -42,15 +40,6 @@ def chat_command(state_dir: Path, shop_id: str) -> list[str]:
         "--state-dir",
         str(state_dir),
     ]
-
-
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
-    pixels = zlib.compress(b"\x00\xff\x00\x00")  # one red pixel, no filter
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 class ChatProcess:
@@ -116,8 +105,8 @@ def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_pat
     try:
         server.wait_ready()
         demo = json.loads((state_dir / "demo.json").read_text())
-        photo = tmp_path / "shirt.png"
-        photo.write_bytes(tiny_png())
+        # the demo writes customers' photos of its products next to its state
+        photo = state_dir / "demo-photos" / "TEE-BLK-M.jpg"
 
         # When a customer writes to the shop in `chatshop chat`
         chat = ChatProcess(repo_root, chat_command(state_dir, demo["shop_id"]))
@@ -125,19 +114,22 @@ def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_pat
         # Then the shop's acknowledgement comes back, from the shop's number
         chat.wait_for(lambda out: ACKNOWLEDGEMENT in out, "acknowledgement of the text")
 
-        # When the customer sends a photo, the shop's photo search answers it (the demo's products
-        # have no pictures, so nothing looks like it)
+        # When the customer sends a photo of a demo product, the shop's photo search answers it with
+        # the closest products, that one among them
         chat.type(f"/photo {photo}")
-        chat.wait_for(lambda out: NO_MATCH in out, "the photo search's answer", timeout=PHOTO_TIMEOUT_S)
+        chat.wait_for(lambda out: LISTING_INTRO in out, "the photo search's answer", timeout=PHOTO_TIMEOUT_S)
         chat.type("/quit")
         code = chat.finish()
         output = chat.output
 
         assert code == 0, output
         assert "you> Hi! Do you have the black tee in M?" in output
-        assert f"sent photo {photo.name} (image/png" in output
-        shop_lines = [line for line in output.splitlines() if ACKNOWLEDGEMENT in line or NO_MATCH in line]
+        assert f"sent photo {photo.name} (image/jpeg" in output
+        shop_lines = [
+            line for line in output.splitlines() if ACKNOWLEDGEMENT in line or LISTING_INTRO in line
+        ]
         assert len(shop_lines) == 2, output
+        assert "Organic cotton tee, black, M - 25.00 USD" in output
         assert all(line.startswith(f"{demo['display_phone_number']}> ") for line in shop_lines), output
         # And the customer's number shows only in the header, as typed
         assert output.count(CUSTOMER_NUMBER) == 1, output
