@@ -42,6 +42,10 @@ bench: install
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/catalog_api.py
 	$(BIN)/python bench/messaging.py
+	$(BIN)/python bench/ann.py
+	$(BIN)/python bench/search_api.py
+	$(BIN)/python bench/search_quality.py
+	$(BIN)/python bench/search_cold_start.py
 
 build:
 	sam build --use-container

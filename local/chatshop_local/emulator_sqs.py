@@ -1,4 +1,10 @@
-"""Keeps moto's SQS calls cheap while queues are busy.
+"""Keeps moto's SQS faithful and cheap while queues are busy.
+
+Receives are atomic per queue. moto picks a queue's visible messages and marks them received
+without a lock, so two pollers receiving at the same moment could both get one message (each
+with its own receive count), which SQS never does: a message would be handled twice at once and
+reach its dead-letter queue early. Here one receive at a time selects from a queue; the long poll's
+waiting happens outside that lock.
 
 moto 5.2 rebuilds a queue's whole attribute set, counting every message three times over, whenever
 it reads one attribute: four times per message sent (is deduplication by content on?) and once per
@@ -11,11 +17,13 @@ caller that asks for the message counts pays for counting.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from moto.core.utils import camelcase_to_underscores
-from moto.sqs.models import Queue
+from moto.sqs.models import Queue, SQSBackend
 
 
 class _QueueAttributes(Mapping[str, Any]):
@@ -50,3 +58,43 @@ class _QueueAttributes(Mapping[str, Any]):
 
 def install_cheap_queue_attributes() -> None:
     Queue.attributes = property(_QueueAttributes)  # type: ignore[assignment]
+
+
+_locks_guard = threading.Lock()
+
+
+def _receive_lock(queue: Queue) -> threading.Lock:
+    with _locks_guard:
+        lock = getattr(queue, "_chatshop_receive_lock", None)
+        if lock is None:
+            lock = queue._chatshop_receive_lock = threading.Lock()  # type: ignore[attr-defined]
+        return lock
+
+
+def atomic_receive(receive: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    def receive_message(
+        backend: SQSBackend,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> list[Any]:
+        queue = backend.get_queue(queue_name)
+        deadline = time.monotonic() + wait_seconds_timeout
+        while True:
+            with _receive_lock(queue):
+                result = receive(backend, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            remaining = deadline - time.monotonic()
+            if result or remaining <= 0:
+                return result
+            queue.wait_for_messages(min(1.0, remaining))  # type: ignore[arg-type]
+
+    return receive_message
+
+
+def install_atomic_receive() -> None:
+    if not getattr(SQSBackend.receive_message, "_chatshop_atomic", False):
+        patched = atomic_receive(SQSBackend.receive_message)
+        patched._chatshop_atomic = True  # type: ignore[attr-defined]
+        SQSBackend.receive_message = patched  # type: ignore[method-assign]

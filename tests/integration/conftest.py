@@ -32,15 +32,14 @@ def start_stack(state_dir: Path, idle: tuple[str, ...] = ()) -> LocalStack:
             aws_port=free_port(),
             graph_port=free_port(),
             seed=False,
+            idle=frozenset(idle),
         )
     )
     stack.start()
-    pollers = [loop for loop in stack.loops if isinstance(loop, SqsPoller) and loop.mapping.function in idle]
-    assert len({poller.mapping.function for poller in pollers}) == len(idle), "an idle function has no queue"
-    for poller in pollers:
-        poller.stop()
-    for poller in pollers:
-        poller.join()
+    fed = {loop.mapping.function for loop in stack.loops if isinstance(loop, SqsPoller)}
+    queued = {mapping.function for mapping in stack.sqs_mappings()}
+    assert set(idle) <= queued, "an idle function has no queue"
+    assert not fed & set(idle), "an idle function is fed from its queue"
     return stack
 
 
