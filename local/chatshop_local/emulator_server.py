@@ -94,7 +94,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=16)
+    # Every SQS poller of the local runtime holds a thread in its long poll (up to a second): the
+    # pool must outnumber them, or item calls queue behind the polls.
+    parser.add_argument("--threads", type=int, default=128)
     args = parser.parse_args()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is expected under load
     install_direct_json()
