@@ -14,20 +14,34 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def s3():
+def emulator():
     server = MotoServer(free_port())
     server.start()
-    client = boto3.client(
-        "s3",
+    yield server
+    server.stop()
+
+
+def client_of(server: MotoServer, service: str):
+    return boto3.client(
+        service,
         endpoint_url=server.url,
         region_name="us-east-1",
         aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        config=Config(s3={"addressing_style": "path"}, read_timeout=5, retries={"max_attempts": 1}),
+        config=Config(
+            s3={"addressing_style": "path"},
+            read_timeout=5,
+            retries={"max_attempts": 1},
+            max_pool_connections=16,
+        ),
     )
+
+
+@pytest.fixture(scope="module")
+def s3(emulator):
+    client = client_of(emulator, "s3")
     client.create_bucket(Bucket="uploads-bucket")
-    yield client
-    server.stop()
+    return client
 
 
 @pytest.mark.parametrize("body", [b"", b"x", b"y" * 70_000], ids=["empty", "one-byte", "70-kB"])
@@ -41,19 +55,8 @@ def test_an_upload_is_stored_whatever_its_size(s3, body):
 
 
 @pytest.fixture(scope="module")
-def sqs():
-    server = MotoServer(free_port())
-    server.start()
-    client = boto3.client(
-        "sqs",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        config=Config(max_pool_connections=16, retries={"max_attempts": 1}),
-    )
-    yield client
-    server.stop()
+def sqs(emulator):
+    return client_of(emulator, "sqs")
 
 
 @pytest.mark.parametrize("fifo", [False, True], ids=["standard", "fifo"])
