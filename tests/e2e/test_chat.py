@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,24 @@ def chat_command(state_dir: Path, shop_id: str) -> list[str]:
         "--state-dir",
         str(state_dir),
     ]
+
+
+def wait_for_pictures_indexed(api_url: str, demo: dict, timeout: float = PHOTO_TIMEOUT_S) -> None:
+    """Until the search indexer has indexed every picture of the demo shop (it loads its models on
+    the first one)."""
+    request = urllib.request.Request(
+        f"{api_url}/shops/{demo['shop_id']}/products?limit=100",
+        headers={"Authorization": f"Bearer {demo['api_key']}"},
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            products = json.loads(response.read())["items"]
+        statuses = [image.get("index_status") for product in products for image in product["images"]]
+        if statuses and all(status == "indexed" for status in statuses):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the demo's pictures were not indexed within {timeout}s: {statuses}")
 
 
 class ChatProcess:
@@ -114,8 +133,9 @@ def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_pat
         # Then the shop's acknowledgement comes back, from the shop's number
         chat.wait_for(lambda out: ACKNOWLEDGEMENT in out, "acknowledgement of the text")
 
-        # When the customer sends a photo of a demo product, the shop's photo search answers it with
-        # the closest products, that one among them
+        # When, once the demo's pictures are indexed, the customer sends a photo of a demo product,
+        # the shop's photo search answers it with the closest products, that one among them
+        wait_for_pictures_indexed(server.api_url, demo)
         chat.type(f"/photo {photo}")
         chat.wait_for(lambda out: LISTING_INTRO in out, "the photo search's answer", timeout=PHOTO_TIMEOUT_S)
         chat.type("/quit")
