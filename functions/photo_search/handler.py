@@ -22,7 +22,7 @@ from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
 from chatshop.platform.rollout import load_rollout
 from chatshop.search.chat import CustomerPhotos, PhotoSearch, product_image_link
-from chatshop.search.service import SearchResult, SearchService, resolve_scope
+from chatshop.search.service import SearchResult, SearchService, resolve_scope, search_service_for
 from chatshop.shops.media import MediaBucket
 from chatshop.shops.shop_store import ShopStore
 
@@ -33,16 +33,11 @@ logger = get_logger()
 @cache
 def search_service() -> SearchService:
     from chatshop.search.embedder import SentenceTransformersEmbedder
-    from chatshop.search.indexes import SearchIndexes
-    from chatshop.search.lexical import LexicalStore
-    from chatshop.shops.product_store import ProductStore
 
     embedder = SentenceTransformersEmbedder(settings)
     if not embedder.image_model_trained:
         logger.warning("Photo search runs on an untrained image model until a real one is configured")
-    dimensions = {"image": embedder.image_dimensions, "text": embedder.text_dimensions}
-    indexes = SearchIndexes(settings, settings.region, dimensions)
-    return SearchService(embedder, indexes, LexicalStore(settings), ProductStore(settings))
+    return search_service_for(settings, embedder)
 
 
 @cache

@@ -30,7 +30,13 @@ from chatshop.search.api_models import (
     image_from_request,
     parse_params,
 )
-from chatshop.search.service import SearchResult, SearchScope, SearchService, resolve_scope
+from chatshop.search.service import (
+    SearchResult,
+    SearchScope,
+    SearchService,
+    resolve_scope,
+    search_service_for,
+)
 from chatshop.shops.media import IMAGE_CONTENT_TYPES, MediaBucket, with_image_urls
 
 if TYPE_CHECKING:
@@ -59,13 +65,7 @@ class Dependencies:
 
     @cached_property
     def service(self) -> SearchService:
-        from chatshop.search.indexes import SearchIndexes
-        from chatshop.search.lexical import LexicalStore
-        from chatshop.shops.product_store import ProductStore
-
-        dimensions = {"image": self.embedder.image_dimensions, "text": self.embedder.text_dimensions}
-        indexes = SearchIndexes(self.settings, self.settings.region, dimensions)
-        return SearchService(self.embedder, indexes, LexicalStore(self.settings), ProductStore(self.settings))
+        return search_service_for(self.settings, self.embedder)
 
     @cached_property
     def shops(self) -> ShopStore:

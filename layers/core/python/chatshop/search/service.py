@@ -19,6 +19,7 @@ from typing import Protocol
 
 from PIL.Image import Image
 
+from chatshop.platform.config import Settings
 from chatshop.platform.errors import NotFound, ValidationFailed
 from chatshop.platform.iso import ISO_3166_ALPHA2
 from chatshop.platform.rollout import Rollout
@@ -219,3 +220,14 @@ def fuse(rankings: Sequence[tuple[float, Sequence[_Candidate]]]) -> list[_Candid
 def skus_first(skus: Sequence[_Candidate], ranked: Sequence[_Candidate]) -> list[_Candidate]:
     sku_ids = {c.product_id for c in skus}
     return [*skus, *(c for c in ranked if c.product_id not in sku_ids)]
+
+
+def search_service_for(settings: Settings, embedder: Embedder) -> SearchService:
+    """The service over this region's indexes and the shops table, as the search functions use it."""
+    from chatshop.search.indexes import SearchIndexes
+    from chatshop.search.lexical import LexicalStore
+    from chatshop.shops.product_store import ProductStore
+
+    dimensions = {"image": embedder.image_dimensions, "text": embedder.text_dimensions}
+    indexes = SearchIndexes(settings, settings.region, dimensions)
+    return SearchService(embedder, indexes, LexicalStore(settings), ProductStore(settings))
