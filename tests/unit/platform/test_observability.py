@@ -29,6 +29,8 @@ def _log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
         ("from +15551231234", "from +*******1234"),
         ("wa_id 4915112345678 wrote", "wa_id *********5678 wrote"),
         ("short 1234567 stays", "short 1234567 stays"),
+        ("event 12348766a011406fbd81 is an id", "event 12348766a011406fbd81 is an id"),
+        ("to:+15551231234.", "to:+*******1234."),
         ("Authorization: Bearer eyJhbGciOi.J9.x-y_z", "Authorization: Bearer ***"),
         ("GET /me?access_token=EAAGm0PX4ZCpsBA&fields=id", "GET /me?access_token=***&fields=id"),
         ('{"api_key": "sk_live_abc", "n": 1}', '{"api_key": "***", "n": 1}'),

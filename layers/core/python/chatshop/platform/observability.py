@@ -68,8 +68,9 @@ _SECRET_PAIR = re.compile(
 )
 # Meta Graph API access tokens start with EAA and run long, and may appear bare (e.g. in URLs).
 _META_TOKEN = re.compile(r"\bEAA[A-Za-z0-9]{20,}")
-# E.164-ish: a run of 8+ digits, optionally after "+"; the last four digits stay readable.
-_PHONE = re.compile(r"(?<![\w.\-])(\+?)(\d{4,})(\d{4})(?!\d)")
+# E.164-ish: a run of 8+ digits, optionally after "+"; the last four digits stay readable. A run
+# glued to letters on either side is part of an identifier (a hex event id), not a phone number.
+_PHONE = re.compile(r"(?<![\w.\-])(\+?)(\d{4,})(\d{4})(?!\w)")
 
 # Keys that powertools fills itself; their digit runs (X-Ray ids, request ids) are not phones.
 _TRUSTED_KEYS = frozenset(
