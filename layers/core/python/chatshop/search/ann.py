@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from chatshop.search.vectors import Vector, VectorFilter, VectorHit, VectorMetadata, VectorRecord
+from chatshop.search.vectors import Vector, VectorFilter, VectorHit, VectorMetadata, VectorRecord, unit_vector
 
 __all__ = ["FORMAT_VERSION", "AnnIndex", "HnswParams", "SnapshotFormatError"]
 
@@ -255,13 +255,7 @@ class AnnIndex:
     # --- internals ------------------------------------------------------------------------------
 
     def _unit(self, vector: Vector) -> np.ndarray:
-        array = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if array.shape[0] != self._dimensions:
-            raise ValueError(f"expected a vector of {self._dimensions} dimensions, got {array.shape[0]}")
-        norm = float(np.linalg.norm(array))
-        if not math.isfinite(norm) or norm == 0.0:
-            raise ValueError("a vector must be finite and non-zero")
-        return array / norm
+        return unit_vector(vector, self._dimensions)
 
     def _claim_slot(self, key: str) -> int:
         slot = self._slot_of.get(key)

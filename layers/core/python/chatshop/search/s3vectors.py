@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chatshop.search.vectors import Vector, VectorFilter, VectorHit, VectorMetadata, VectorRecord
+from chatshop.search.vectors import Vector, VectorFilter, VectorHit, VectorMetadata, VectorRecord, unit_vector
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -214,13 +214,7 @@ class S3VectorsIndex:
         return VectorFilter(shop_id=self.shop_id, country=where.country, in_stock_only=where.in_stock_only)
 
     def _unit(self, vector: Vector) -> np.ndarray:
-        array = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if array.shape[0] != self._dimensions:
-            raise ValueError(f"expected a vector of {self._dimensions} dimensions, got {array.shape[0]}")
-        norm = float(np.linalg.norm(array))
-        if not np.isfinite(norm) or norm == 0.0:
-            raise ValueError("a vector must be finite and non-zero")
-        return array / norm
+        return unit_vector(vector, self._dimensions)
 
     def _vector_entry(self, record: VectorRecord) -> dict[str, Any]:
         meta = record.metadata

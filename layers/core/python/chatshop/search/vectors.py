@@ -7,6 +7,7 @@ country and whether the product can be bought now.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -70,3 +71,14 @@ class VectorIndex(Protocol):
         """At most ``limit`` hits accepted by ``where``, best first; an empty index gives []."""
 
     def __len__(self) -> int: ...
+
+
+def unit_vector(vector: Vector, dimensions: int) -> Vector:
+    """``vector`` as a flat float32 array of length 1 (unit length), checked to have ``dimensions`` values."""
+    array = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if array.shape[0] != dimensions:
+        raise ValueError(f"expected a vector of {dimensions} dimensions, got {array.shape[0]}")
+    norm = float(np.linalg.norm(array))
+    if not math.isfinite(norm) or norm == 0.0:
+        raise ValueError("a vector must be finite and non-zero")
+    return array / norm
