@@ -11,14 +11,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .banner import READY_LINE, IndexWatcher, ready_banner, short_banner, try_next
 from .deploy import DeployError
+from .devterminal import DevTerminal
 from .emulator import EmulatorError, free_port
 from .gateway import GatewayError
+from .logfiles import log_path, logs_dir, pretty, read_lines
+from .seed import demo_index_progress
 from .stack import LocalStack, StackOptions, StateNotSaved, running_stack
-from .template import TemplateError, load_template
-from .whatsapp_secrets import APP_SECRET_VARIABLE, VERIFY_TOKEN_VARIABLE
+from .template import Template, TemplateError, load_template
 
 DEFAULT_TEMPLATE = Path("template.yaml")
+DEFAULT_SAVE_EVERY_S = 5.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +52,28 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--region", default="us-east-1")
     dev.add_argument("--no-seed", dest="seed", action="store_false", help="start without demo data")
     dev.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    dev.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the functions' JSON logs too, not only one line per event",
+    )
+    dev.add_argument(
+        "--save-every",
+        type=float,
+        default=DEFAULT_SAVE_EVERY_S,
+        metavar="SECONDS",
+        help=f"while running, save the state this often if it changed (default {DEFAULT_SAVE_EVERY_S:g}; "
+        "0: only on Ctrl-C)",
+    )
     dev.set_defaults(run=_dev)
+
+    logs = commands.add_parser("logs", help="print a function's log from chatshop dev's state folder")
+    logs.add_argument("function", help="the function's logical id in template.yaml")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing lines as they are written")
+    logs.add_argument("--json", action="store_true", help="the JSON lines as written, not formatted")
+    logs.add_argument("--state-dir", type=Path, default=Path(".chatshop"), help="chatshop dev's state dir")
+    logs.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    logs.set_defaults(run=_logs)
 
     invoke = commands.add_parser("invoke", help="invoke one function once with a given or generated event")
     invoke.add_argument("function", help="the function's logical id in template.yaml")
@@ -74,6 +99,9 @@ def _dev(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
+    template = load_template(args.template)
+    terminal = DevTerminal(args.state_dir, verbose=args.verbose, services=_service_owners(template))
+    terminal.install()
     stack = LocalStack(
         StackOptions(
             template_path=args.template,
@@ -83,67 +111,88 @@ def _dev(args: argparse.Namespace) -> int:
             aws_port=args.aws_port,
             graph_port=args.graph_port,
             seed=args.seed,
+            on_invocation=terminal.invocation,
+            save_every_s=args.save_every if args.save_every > 0 else None,
         )
     )
-    report = stack.start()
-    _print_ready(stack, report, args)
-    stopping.wait()
-    print("stopping...", flush=True)
-    saved = stack.stop()
-    if saved is not None:
-        print(
-            f"stopped; saved {saved.items} items, {saved.objects} objects, {saved.messages} messages and "
-            f"{saved.parameters} parameters "
-            f"to {args.state_dir}",
-            flush=True,
-        )
+    try:
+        report = stack.start()
+        watcher = _announce(stack, report, args, terminal)
+        stopping.wait()
+        if watcher is not None:
+            watcher.stop()
+        terminal.console.status(None)
+        terminal.console.line("stopping...")
+        saved = stack.stop()
+        if saved is not None:
+            terminal.console.line(
+                f"stopped; saved {saved.items} items, {saved.objects} objects, {saved.messages} messages and "
+                f"{saved.parameters} parameters to {args.state_dir}"
+            )
+    finally:
+        terminal.close()
     return 0
 
 
-def _print_ready(stack: LocalStack, report: Any, args: argparse.Namespace) -> None:
-    described = stack.describe()
-    lines = [
-        f"chatshop dev is ready in {report.seconds:.1f}s (region {args.region})",
-        f"  API:              {stack.gateway.url if stack.gateway else '-'}",
-        f"  AWS emulator:     {stack.clients.endpoint_url if stack.clients else '-'}",
-        f"  Graph API:        {stack.graph.url + '/v21.0' if stack.graph else '-'}"
-        + (f"  (outbox: {stack.graph.url}/_emulator/outbox)" if stack.graph else ""),
-        f"  State:            {args.state_dir.resolve()}"
-        + (
-            f" (restored {report.restored.items} items, {report.restored.objects} objects, "
-            f"{report.restored.messages} messages)"
-            if report.restored
-            else ""
-        ),
-    ]
-    secrets = stack.webhook_secrets
-    if secrets is not None:
-        if secrets.defaulted:
-            lines += [
-                f"  WhatsApp secrets: local defaults (set {APP_SECRET_VARIABLE} and {VERIFY_TOKEN_VARIABLE}"
-                " to choose them)",
-                f"    app secret:     {secrets.app_secret}",
-                f"    verify token:   {secrets.verify_token}",
-            ]
-        else:
-            lines.append(f"  WhatsApp secrets: from {APP_SECRET_VARIABLE} and {VERIFY_TOKEN_VARIABLE}")
-    if report.demo:
-        lines += [
-            f"  Demo merchant:    {report.demo['merchant_id']}",
-            f"  Demo API key:     {report.demo['api_key']}",
-            f"  Demo shop:        {report.demo.get('shop_id', '-')}",
-        ]
-        if report.demo.get("phone_number_id"):
-            demo = report.demo
-            lines += [
-                f"  Demo WhatsApp:    {demo['display_phone_number']} (number id {demo['phone_number_id']})",
-                f"  Chat as a customer: chatshop chat --shop {demo['shop_id']} --as +15550123456",
-            ]
-    for title in ("functions", "queues", "streams", "schedules"):
-        lines.append(f"  {title.capitalize()}:")
-        lines += [f"    {entry}" for entry in described[title]] or ["    (none)"]
-    lines.append("Press Ctrl-C to stop.")
-    print("\n".join(lines), flush=True)
+def _announce(
+    stack: LocalStack, report: Any, args: argparse.Namespace, terminal: DevTerminal
+) -> IndexWatcher | None:
+    """The ready banner; while the demo catalog is indexed, its progress, then the banner again."""
+    console, logs = terminal.console, logs_dir(args.state_dir)
+    shop_id = (report.demo or {}).get("shop_id")
+    indexed = shop_id is None or _all_indexed(stack, shop_id)
+    lines = ready_banner(stack, report, args.state_dir, args.region, logs)
+    lines += try_next(stack, report.demo, args.state_dir) if indexed else []
+    lines.append(READY_LINE)
+    console.line("\n".join(lines))
+    if indexed or shop_id is None:
+        return None
+
+    def ready() -> None:
+        console.line("\n".join(short_banner(stack, report, args.state_dir, logs)))
+
+    watcher = IndexWatcher(lambda: demo_index_progress(stack.functions, shop_id), console.status, ready)
+    watcher.start()
+    return watcher
+
+
+def _all_indexed(stack: LocalStack, shop_id: str) -> bool:
+    try:
+        indexed, total = demo_index_progress(stack.functions, shop_id)
+    except Exception:  # noqa: BLE001 - unknown: the watcher will look again
+        return False
+    return total > 0 and indexed >= total
+
+
+def _service_owners(template: Template) -> dict[str, str]:
+    """Each function's powertools service name (POWERTOOLS_SERVICE_NAME), to tell its log lines apart."""
+    owners = {}
+    for spec in template.functions():
+        properties = template.resources[spec.logical_id].get("Properties", {})
+        service = properties.get("Environment", {}).get("Variables", {}).get("POWERTOOLS_SERVICE_NAME")
+        if isinstance(service, str):
+            owners[service] = spec.logical_id
+    return owners
+
+
+def _logs(args: argparse.Namespace) -> int:
+    known = [spec.logical_id for spec in load_template(args.template).functions()]
+    if args.function not in known:
+        print(f"chatshop logs: no function {args.function!r}; functions: {', '.join(known)}", file=sys.stderr)
+        return 2
+    path = log_path(args.state_dir, args.function)
+    if not path.is_file() and not args.follow:
+        print(f"chatshop logs: {args.function} has not logged yet ({path} does not exist)", file=sys.stderr)
+        return 1
+    show = (lambda line: line) if args.json else pretty
+    try:
+        for line in read_lines(path, follow=args.follow):
+            print(show(line), flush=True)
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:  # | head
+        sys.stderr.close()
+    return 0
 
 
 def _invoke(args: argparse.Namespace) -> int:

@@ -15,6 +15,9 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -31,6 +34,23 @@ log = logging.getLogger("chatshop.local")
 DEFAULT_SANDBOXES = 4
 # Importing a handler briefly puts its folder on sys.path: one import at a time.
 _IMPORT_LOCK = threading.Lock()
+# The function whose code runs in this context: what tells one function's log lines from another's
+# when all of them share this process.
+_running: ContextVar[str | None] = ContextVar("chatshop_running_function", default=None)
+
+
+def running_function() -> str | None:
+    """The logical id of the function running in this context (its import included), if any."""
+    return _running.get()
+
+
+@contextmanager
+def _running_as(logical_id: str) -> Iterator[None]:
+    token = _running.set(logical_id)
+    try:
+        yield
+    finally:
+        _running.reset(token)
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,10 @@ class LocalFunction:
         return self._max_sandboxes
 
     def invoke(self, event: Any) -> InvocationResult:
+        with _running_as(self.logical_id):
+            return self._invoke(event)
+
+    def _invoke(self, event: Any) -> InvocationResult:
         request_id = str(uuid.uuid4())
         started = time.monotonic()
         try:

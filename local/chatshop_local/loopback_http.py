@@ -107,14 +107,16 @@ def _handler_class(
             started = time.perf_counter()
             response = self._answer()
             self._write(response)
-            # The path only: a query may hold a token.
+            # The path only: a query may hold a token. The fields ride along for the dev terminal.
+            path, ms = self.path.partition("?")[0], (time.perf_counter() - started) * 1000
             log.log(
                 log_level,
                 "%s %s -> %d (%.1f ms)",
                 self.command,
-                self.path.partition("?")[0],
+                path,
                 response.status,
-                (time.perf_counter() - started) * 1000,
+                ms,
+                extra={"http": {"method": self.command, "path": path, "status": response.status, "ms": ms}},
             )
 
         def _answer(self) -> RawResponse:

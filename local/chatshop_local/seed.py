@@ -123,3 +123,12 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
     path.write_text(json.dumps(demo))
     os.chmod(path, 0o600)
     return demo
+
+
+def demo_index_progress(functions: Mapping[str, LocalFunction], shop_id: str) -> tuple[int, int]:
+    """How many of the demo shop's products the search indexer is done with (every picture indexed
+    or rejected), of how many: read from the products themselves, where the indexer records it."""
+    with environ.function_environ(dict(functions[SEED_AS].environment)):
+        page = ProductStore(load_settings()).list(shop_id, limit=len(DEMO_PRODUCTS) + 50, cursor=None)
+    done = sum(all(image.index_status != "pending" for image in p.images) for p in page.items)
+    return done, len(page.items)

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +27,13 @@ from .event_filters import FilterPatternError, parse_pattern
 from .functions import DEFAULT_SANDBOXES, InvocationResult, LocalFunction, lambda_environment
 from .gateway import LocalGateway, routes_from
 from .graph_emulator import GraphEmulator
+from .invocations import API, INVOKE, Observer, describe
 from .loops import BackgroundLoop
 from .s3_events import S3EventRelay, S3Mapping, create_relays
 from .schedules import parse_schedule
 from .seed import seed_demo_data
 from .sqs_poller import SqsMapping, SqsPoller
-from .state import SnapshotSummary, StateStore
+from .state import PeriodicSaver, SnapshotSummary, StateStore
 from .template import (
     ApiEvent,
     DynamoDBEvent,
@@ -73,6 +74,10 @@ class StackOptions:
     attach_to: str | None = None  # the emulator URL of a running `chatshop dev`
     # Functions not fed from their queues (their jobs wait there), for tests that read the jobs.
     idle: frozenset[str] = frozenset()
+    # Told of every invocation once it has ended (the dev terminal's lines come from here).
+    on_invocation: Observer | None = None
+    # Save the state this often while running (None: only when stopping).
+    save_every_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class LocalStack:
         self.clock: LocalClock | None = None
         self.webhook_secrets: LocalWebhookSecrets | None = None
         self.graph: GraphEmulator | None = None
+        self.saver: PeriodicSaver | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -139,6 +145,17 @@ class LocalStack:
             self._write_runtime_file()
         return restored, demo
 
+    def _start_saver(self) -> None:
+        if self.options.save_every_s is None or self.emulator is None:
+            return
+        assert self.stack is not None and self.clients is not None
+        stack, clients = self.stack, self.clients
+        self.saver = PeriodicSaver(
+            lambda: self.state.save(stack, clients, queues=False), self.options.save_every_s
+        )
+        self.saver.touch()  # what was restored or seeded is saved once at least
+        self.loops.append(self.saver)
+
     def _install_webhook_secrets(self) -> LocalWebhookSecrets | None:
         """Where the template's functions read secrets from, put the local webhook secrets there."""
         assert self.clients is not None
@@ -171,6 +188,7 @@ class LocalStack:
         for loop in self.loops:
             loop.join()
         self.loops = []
+        self.saver = None
         saved, failure = None, None
         if save and self.emulator is not None and self.stack is not None and self.clients is not None:
             try:
@@ -189,12 +207,27 @@ class LocalStack:
 
     # --- invoking ----------------------------------------------------------------------------
 
-    def invoke(self, logical_id: str, event: Any) -> InvocationResult:
+    def invoke(self, logical_id: str, event: Any, trigger: str = INVOKE) -> InvocationResult:
         try:
             function = self.functions[logical_id]
         except KeyError:
             raise KeyError(f"no function {logical_id!r}; functions: {', '.join(self.functions)}") from None
-        return function.invoke(event)
+        result = function.invoke(event)
+        if self.saver is not None:
+            self.saver.touch()
+        if self.options.on_invocation is not None:
+            self.options.on_invocation(describe(logical_id, trigger, event, result))
+        return result
+
+    def _invoker(self, trigger: str) -> Callable[[str, Any], InvocationResult]:
+        """``invoke`` for one event source, which names itself as the trigger."""
+        return lambda logical_id, event: self.invoke(logical_id, event, trigger)
+
+    def _logical_id(self, physical_id: str) -> str:
+        assert self.stack is not None
+        return next(
+            (lid for lid, res in self.stack.resources.items() if res.physical_id == physical_id), physical_id
+        )
 
     # --- wiring ------------------------------------------------------------------------------
 
@@ -235,24 +268,32 @@ class LocalStack:
             region=self.options.region,
             binary_media_types=self.template.binary_media_types or GatewayContext.binary_media_types,
         )
-        self.gateway = LocalGateway(routes_from(specs), self.invoke, context, LOOPBACK, self.options.api_port)
+        self.gateway = LocalGateway(
+            routes_from(specs), self._invoker(API), context, LOOPBACK, self.options.api_port
+        )
         self.gateway.start()
         self.graph = self._graph_emulator()
         sqs = self.clients.client("sqs")
         # As Lambda does, several batches of a queue are in flight at once, one per sandbox.
         self.loops = [
-            SqsPoller(mapping, sqs, self.invoke, self.options.region)
+            SqsPoller(
+                mapping, sqs, self._invoker(f"SQS {self._logical_id(mapping.queue_url)}"), self.options.region
+            )
             for mapping in self.sqs_mappings()
             if mapping.function not in self.options.idle
             for _ in range(self.functions[mapping.function].max_sandboxes)
         ]
         relays = create_relays(self.s3_mappings(), sqs, self.clients.client("s3"), retry_after_s=30)
-        self.loops += [S3EventRelay(relay, sqs, self.invoke) for relay in relays]
+        self.loops += [
+            S3EventRelay(relay, sqs, self._invoker(f"S3 {self._logical_id(relay.mapping.bucket)}"))
+            for relay in relays
+        ]
         self.loops += self.stream_pollers
         self.clock = LocalClock(
-            self.schedule_mappings(), self.invoke, self.options.region, self.stack.account_id
+            self.schedule_mappings(), self._invoker("Schedule"), self.options.region, self.stack.account_id
         )
         self.loops.append(self.clock)
+        self._start_saver()
         for loop in self.loops:
             loop.start()
 
@@ -318,7 +359,17 @@ class LocalStack:
         mappings = self.stream_mappings()
         if skip_restored:
             mappings = [dataclasses.replace(m, starting_position="LATEST") for m in mappings]
-        return [StreamPoller(mapping, streams, sqs, self.invoke, self.options.region) for mapping in mappings]
+        return [
+            StreamPoller(
+                mapping, streams, sqs, self._invoker(self._stream_trigger(mapping)), self.options.region
+            )
+            for mapping in mappings
+        ]
+
+    def _stream_trigger(self, mapping: StreamMapping) -> str:
+        # arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
+        table = mapping.stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
+        return f"DynamoDB stream {self._logical_id(table)}"
 
     def stream_mappings(self) -> list[StreamMapping]:
         assert self.stack is not None and self.clients is not None

@@ -4,6 +4,11 @@ The emulator starts empty each time and the stack is deployed afresh, so data is
 id, not by physical name: table items, bucket objects, queue messages and SSM parameters are written
 out when the stack stops and put back after the next deployment. A resource added to the template
 starts empty; one removed from it is dropped with its data.
+
+While the stack runs it is also saved every few seconds, so a crash or a kill loses only the last
+seconds; those saves leave the queues alone (reading a queue takes its messages from the functions
+polling it), so queue messages are saved on a clean stop only. A snapshot is written beside the
+last one and swapped in with renames: whenever the process dies, one complete snapshot is left.
 """
 
 from __future__ import annotations
@@ -12,15 +17,18 @@ import base64
 import json
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .deploy import DeployedStack
+from .loops import BackgroundLoop
 
 SNAPSHOT_DIR = "snapshot"
 SSM_ROOT = "/"
+MANIFEST = "manifest.json"
 _BATCH_WRITE_LIMIT = 25
 
 
@@ -36,29 +44,43 @@ class StateStore:
     def __init__(self, state_dir: Path) -> None:
         self.root = state_dir
         self.snapshot = state_dir / SNAPSHOT_DIR
+        self._staging = state_dir / f"{SNAPSHOT_DIR}.partial"
+        self._previous = state_dir / f"{SNAPSHOT_DIR}.previous"
+        self._saving = threading.Lock()  # a periodic save and the final one never overlap
 
     def has_snapshot(self) -> bool:
-        return (self.snapshot / "manifest.json").is_file()
+        self._recover()
+        return (self.snapshot / MANIFEST).is_file()
 
-    def save(self, stack: DeployedStack, clients: Any) -> SnapshotSummary:
-        staging = self.root / f"{SNAPSHOT_DIR}.partial"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        summary = SnapshotSummary(
-            items=_save_tables(stack, clients.client("dynamodb"), staging / "dynamodb"),
-            objects=_save_buckets(stack, clients.client("s3"), staging / "s3"),
-            messages=_save_queues(stack, clients.client("sqs"), staging / "sqs"),
-            parameters=_save_parameters(clients.client("ssm"), staging / "ssm.json"),
-        )
-        (staging / "manifest.json").write_text(json.dumps({"stack": stack.name, **summary.__dict__}))
-        # Swap in the new snapshot only once it is complete, so a crash never leaves half of one.
-        previous = self.root / f"{SNAPSHOT_DIR}.previous"
-        shutil.rmtree(previous, ignore_errors=True)
-        if self.snapshot.exists():
-            self.snapshot.rename(previous)
-        staging.rename(self.snapshot)
-        shutil.rmtree(previous, ignore_errors=True)
-        return summary
+    def _recover(self) -> None:
+        """A process killed between the two renames of a swap left only the previous snapshot."""
+        if not (self.snapshot / MANIFEST).is_file() and (self._previous / MANIFEST).is_file():
+            shutil.rmtree(self.snapshot, ignore_errors=True)
+            self._previous.rename(self.snapshot)
+
+    def save(self, stack: DeployedStack, clients: Any, queues: bool = True) -> SnapshotSummary:
+        """Write a new snapshot and swap it in; ``queues=False`` while functions still poll them."""
+        with self._saving:
+            self._recover()
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging.mkdir(parents=True)
+            summary = SnapshotSummary(
+                items=_save_tables(stack, clients.client("dynamodb"), self._staging / "dynamodb"),
+                objects=_save_buckets(
+                    stack, clients.client("s3"), self._staging / "s3", self.snapshot / "s3"
+                ),
+                messages=_save_queues(stack, clients.client("sqs"), self._staging / "sqs") if queues else 0,
+                parameters=_save_parameters(clients.client("ssm"), self._staging / "ssm.json"),
+            )
+            manifest = {"stack": stack.name, **summary.__dict__, "queues": queues}
+            # The manifest last: a folder without one is never taken for a snapshot.
+            (self._staging / MANIFEST).write_text(json.dumps(manifest))
+            shutil.rmtree(self._previous, ignore_errors=True)
+            if self.snapshot.exists():
+                self.snapshot.rename(self._previous)
+            self._staging.rename(self.snapshot)
+            shutil.rmtree(self._previous, ignore_errors=True)
+            return summary
 
     def restore(self, stack: DeployedStack, clients: Any) -> SnapshotSummary:
         if not self.has_snapshot():
@@ -69,6 +91,34 @@ class StateStore:
             messages=_restore_queues(stack, clients.client("sqs"), self.snapshot / "sqs"),
             parameters=_restore_parameters(clients.client("ssm"), self.snapshot / "ssm.json"),
         )
+
+
+class PeriodicSaver(BackgroundLoop):
+    """Saves the running stack every ``interval_s`` seconds, when something may have changed since
+    the last save (``touch`` says so: the stack calls it after each invocation)."""
+
+    name = "state saver"
+
+    def __init__(self, save: Callable[[], object], interval_s: float) -> None:
+        super().__init__()
+        self._save = save
+        self.interval_s = interval_s
+        self._changes = 0
+        self._saved_changes = 0
+        self.saves = 0
+
+    def touch(self) -> None:
+        self._changes += 1  # a lost increment from two threads at once is caught by the next one
+
+    def step(self) -> None:
+        if self.wait(self.interval_s):
+            return
+        changes = self._changes
+        if changes == self._saved_changes:
+            return
+        self._save()
+        self._saved_changes = changes
+        self.saves += 1
 
 
 def _save_tables(stack: DeployedStack, dynamodb: Any, folder: Path) -> int:
@@ -98,28 +148,57 @@ def _restore_tables(stack: DeployedStack, dynamodb: Any, folder: Path) -> int:
     return count
 
 
-def _save_buckets(stack: DeployedStack, s3: Any, folder: Path) -> int:
+def _save_buckets(stack: DeployedStack, s3: Any, folder: Path, last: Path) -> int:
+    """Every object of every bucket; one unchanged since the last snapshot is linked from there,
+    not downloaded again (the search index and pictures would otherwise be read every few seconds)."""
     count = 0
     for bucket in stack.of_type("AWS::S3::Bucket"):
         bucket_dir = folder / bucket.logical_id
         bucket_dir.mkdir(parents=True)
+        saved = _saved_objects(last / bucket.logical_id)
         index = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.physical_id):
             for entry in page.get("Contents", []):
-                obj = s3.get_object(Bucket=bucket.physical_id, Key=entry["Key"])
                 blob = f"{count:08d}"
-                (bucket_dir / blob).write_bytes(obj["Body"].read())
+                version = f"{entry.get('ETag')}/{entry.get('Size')}/{entry.get('LastModified')}"
+                before = saved.get(entry["Key"])
+                if before is not None and before.get("version") == version:
+                    _link(last / bucket.logical_id / before["blob"], bucket_dir / blob)
+                    content_type, metadata = before.get("content_type"), before.get("metadata", {})
+                else:
+                    obj = s3.get_object(Bucket=bucket.physical_id, Key=entry["Key"])
+                    (bucket_dir / blob).write_bytes(obj["Body"].read())
+                    content_type, metadata = obj.get("ContentType"), obj.get("Metadata", {})
                 index.append(
                     {
                         "key": entry["Key"],
                         "blob": blob,
-                        "content_type": obj.get("ContentType"),
-                        "metadata": obj.get("Metadata", {}),
+                        "content_type": content_type,
+                        "metadata": metadata,
+                        "version": version,
                     }
                 )
                 count += 1
         (bucket_dir / "index.json").write_text(json.dumps(index))
     return count
+
+
+def _saved_objects(bucket_dir: Path) -> dict[str, dict[str, Any]]:
+    index = bucket_dir / "index.json"
+    if not index.is_file():
+        return {}
+    return {
+        entry["key"]: entry
+        for entry in json.loads(index.read_text())
+        if (bucket_dir / entry["blob"]).is_file()
+    }
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # the old snapshot's folder goes, the file stays
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _restore_buckets(stack: DeployedStack, s3: Any, folder: Path) -> int:

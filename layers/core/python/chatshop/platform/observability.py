@@ -11,7 +11,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 if TYPE_CHECKING:
+    import logging
+
     from aws_lambda_powertools import Metrics, Tracer
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "get_tracer",
     "redact",
     "redact_text",
+    "route_logs",
     "set_correlation_id",
     "tracing_disabled",
 ]
@@ -43,6 +46,11 @@ _loggers: dict[str, Logger] = {}
 _metrics: dict[tuple[str, str], Metrics] = {}
 _tracers: dict[tuple[str, bool], Tracer] = {}
 _lock = threading.Lock()
+
+# Where log lines go: stdout, which Lambda sends to the function's log group, unless the process
+# hosting the functions gives a maker of log handlers (the local runtime, which runs every function
+# in one process, keeps a log per function that way). Lines are formatted, and so redacted, first.
+_handler_factory: Callable[[], logging.Handler] | None = None
 
 _correlation_id: ContextVar[str | None] = ContextVar("chatshop_correlation_id", default=None)
 
@@ -148,7 +156,12 @@ def get_logger(service: str | None = None) -> Logger:
     with _lock:
         logger = _loggers.get(name)
         if logger is None:
-            logger = Logger(service=name, logger_formatter=RedactingFormatter(utc=True, use_rfc3339=True))
+            handler = _handler_factory() if _handler_factory is not None else None
+            logger = Logger(
+                service=name,
+                logger_formatter=RedactingFormatter(utc=True, use_rfc3339=True),
+                logger_handler=handler,
+            )
             # powertools reuses a std logger another Logger(service=name) configured first, and
             # with it that one's formatter: make sure ours does the formatting.
             if not isinstance(logger.registered_formatter, RedactingFormatter):
@@ -157,6 +170,12 @@ def get_logger(service: str | None = None) -> Logger:
                 logger.registered_handler.setFormatter(formatter)
             _loggers[name] = logger
     return logger
+
+
+def route_logs(factory: Callable[[], logging.Handler] | None) -> None:
+    """Give loggers made from now on a handler from ``factory`` instead of one writing to stdout."""
+    global _handler_factory
+    _handler_factory = factory
 
 
 def get_metrics(service: str | None = None, namespace: str | None = None) -> Metrics:
