@@ -1,11 +1,15 @@
-"""`chatshop dev` as a user runs it: start, ask /health, stop, restart with the same data."""
+"""`chatshop dev` as a user runs it: start, ask /health, read its lines and logs, stop or be killed, restart
+with the same data."""
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -139,3 +143,96 @@ def test_invoke_of_an_unknown_function_names_the_known_ones(repo_root, tmp_path)
     assert invoked.returncode == 2
     assert "no function 'NoSuchFunction'" in invoked.stderr and "ShopsFunction" in invoked.stderr
     assert "Traceback" not in invoked.stderr
+
+
+def request(
+    server: DevServer, method: str, path: str, api_key: str, body: dict | None = None
+) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+    call = urllib.request.Request(server.api_url + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(call, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def logs(repo_root: Path, state_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "chatshop_local.cli", "logs", *args, "--state-dir", str(state_dir)],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_dev_prints_a_line_per_request_and_keeps_function_logs_in_files(repo_root, tmp_path):
+    state_dir = tmp_path / "state"
+    server = DevServer(repo_root, state_dir)
+    try:
+        banner = server.wait_ready()
+        assert "Function logs:" in banner
+        # When a client asks for /health with a token in the query
+        with urllib.request.urlopen(server.api_url + "/health?token=abc123", timeout=10) as response:
+            assert response.status == 200
+        # Then the terminal has one line for it: method, path without the query, status, time
+        line = server.wait_for_line(lambda text: " /health  200  " in text, timeout=30)
+        assert line is not None and "GET" in line and line.rstrip().endswith("ms"), server.text
+        assert "abc123" not in server.text
+        # And no function's JSON log line reaches the terminal
+        assert not [text for text in server.output if text.lstrip().startswith("{")], server.text
+        # And the function's log file has its invocation, which `chatshop logs` prints
+        shown = logs(repo_root, state_dir, "ShopsFunction")
+        assert shown.returncode == 0, shown.stderr
+        assert "REPORT" in shown.stdout and "trigger=Api" in shown.stdout and "outcome=ok" in shown.stdout
+        raw = logs(repo_root, state_dir, "ShopsFunction", "--json")
+        reports = [json.loads(text) for text in raw.stdout.splitlines() if '"REPORT"' in text]
+        assert reports and reports[-1]["trigger"] == "Api" and reports[-1]["duration_ms"] >= 0
+        # And an unknown function is named with the known ones
+        unknown = logs(repo_root, state_dir, "NoSuchFunction")
+        assert unknown.returncode == 2
+        assert "no function 'NoSuchFunction'" in unknown.stderr and "ShopsFunction" in unknown.stderr
+    finally:
+        server.interrupt()
+
+
+def test_data_written_before_a_kill_comes_back_on_the_next_start(repo_root, tmp_path):
+    state_dir = tmp_path / "state"
+    # Given chatshop dev saving its state every second while it runs
+    first = DevServer(repo_root, state_dir, "--save-every", "1")
+    banner = first.wait_ready()
+    api_key, shop_id = line_value(banner, "Demo API key:"), line_value(banner, "Demo shop:")
+    # When a merchant adds a product
+    status, product = request(
+        first,
+        "POST",
+        f"/shops/{shop_id}/products",
+        api_key,
+        {
+            "retailer_id": "KILL-TEST-1",
+            "title": "Survives a kill",
+            "price": {"amount": 100, "currency": "USD"},
+        },
+    )
+    assert status == 201, product
+    # And the next periodic save has it (the snapshot is written beside the last one, then swapped in)
+    snapshot = state_dir / "snapshot" / "dynamodb" / "ShopsTable.jsonl"
+    deadline = time.monotonic() + 60
+    while not (snapshot.is_file() and "KILL-TEST-1" in snapshot.read_text()):
+        assert time.monotonic() < deadline, "no periodic save within 60 s"
+        time.sleep(0.2)
+    # And then the process is killed, with no chance to save on the way out
+    first.kill()
+    assert first.process.returncode == -signal.SIGKILL
+
+    # Then the next start restores the product
+    second = DevServer(repo_root, state_dir)
+    try:
+        banner = second.wait_ready()
+        assert "restored" in line_value(banner, "State:")
+        status, again = request(second, "GET", f"/shops/{shop_id}/products/{product['id']}", api_key)
+        assert status == 200 and again["title"] == "Survives a kill"
+    finally:
+        second.interrupt()
