@@ -102,6 +102,7 @@ def _dev(args: argparse.Namespace) -> int:
     template = load_template(args.template)
     terminal = DevTerminal(args.state_dir, verbose=args.verbose, services=_service_owners(template))
     terminal.install()
+    signal.signal(signal.SIGWINCH, lambda *_: terminal.console.repin())
     stack = LocalStack(
         StackOptions(
             template_path=args.template,
@@ -122,6 +123,7 @@ def _dev(args: argparse.Namespace) -> int:
         if watcher is not None:
             watcher.stop()
         terminal.console.status(None)
+        terminal.console.unpin()
         terminal.console.line("stopping...")
         saved = stack.stop()
         if saved is not None:
@@ -146,10 +148,12 @@ def _announce(
     lines.append(READY_LINE)
     console.line("\n".join(lines))
     if indexed or shop_id is None:
+        if report.demo and console.is_terminal:
+            console.pin(short_banner(stack, report, args.state_dir, logs))
         return None
 
     def ready() -> None:
-        console.line("\n".join(short_banner(stack, report, args.state_dir, logs)))
+        console.pin(short_banner(stack, report, args.state_dir, logs))
 
     watcher = IndexWatcher(lambda: demo_index_progress(stack.functions, shop_id), console.status, ready)
     watcher.start()

@@ -2,18 +2,23 @@
 
 Colour only where the stream is a terminal and ``NO_COLOR`` is unset (https://no-color.org). On a
 terminal the status line (indexing progress) stays on the last line and the other lines scroll above
-it; elsewhere (a pipe, a file) each status change is a line of its own.
+it, and a pinned block (the banner's essentials) can stay on the top rows, the lines scrolling
+between the two (a scrolling region, which every VT100-like terminal has); elsewhere (a pipe, a file)
+each status change is a line of its own and a pinned block is printed once.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
+import shutil
 import threading
 import time
 from typing import IO
 
 from .invocations import Invocation
+from .logfiles import UNROUTED
 
 _RESET = "\x1b[0m"
 _CLEAR_LINE = "\r\x1b[2K"
@@ -33,9 +38,15 @@ class Console:
         self.colour = wants_colour(stream) if colour is None else colour
         self._status: str | None = None
         self._gone = False
-        self._lock = threading.Lock()
+        self._pinned: list[str] = []
+        # Re-entrant: a resize redraws from a signal handler, which may interrupt a write.
+        self._lock = threading.RLock()
         encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
         self._lambda = "λ" if encoding == "utf8" else "fn"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self._tty
 
     def paint(self, text: str, *codes: str) -> str:
         if not self.colour or not codes:
@@ -58,6 +69,38 @@ class Console:
             elif text is not None and text != self._status:
                 self._write(text + "\n")
             self._status = text
+
+    def pin(self, lines: list[str]) -> None:
+        """Keep ``lines`` on the top rows of a terminal; elsewhere, print them."""
+        with self._lock:
+            columns, rows = shutil.get_terminal_size()
+            if not self._tty or _height(lines, columns) + 6 > rows:
+                self.line("\n".join(lines))
+                return
+            self._pinned = list(lines)
+            self._draw_pinned(columns, rows)
+
+    def repin(self) -> None:
+        """Draw the pinned block again, for the terminal's new size."""
+        with self._lock:
+            if self._pinned:
+                self.pin(self._pinned)
+
+    def unpin(self) -> None:
+        """Give the terminal back its whole height, the cursor on the last row."""
+        with self._lock:
+            if self._pinned:
+                self._pinned = []
+                self._write(f"\x1b[r\x1b[{shutil.get_terminal_size().lines};1H\n")
+
+    def _draw_pinned(self, columns: int, rows: int) -> None:
+        top = _height(self._pinned, columns)
+        # Scroll what the screen shows into the scrollback, rather than erase it (the full banner
+        # stays there), then write the block on top and let the rest scroll below it.
+        text = f"\x1b[r\x1b[{rows};1H{_CLEAR_LINE}" + "\n" * rows + "\x1b[H"
+        text += "\n".join(self._pinned)
+        text += f"\x1b[{top + 1};{rows}r\x1b[{rows};1H{self._status or ''}"
+        self._write(text)
 
     def _write(self, text: str) -> None:
         if self._gone:
@@ -91,13 +134,19 @@ class Console:
             RED if record.levelno >= logging.ERROR else YELLOW if record.levelno >= logging.WARNING else ""
         )
         level = self.paint(record.levelname.lower(), colour) if colour else record.levelname.lower()
-        self.line(f"{self._clock(record.created)} {level} {record.name}: {record.getMessage()}")
+        where = f" (traceback in logs/{UNROUTED}.log)" if record.exc_info else ""
+        self.line(f"{self._clock(record.created)} {level} {record.name}: {record.getMessage()}{where}")
 
     def function_log(self, logical_id: str, line: str) -> None:
         self.line(self.paint(f"{logical_id}: {line.rstrip()}", DIM))
 
     def _clock(self, moment: float | None = None) -> str:
         return self.paint(time.strftime("%H:%M:%S", time.localtime(moment)), DIM)
+
+
+def _height(lines: list[str], columns: int) -> int:
+    """Rows the lines take on a terminal this wide, long ones wrapping."""
+    return sum(max(1, math.ceil(len(line) / max(1, columns))) for line in "\n".join(lines).split("\n"))
 
 
 def _ms(ms: float) -> str:

@@ -58,6 +58,7 @@ class DevTerminal:
             self.console.invocation(invocation)
 
     def close(self) -> None:
+        self.console.unpin()
         observability.route_logs(None)
         if self._root_handler is not None:
             logging.getLogger().removeHandler(self._root_handler)

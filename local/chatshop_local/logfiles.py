@@ -100,12 +100,12 @@ class LibraryLogRouter(logging.Handler):
         if record.name.split(".")[0] in self._services:
             return  # a function's powertools logger: its own handler wrote the line already
         function = running_function()
-        if function is None:
-            if record.levelno >= self._outside.level:
-                self._outside.handle(record)
-            return
+        if function is None and record.levelno >= self._outside.level and self._outside.filter(record):
+            self._outside.handle(record)
+            if not record.exc_info:
+                return  # the terminal's line says it all; a traceback is kept in the file below
         try:
-            self._logs.write(function, json.dumps(_as_entry(record), default=str))
+            self._logs.write(function or UNROUTED, json.dumps(_as_entry(record), default=str))
         except Exception:  # noqa: BLE001 - logging must never break the function
             self.handleError(record)
 

@@ -147,3 +147,32 @@ def wait_until(condition, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail("the condition did not come true")
         time.sleep(0.01)
+
+
+def test_a_pinned_block_keeps_the_top_rows_of_a_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setenv("LINES", "20")
+    stream = Stream(tty=True)
+    console = Console(stream, colour=False)
+    # A block of three rows, one of them long enough to wrap onto a second row
+    console.pin(["chatshop dev: ready", "  API: http://127.0.0.1:8000", "  curl " + "x" * 40])
+    # The lines scroll between row 5 (below the four rows of the block) and the last row
+    assert "\x1b[5;20r" in stream.text and stream.text.endswith("\x1b[20;1H")
+    console.unpin()
+    assert stream.text.endswith("\x1b[r\x1b[20;1H\n")
+
+
+def test_a_pinned_block_is_printed_once_elsewhere(monkeypatch):
+    stream = Stream(tty=False)
+    console = Console(stream)
+    console.pin(["chatshop dev: ready", "Try:"])
+    console.unpin()
+    assert stream.text == "chatshop dev: ready\nTry:\n"
+
+
+def test_a_terminal_too_small_for_the_block_gets_it_printed(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "8")
+    stream = Stream(tty=True)
+    Console(stream, colour=False).pin(["one", "two", "three"])
+    assert "r\x1b[" not in stream.text and stream.text.endswith("one\ntwo\nthree\n")

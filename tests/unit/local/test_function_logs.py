@@ -164,3 +164,19 @@ def test_a_report_line_per_invocation_and_the_echo_of_verbose(tmp_path):
     (line,) = lines_of(tmp_path, "OrdersFunction")
     assert line["message"] == "REPORT" and line["trigger"] == "SQS OrdersQueue" and line["outcome"] == "ok"
     assert echoed and echoed[0][0] == "OrdersFunction" and json.loads(echoed[0][1]) == line
+
+
+def test_a_runtime_failure_outside_any_function_keeps_its_traceback_in_a_file(routed):
+    state_dir, _logs, terminal = routed
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("chatshop.local.test").exception("a poller step failed")
+    # The terminal gets the one line, and where the traceback went
+    assert (
+        "error chatshop.local.test: a poller step failed (traceback in logs/chatshop-dev.log)"
+        in terminal.text
+    )
+    assert "Traceback" not in terminal.text
+    (entry,) = lines_of(state_dir, UNROUTED)
+    assert entry["message"] == "a poller step failed" and "ValueError: boom" in entry["exception"]
