@@ -3,9 +3,6 @@ parameters with caching, so a warm sender does not ask SSM for every message."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.parameters import SSMProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
 
@@ -14,6 +11,10 @@ TOKEN_CACHE_S = 300
 
 class TokenVault:
     def __init__(self, settings: Settings) -> None:
+        # powertools' parameters package imports all of boto3 (s3transfer included) as it is imported:
+        # imported here, on the first event that needs a token, not at cold start.
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+
         self._path = settings.secrets_path
         self._ssm = aws.client("ssm", settings)
         self._provider = SSMProvider(boto3_client=self._ssm)
@@ -28,6 +29,8 @@ class TokenVault:
 
     def token(self, phone_number_id: str, fresh: bool = False) -> str | None:
         """The number's token; ``fresh`` skips the cache (after Meta said the cached one is invalid)."""
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError  # see __init__
+
         try:
             value = self._provider.get(
                 self.parameter_name(phone_number_id), decrypt=True, max_age=TOKEN_CACHE_S, force_fetch=fresh

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_lambda_powertools.utilities.parameters import SSMProvider
-
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
 
@@ -30,6 +28,10 @@ def verify_token_parameter(secrets_path: str) -> str:
 
 class WebhookSecretsSource:
     def __init__(self, settings: Settings) -> None:
+        # powertools' parameters package imports all of boto3 (s3transfer included) as it is imported:
+        # imported here, on the first event that reads a secret, not at cold start.
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+
         self._path = settings.secrets_path
         self._provider = SSMProvider(boto3_client=aws.client("ssm", settings))
 
