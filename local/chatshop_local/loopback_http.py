@@ -160,6 +160,12 @@ def _handler_class(
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
             pass  # requests are logged once, with status and latency, by _serve
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+        def __getattr__(self, name: str) -> Callable[[], None]:
+            # http.server dispatches to do_<METHOD> and answers its own HTML 501 when there is none;
+            # every method (TRACE, PROPFIND, made-up ones) goes to the responder instead, which
+            # knows what the route allows.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
     return Handler
