@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .banner import READY_LINE, IndexWatcher, ready_banner, short_banner, try_next
 from .deploy import DeployError
@@ -133,7 +134,16 @@ def _dev(args: argparse.Namespace) -> int:
             )
     finally:
         terminal.close()
-    return 0
+    _leave_without_finalizing()
+
+
+def _leave_without_finalizing() -> NoReturn:
+    """Everything is stopped and saved by now, but a function may still be in its cold start on a
+    daemon thread (the indexer loading its models takes tens of seconds): finalizing the interpreter
+    under it aborts the process from native code (std::terminate). Leave as the process is."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _announce(

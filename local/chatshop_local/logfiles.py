@@ -46,7 +46,7 @@ class FunctionLogs:
         self._files: dict[str, IO[str]] = {}
         self._lock = threading.Lock()
 
-    def write(self, logical_id: str, line: str) -> None:
+    def write(self, logical_id: str, line: str, echo: bool = True) -> None:
         with self._lock:
             out = self._files.get(logical_id)
             if out is None:
@@ -54,13 +54,14 @@ class FunctionLogs:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 out = self._files[logical_id] = path.open("a", encoding="utf-8", buffering=1)
             out.write(line.rstrip("\n") + "\n")
-        if self._echo is not None:
+        if echo and self._echo is not None:
             self._echo(logical_id, line)
 
     def report(self, logical_id: str, fields: Mapping[str, Any]) -> None:
-        """The runtime's own line about an invocation, as Lambda ends each one with a REPORT line."""
+        """The runtime's own line about an invocation, as Lambda ends each one with a REPORT line
+        (not echoed: the terminal has the invocation's line)."""
         entry = {"level": "INFO", "message": "REPORT", "timestamp": _now(), **fields}
-        self.write(logical_id, json.dumps(entry, default=str))
+        self.write(logical_id, json.dumps(entry, default=str), echo=False)
 
     def close(self) -> None:
         with self._lock:
