@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -26,10 +30,18 @@ Condition = Literal["new", "refurbished", "used"]
 ShopStatus = Literal["active", "paused"]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Stripped before they are checked: the patterns say that some character must be left.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"\S")]
 Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$",
+    ),
 ]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")]
 T = TypeVar("T")
 
 
@@ -39,11 +51,27 @@ def _country(value: str) -> str:
     return value
 
 
+@functools.cache
+def iana_timezones() -> frozenset[str]:
+    """The zones the tz database names, not whatever ZoneInfo can open (it also opens files such as
+    "posixrules", which no client means and the document cannot list). Read on first use: scanning
+    the database costs a cold start some 30 ms."""
+    return frozenset(available_timezones())
+
+
+class _EnumSchema:
+    """A string enum in the JSON schema, its values computed only when a schema is asked for."""
+
+    def __init__(self, values: Callable[[], Iterable[str]]) -> None:
+        self.values = values
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {"type": "string", "enum": sorted(self.values())}
+
+
 def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone") from None
+    if value not in iana_timezones():
+        raise ValueError(f"{value!r} is not an IANA time zone")
     return value
 
 
@@ -54,8 +82,11 @@ def _http_url(value: str) -> str:
     return value
 
 
-CountryCode = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_country)]
-TimeZone = Annotated[str, AfterValidator(_timezone)]
+# The codes themselves, exactly: the document lists them as enums, so " US" is as wrong as "UK".
+CountryCode = Annotated[
+    str, AfterValidator(_country), WithJsonSchema({"type": "string", "enum": sorted(ISO_3166_ALPHA2)})
+]
+TimeZone = Annotated[str, AfterValidator(_timezone), _EnumSchema(iana_timezones)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)]
 
 
@@ -139,7 +170,7 @@ class _ProductFields(_Input):
 
 class ProductCreate(_ProductFields):
     retailer_id: Identifier
-    title: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
+    title: Title
     price: Money
     # After price, so that its check can see the price it is compared with.
     sale_price: Money | None = None
@@ -156,7 +187,7 @@ class ProductCreate(_ProductFields):
 class ProductPatch(_Input):
     """Any field but ``retailer_id``, the product's identity in the catalog (Meta's feed id)."""
 
-    title: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = None
+    title: Title | None = None
     description: Annotated[Text, StringConstraints(max_length=9999)] | None = None
     availability: Availability | None = None
     condition: Condition | None = None

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from chatshop.platform.iso import CURRENCY_EXPONENTS
 
@@ -17,7 +17,10 @@ def _currency(value: str) -> str:
     return value
 
 
-CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_currency)]
+# Exactly a code the document lists: " USD" is refused rather than trimmed.
+CurrencyCode = Annotated[
+    str, AfterValidator(_currency), WithJsonSchema({"type": "string", "enum": sorted(CURRENCY_EXPONENTS)})
+]
 
 # "129.99 USD", "1,299.00 EUR" is not accepted: Meta's feeds use a dot and no grouping.
 _PRICE = re.compile(r"^\s*(?P<amount>[0-9]+(?:\.[0-9]+)?)\s+(?P<currency>[A-Z]{3})\s*$")
