@@ -15,7 +15,7 @@ from chalice import Response
 
 import chatshop
 from chatshop.platform.config import Settings, load_settings
-from chatshop.platform.errors import ValidationFailed
+from chatshop.platform.errors import NotFound, ValidationFailed
 from chatshop.platform.http import create_app, current_request, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
 from chatshop.search.api_models import (
@@ -122,7 +122,8 @@ def request_image() -> Image:
     if not isinstance(found, ImageBody):
         data = deps.media.read(found.upload_key, MAX_IMAGE_BYTES)
         if data is None:
-            raise ValidationFailed(["upload_key"], "Nothing was uploaded under this upload_key.")
+            # A well-formed key whose upload never happened (or expired): a missing resource.
+            raise NotFound("Nothing was uploaded under this upload_key.")
         found = ImageBody(data, None)
     return validate_image(found.data, found.content_type, max_bytes=MAX_IMAGE_BYTES).image
 

@@ -39,7 +39,6 @@ from chatshop.shops.import_store import ImportStore
 from chatshop.shops.jobs import JobQueue
 from chatshop.shops.lookup import CatalogLookup
 from chatshop.shops.merchant_store import MerchantStore
-from chatshop.shops.openapi import openapi_document
 from chatshop.shops.product_store import ProductStore
 from chatshop.shops.shop_store import ShopStore
 
@@ -155,6 +154,9 @@ def health() -> dict[str, str]:
 
 @app.route("/openapi.json", methods=["GET"])
 def openapi() -> dict[str, Any]:
+    # Imported here: building the document needs every context's models, which no other route does.
+    from chatshop.api.openapi import openapi_document
+
     return openapi_document(chatshop.__version__)
 
 

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from chatshop.platform.errors import (
     BadRequest,
@@ -22,6 +22,7 @@ from chatshop.platform.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from chatshop.shops.domain import CountryCode
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 DEFAULT_LIMIT = 10
@@ -35,9 +36,10 @@ class SearchParams(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     shop_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
-    country: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)] | None = None
+    country: CountryCode | None = None
     limit: Annotated[int, Field(ge=1, le=50)] = DEFAULT_LIMIT
-    in_stock: bool = False
+    # "true" or "false", as the document says, rather than every spelling pydantic reads as a bool.
+    in_stock: Annotated[Literal["true", "false"], AfterValidator(lambda value: value == "true")] = False
 
 
 class TextSearchParams(SearchParams):

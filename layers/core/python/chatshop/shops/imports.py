@@ -152,7 +152,8 @@ def start_import_from_upload(
         raise ValidationFailed(["upload_key"], "The upload_key is not an upload of this shop.")
     found = imports.read_object(upload_key)
     if found is None:
-        raise ValidationFailed(["upload_key"], "Nothing was uploaded under this upload_key.")
+        # A well-formed key whose upload never happened (or expired): a missing resource.
+        raise NotFound("Nothing was uploaded under this upload_key.")
     record = CatalogImport(id=uuid.uuid4().hex, status="queued", created_at=datetime.now(UTC))
     imports.create(shop.id, record, upload_key, found[1])
     jobs.send({"type": "CatalogImportRequested", "shop_id": shop.id, "import_id": record.id})

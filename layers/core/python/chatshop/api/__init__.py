@@ -1,0 +1,1 @@
+"""The public HTTP contract of every function behind API Gateway (its OpenAPI document)."""

@@ -1,0 +1,535 @@
+"""The OpenAPI 3.1 document of the public API, built from the same pydantic models the routes use.
+
+OPERATIONS is the one list of documented routes, of every function behind API Gateway (shops,
+search, webhook); a test keeps it equal to each function's Chalice routes and to the template's
+Api events, and the contract fuzzer holds every route to what is written here.
+
+Imported only by the ``/openapi.json`` route and by tests: a light function must not pay for it
+at cold start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
+from chatshop.search.api_models import (
+    SearchResponse,
+    SearchUploadRequest,
+    UploadReference,
+)
+from chatshop.shops.domain import (
+    CatalogImport,
+    ImportFromUpload,
+    Merchant,
+    MerchantCreate,
+    Page,
+    Product,
+    ProductCreate,
+    ProductPatch,
+    Shop,
+    ShopCreate,
+    ShopPatch,
+    UploadRequest,
+)
+from chatshop.shops.media import IMAGE_CONTENT_TYPES
+
+from .schemas import (
+    ApiKey,
+    Error,
+    FeedUpload,
+    Health,
+    ImageUpload,
+    QueryUpload,
+    SearchHealth,
+    WebhookReceipt,
+)
+
+_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+_PRODUCT_ID = {"type": "string", "pattern": "^p[0-9a-f]{31}$"}
+_FEED_UPLOAD_KEY = {"type": "string", "pattern": "^uploads/[0-9a-f]{32}/[0-9a-f]{32}$"}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    location: str = "query"
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    tag: str
+    status: int = 200
+    response: type[BaseModel] | None = None
+    request: type[BaseModel] | None = None
+    auth: str | None = "bearer"
+    errors: tuple[int, ...] = ()
+    parameters: tuple[Param, ...] = ()
+    # A body other than one JSON model (feeds, photos, webhooks): media type -> schema.
+    body: dict[str, dict[str, Any]] | None = None
+    also: dict[int, type[BaseModel]] = field(default_factory=dict)  # other success statuses
+    success_type: str = "application/json"
+    headers: tuple[str, ...] = ()  # success headers besides X-Correlation-Id
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    operation_id: str = ""
+
+
+def _limit(maximum: int) -> Param:
+    return Param("limit", schema={"type": "integer", "minimum": 1, "maximum": maximum})
+
+
+_PAGE = (_limit(100), Param("cursor"))
+_AVAILABILITY = Param(
+    "availability",
+    schema={
+        "type": "string",
+        "enum": ["in stock", "out of stock", "preorder", "available for order", "discontinued"],
+    },
+)
+_PRODUCT_FILTERS = (_AVAILABILITY, Param("category"))
+_IF_MATCH = Param("If-Match", "header", required=True)
+_COUNTRY = {"$ref": "#/components/schemas/CountryCode"}
+_SCOPE = (
+    Param("shop_id", schema=_ID),
+    Param("country", schema=_COUNTRY),
+    _limit(50),
+    Param("in_stock", schema={"type": "string", "enum": ["true", "false"]}),
+)
+
+_SHOP_LINKS = {
+    "GetShop": {"operationId": "getShop", "parameters": {"shop_id": "$response.body#/id"}},
+    "ListProducts": {"operationId": "listProducts", "parameters": {"shop_id": "$response.body#/id"}},
+    "CreateProduct": {"operationId": "createProduct", "parameters": {"shop_id": "$response.body#/id"}},
+    "RequestFeedUpload": {
+        "operationId": "requestFeedUpload",
+        "parameters": {"shop_id": "$response.body#/id"},
+    },
+    "ImportCatalog": {"operationId": "importCatalog", "parameters": {"shop_id": "$response.body#/id"}},
+    "ConnectWhatsApp": {"operationId": "connectWhatsApp", "parameters": {"shop_id": "$response.body#/id"}},
+    "PatchShop": {"operationId": "patchShop", "parameters": {"shop_id": "$response.body#/id"}},
+    "DeleteShop": {"operationId": "deleteShop", "parameters": {"shop_id": "$response.body#/id"}},
+}
+_PRODUCT = {"shop_id": "$response.body#/shop_id", "product_id": "$response.body#/id"}
+_PRODUCT_LINKS = {
+    "GetProduct": {"operationId": "getProduct", "parameters": _PRODUCT},
+    "PatchProduct": {
+        "operationId": "patchProduct",
+        "parameters": {**_PRODUCT, "header.If-Match": "$response.header.ETag"},
+    },
+    "RequestImageUpload": {"operationId": "requestImageUpload", "parameters": _PRODUCT},
+    "DeleteProduct": {"operationId": "deleteProduct", "parameters": _PRODUCT},
+}
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    # --- ShopsFunction ------------------------------------------------------------------------
+    ("/health", "GET"): Operation("Service health", "service", response=Health, auth=None),
+    ("/openapi.json", "GET"): Operation("This document", "service", auth=None),
+    ("/merchants", "POST"): Operation(
+        "Sign up; the API key is shown this once",
+        "merchants",
+        201,
+        ApiKey,
+        MerchantCreate,
+        None,
+        (400, 422),
+        operation_id="signUp",
+    ),
+    ("/merchants/me", "GET"): Operation("The calling merchant", "merchants", response=Merchant),
+    ("/merchants/me/api-key", "POST"): Operation(
+        "Rotate the API key; the old one stops working", "merchants", 201, ApiKey, errors=(409,)
+    ),
+    ("/shops", "POST"): Operation(
+        "Open a shop; only in its country's home region (403 wrong_home_region elsewhere)",
+        "shops",
+        201,
+        Shop,
+        ShopCreate,
+        errors=(400, 403, 422),
+        links=_SHOP_LINKS,
+        operation_id="createShop",
+    ),
+    ("/shops", "GET"): Operation("My shops", "shops", response=Page[Shop], parameters=_PAGE, errors=(422,)),
+    ("/shops/{shop_id}", "GET"): Operation(
+        "A shop of mine", "shops", response=Shop, errors=(403, 404), operation_id="getShop"
+    ),
+    ("/shops/{shop_id}", "PATCH"): Operation(
+        "Change a shop",
+        "shops",
+        response=Shop,
+        request=ShopPatch,
+        errors=(400, 403, 404, 422),
+        operation_id="patchShop",
+    ),
+    ("/shops/{shop_id}", "DELETE"): Operation(
+        "Close a shop; its catalog and images are purged",
+        "shops",
+        204,
+        errors=(403, 404),
+        operation_id="deleteShop",
+    ),
+    ("/shops/{shop_id}/products", "POST"): Operation(
+        "Add a product",
+        "products",
+        201,
+        Product,
+        ProductCreate,
+        errors=(400, 403, 404, 409, 422),
+        headers=("ETag",),
+        links=_PRODUCT_LINKS,
+        operation_id="createProduct",
+    ),
+    ("/shops/{shop_id}/products", "GET"): Operation(
+        "Products of a shop, a page at a time",
+        "products",
+        response=Page[Product],
+        parameters=_PAGE + _PRODUCT_FILTERS,
+        errors=(403, 404, 422),
+        operation_id="listProducts",
+    ),
+    ("/shops/{shop_id}/products/{product_id}", "GET"): Operation(
+        "A product, with its ETag",
+        "products",
+        response=Product,
+        errors=(403, 404),
+        headers=("ETag",),
+        operation_id="getProduct",
+    ),
+    ("/shops/{shop_id}/products/{product_id}", "PATCH"): Operation(
+        "Change a product; needs If-Match with its ETag",
+        "products",
+        response=Product,
+        request=ProductPatch,
+        errors=(400, 403, 404, 412, 422, 428),
+        parameters=(_IF_MATCH,),
+        headers=("ETag",),
+        operation_id="patchProduct",
+    ),
+    ("/shops/{shop_id}/products/{product_id}", "DELETE"): Operation(
+        "Remove a product", "products", 204, errors=(403, 404), operation_id="deleteProduct"
+    ),
+    ("/shops/{shop_id}/products/{product_id}/images", "POST"): Operation(
+        "A presigned upload for a product image (JPEG, PNG or WebP, up to 10 MB)",
+        "products",
+        201,
+        ImageUpload,
+        UploadRequest,
+        errors=(400, 403, 404, 422),
+        operation_id="requestImageUpload",
+    ),
+    ("/shops/{shop_id}/catalog/uploads", "POST"): Operation(
+        "A presigned upload for a large feed (CSV or JSON)",
+        "catalog",
+        201,
+        FeedUpload,
+        UploadRequest,
+        errors=(400, 403, 404, 422),
+        operation_id="requestFeedUpload",
+        links={
+            "ImportUpload": {
+                "operationId": "importCatalog",
+                "parameters": {"shop_id": "$request.path.shop_id"},
+                "requestBody": {"upload_key": "$response.body#/upload_key"},
+            }
+        },
+    ),
+    ("/shops/{shop_id}/catalog/imports", "POST"): Operation(
+        "Import a feed in Meta's catalog format (CSV or JSON), or an uploaded one by upload_key; "
+        "201 when applied in the request, 202 when queued",
+        "catalog",
+        201,
+        CatalogImport,
+        errors=(400, 403, 404, 413, 415, 422),
+        body={},  # filled in by _feed_body: it needs the schema references
+        also={202: CatalogImport},
+        operation_id="importCatalog",
+        links={
+            "GetImport": {
+                "operationId": "getImport",
+                "parameters": {"shop_id": "$request.path.shop_id", "import_id": "$response.body#/id"},
+            }
+        },
+    ),
+    ("/shops/{shop_id}/catalog/imports/{import_id}", "GET"): Operation(
+        "An import's status and result",
+        "catalog",
+        response=CatalogImport,
+        errors=(403, 404),
+        operation_id="getImport",
+    ),
+    ("/shops/{shop_id}/channels/whatsapp", "PUT"): Operation(
+        "Connect the shop's WhatsApp number; the access token is stored encrypted and never shown",
+        "channels",
+        response=WhatsAppChannel,
+        request=WhatsAppChannelConnect,
+        errors=(400, 403, 404, 409, 422),
+        operation_id="connectWhatsApp",
+    ),
+    ("/shops/{shop_id}/channels/whatsapp", "GET"): Operation(
+        "The shop's WhatsApp channel, without its token",
+        "channels",
+        response=WhatsAppChannel,
+        errors=(403, 404),
+    ),
+    ("/marketplace/shops", "GET"): Operation(
+        "Active shops of a country where the marketplace is live (403 feature_not_available_in_region)",
+        "marketplace",
+        response=Page[Shop],
+        auth=None,
+        parameters=(Param("country", schema=_COUNTRY, required=True), *_PAGE),
+        errors=(403, 422),
+    ),
+    ("/marketplace/shops/{shop_id}/products", "GET"): Operation(
+        "Products of a marketplace shop",
+        "marketplace",
+        response=Page[Product],
+        auth=None,
+        parameters=_PAGE + _PRODUCT_FILTERS,
+        errors=(403, 404, 422),
+    ),
+    # --- SearchFunction -----------------------------------------------------------------------
+    ("/search", "GET"): Operation(
+        "Products by words, in one shop (shop_id) or a country's marketplace (country): exactly one",
+        "search",
+        response=SearchResponse,
+        auth=None,
+        parameters=(Param("q", schema={"type": "string", "minLength": 1}, required=True), *_SCOPE),
+        errors=(403, 404, 422),
+    ),
+    ("/search/image", "POST"): Operation(
+        "Products by photo: raw JPEG, PNG or WebP bytes, a multipart form (part file), or an uploaded "
+        "photo by upload_key; exactly one of shop_id and country",
+        "search",
+        response=SearchResponse,
+        auth=None,
+        parameters=_SCOPE,
+        body={
+            **{media: {"schema": {"type": "string", "format": "binary"}} for media in IMAGE_CONTENT_TYPES},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "application/json": {"schema": {"$ref": "#/components/schemas/UploadReference"}},
+        },
+        errors=(400, 403, 404, 413, 415, 422),
+        operation_id="searchByImage",
+    ),
+    ("/search/uploads", "POST"): Operation(
+        "A presigned upload for a query photo too large to send in the request",
+        "search",
+        201,
+        QueryUpload,
+        SearchUploadRequest,
+        auth=None,
+        errors=(400, 422),
+        links={
+            "SearchUploadedPhoto": {
+                "operationId": "searchByImage",
+                "requestBody": {"upload_key": "$response.body#/upload_key"},
+            }
+        },
+    ),
+    ("/search/health", "GET"): Operation(
+        "Whether the image model is a trained one, and the models' status",
+        "search",
+        response=SearchHealth,
+        auth=None,
+    ),
+    # --- WebhookFunction ----------------------------------------------------------------------
+    ("/webhooks/whatsapp", "GET"): Operation(
+        "Meta's verification handshake: hub.challenge back as text when the verify token matches",
+        "webhooks",
+        auth=None,
+        success_type="text/plain",
+        errors=(403,),
+        parameters=(Param("hub.mode"), Param("hub.verify_token"), Param("hub.challenge")),
+    ),
+    ("/webhooks/whatsapp", "POST"): Operation(
+        "Meta's signed deliveries (X-Hub-Signature-256: sha256= and the HMAC-SHA256 of the raw body "
+        "with the app secret); kept and queued, answered at once",
+        "webhooks",
+        response=WebhookReceipt,
+        auth="whatsappSignature",
+        body={"application/json": {"schema": {"type": "object"}}},
+        errors=(400, 413),
+    ),
+}
+
+_ERROR_TEXT = {
+    400: "Malformed JSON, or a body that cannot be read",
+    401: "Missing or wrong credentials",
+    403: "Not yours, or not available in this region (wrong_home_region, feature_not_available_in_region)",
+    404: "Not found",
+    409: "Conflict",
+    412: "Stale If-Match",
+    413: "Body too large",
+    415: "Unsupported Content-Type",
+    422: "Invalid input (the fields are named)",
+    428: "If-Match required",
+}
+
+_SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer"},
+    "whatsappSignature": {"type": "apiKey", "in": "header", "name": "X-Hub-Signature-256"},
+}
+
+
+@lru_cache(maxsize=2)
+def openapi_document(version: str) -> dict[str, Any]:
+    references, schemas = models_json_schema(
+        [(model, "validation") for model in _models()], ref_template="#/components/schemas/{model}"
+    )
+    refs = {model: reference for (model, _), reference in references.items()}
+    components = schemas.get("$defs", {})
+    components["CountryCode"] = ShopCreate.model_json_schema()["properties"]["country"]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "chatshop", "version": version},
+        "paths": _paths(refs),
+        "components": {
+            "schemas": components,
+            "securitySchemes": _SECURITY_SCHEMES,
+            "headers": {
+                "X-Correlation-Id": {
+                    "description": "The request's id, in the logs too",
+                    "schema": {"type": "string"},
+                },
+                "ETag": {"description": "The product's version, for If-Match", "schema": {"type": "string"}},
+            },
+        },
+    }
+
+
+def _models() -> list[type[BaseModel]]:
+    found: dict[type[BaseModel], None] = {Error: None, CatalogImport: None, UploadReference: None}
+    found[ImportFromUpload] = None
+    for operation in OPERATIONS.values():
+        for model in (operation.request, operation.response, *operation.also.values()):
+            if model is not None:
+                found[model] = None
+    return list(found)
+
+
+Refs = dict[type[BaseModel], dict[str, Any]]
+
+
+def _paths(refs: Refs) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for (path, method), operation in OPERATIONS.items():
+        paths.setdefault(path, {})[method.lower()] = _operation(path, operation, refs)
+    return paths
+
+
+def _operation(path: str, operation: Operation, refs: Refs) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "parameters": _parameters(path, operation),
+        "responses": _responses(operation, refs),
+    }
+    if operation.operation_id:
+        document["operationId"] = operation.operation_id
+    if operation.auth is not None:
+        document["security"] = [{operation.auth: []}]
+    content = _request_content(operation, refs)
+    if content is not None:
+        document["requestBody"] = {"required": True, "content": content}
+    return document
+
+
+def _request_content(operation: Operation, refs: Refs) -> dict[str, Any] | None:
+    if operation.request is not None:
+        return {"application/json": {"schema": refs[operation.request]}}
+    if operation.body == {}:
+        return _feed_body(refs)
+    return operation.body
+
+
+def _feed_body(refs: Refs) -> dict[str, Any]:
+    # A feed the parser can read: the header names the required columns, and no row has a quote or
+    # a line break inside it (a bad row is rejected in the result, not the whole feed).
+    csv = {
+        "schema": {
+            "type": "string",
+            "pattern": r'^id,title,price(\n[^"\r\n]*)*\n?$',
+            "description": "A feed in Meta's CSV format (UTF-8, header row first)",
+        }
+    }
+    json_feed = {
+        "oneOf": [
+            refs[ImportFromUpload],
+            {"type": "array", "maxItems": 0},
+            {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["id", "title", "price"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "price": {"type": "string"},
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        ]
+    }
+    return {"text/csv": csv, "application/json": {"schema": json_feed}}
+
+
+def _parameters(path: str, operation: Operation) -> list[dict[str, Any]]:
+    in_path = [segment.strip("{}") for segment in path.split("/") if segment.startswith("{")]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": _PRODUCT_ID if name == "product_id" else _ID}
+        for name in in_path
+    ]
+    for param in operation.parameters:
+        parameters.append(
+            {"name": param.name, "in": param.location, "required": param.required, "schema": param.schema}
+        )
+    return parameters
+
+
+def _headers(names: tuple[str, ...]) -> dict[str, Any]:
+    headers = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+    return {**headers, "X-Correlation-Id": {"$ref": "#/components/headers/X-Correlation-Id"}}
+
+
+def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": "OK", "headers": _headers(operation.headers)}
+    if operation.response is not None:
+        success["content"] = {"application/json": {"schema": refs[operation.response]}}
+    elif operation.success_type != "application/json":
+        success["content"] = {operation.success_type: {"schema": {"type": "string"}}}
+    elif operation.status != 204:
+        success["content"] = {"application/json": {"schema": {"type": "object"}}}
+    if operation.links:
+        success["links"] = operation.links
+    responses = {str(operation.status): success}
+    for status, model in operation.also.items():
+        responses[str(status)] = {
+            "description": "Accepted",
+            "headers": _headers(()),
+            "content": {"application/json": {"schema": refs[model]}},
+        }
+        if operation.links:
+            responses[str(status)]["links"] = operation.links
+    statuses = set(operation.errors) | ({401} if operation.auth else set())
+    for status in sorted(statuses):
+        responses[str(status)] = {
+            "description": _ERROR_TEXT[status],
+            "headers": _headers(()),
+            "content": {"application/json": {"schema": refs[Error]}},
+        }
+    return responses
