@@ -96,3 +96,59 @@ def test_direct_answers_match_motos_serializer(dynamodb, action, body):
     with moto_serializer():
         serialized = dynamodb(action, body)
     assert direct == serialized
+
+
+def test_direct_stream_records_match_motos_serializer():
+    # Given a table whose stream holds an insert, a change and a removal
+    install_direct_json()
+    client = Client(DomainDispatcherApplication(create_backend_app))
+
+    def call(target: str, action: str, body: dict) -> dict:
+        headers = {
+            "X-Amz-Target": f"{target}.{action}",
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": AUTH,
+        }
+        response = client.post("/", headers=headers, data=json.dumps(body))
+        assert response.status_code == 200, response.data
+        return json.loads(response.data)
+
+    table = call(
+        "DynamoDB_20120810",
+        "CreateTable",
+        {
+            "TableName": "streamed",
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        },
+    )
+    stream_arn = table["TableDescription"]["LatestStreamArn"]
+    key = {"pk": {"S": "P"}, "sk": {"S": "1"}}
+    call("DynamoDB_20120810", "PutItem", {"TableName": "streamed", "Item": {**ITEM, "b": {"S": "text"}}})
+    call("DynamoDB_20120810", "PutItem", {"TableName": "streamed", "Item": {**key, "n": {"N": "2"}}})
+    call("DynamoDB_20120810", "DeleteItem", {"TableName": "streamed", "Key": key})
+    streams = "DynamoDBStreams_20120810"
+    shard = call(streams, "DescribeStream", {"StreamArn": stream_arn})["StreamDescription"]["Shards"][0]
+    iterator = call(
+        streams,
+        "GetShardIterator",
+        {"StreamArn": stream_arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON"},
+    )["ShardIterator"]
+
+    # When its records are read directly and through moto's serializer
+    direct = call(streams, "GetRecords", {"ShardIterator": iterator})
+    with moto_serializer():
+        serialized = call(streams, "GetRecords", {"ShardIterator": iterator})
+
+    # Then both say the same, but for the next iterator (a new one each time)
+    assert [r["eventName"] for r in direct["Records"]] == ["INSERT", "MODIFY", "REMOVE"]
+    assert direct["Records"] == serialized["Records"]
+    assert set(direct) == set(serialized)
