@@ -12,6 +12,7 @@ from chatshop.platform.config import Settings
 from chatshop.search.changes import (
     PRODUCT_KEY_PREFIX,
     SHOP_KEY_PREFIX,
+    IndexQueue,
     ProductChange,
     indexed_content_changed,
     product_change,
@@ -171,3 +172,43 @@ def test_the_indexer_accepts_the_message():
 def test_the_key_prefixes_are_the_shops_tables_own():
     assert shop_key(SHOP) == SHOP_KEY_PREFIX + SHOP
     assert product_key(PRODUCT) == PRODUCT_KEY_PREFIX + PRODUCT
+
+
+class _FakeSqs:
+    """SendMessageBatch that takes every entry but those whose body names a refused product."""
+
+    def __init__(self, refused: set[str]) -> None:
+        self.refused = refused
+        self.calls: list[list[str]] = []
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:  # noqa: N803 - boto3's names
+        self.calls.append([json.loads(entry["MessageBody"])["product_id"] for entry in Entries])
+        failed = [
+            {"Id": entry["Id"], "Code": "InternalError", "SenderFault": False}
+            for entry in Entries
+            if json.loads(entry["MessageBody"])["product_id"] in self.refused
+        ]
+        return {"Successful": [], "Failed": failed}
+
+
+def _queue(sqs: _FakeSqs) -> IndexQueue:
+    queue = IndexQueue.__new__(IndexQueue)
+    queue._url, queue._sqs = "https://queue", sqs
+    return queue
+
+
+def _changes(count: int) -> list[ProductChange]:
+    return [ProductChange("ProductCreated", "s", f"p{i:02d}", f"e{i}", str(i)) for i in range(count)]
+
+
+def test_jobs_are_queued_ten_to_a_call_in_order():
+    sqs = _FakeSqs(refused=set())
+    assert _queue(sqs).send_in_order(_changes(23)) is None
+    assert [len(call) for call in sqs.calls] == [10, 10, 3]
+    assert [p for call in sqs.calls for p in call] == [f"p{i:02d}" for i in range(23)]
+
+
+def test_queueing_stops_at_the_first_refused_job_and_says_where_it_is():
+    sqs = _FakeSqs(refused={"p13", "p17"})
+    assert _queue(sqs).send_in_order(_changes(30)) == 13
+    assert len(sqs.calls) == 2  # nothing after the failing chunk is queued ahead of it

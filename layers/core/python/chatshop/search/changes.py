@@ -13,18 +13,24 @@ so jobs delivered twice or out of order still leave the index matching the catal
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
+from chatshop.platform.observability import get_logger
 
 ChangeKind = Literal["ProductCreated", "ProductModified", "ProductDeleted"]
 
 # The key prefixes of a product item (see chatshop.shops.tables); a test keeps them in step.
 SHOP_KEY_PREFIX = "SHOP#"
 PRODUCT_KEY_PREFIX = "PRODUCT#"
+
+# SendMessageBatch's most entries per call.
+SEND_BATCH = 10
 
 _KINDS: dict[str, ChangeKind] = {
     "INSERT": "ProductCreated",
@@ -109,3 +115,24 @@ class IndexQueue:
 
     def send(self, change: ProductChange) -> None:
         self._sqs.send_message(QueueUrl=self._url, MessageBody=change.to_message())
+
+    def send_in_order(self, changes: Sequence[ProductChange]) -> int | None:
+        """Queue ``changes`` in their order, ten to a call (a 5,000-row import is 500 calls, not 5,000).
+
+        Stops at the first change that could not be queued and says where it is (None: all were), so
+        the stream is retried from that change and nothing after it was queued ahead of it.
+        """
+        for start in range(0, len(changes), SEND_BATCH):
+            chunk = changes[start : start + SEND_BATCH]
+            entries = [{"Id": str(i), "MessageBody": change.to_message()} for i, change in enumerate(chunk)]
+            try:
+                response = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            except (BotoCoreError, ClientError):
+                get_logger().exception("Index jobs not queued", extra={"jobs": len(chunk)})
+                return start
+            failed = response.get("Failed", [])
+            if failed:
+                codes = sorted({str(entry.get("Code")) for entry in failed})
+                get_logger().warning("Index jobs not queued", extra={"jobs": len(failed), "codes": codes})
+                return start + min(int(entry["Id"]) for entry in failed)
+        return None
