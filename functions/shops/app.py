@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from typing import Any
+from typing import Any, get_args
 
 from chalice import Response
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from chatshop.platform.http import create_app, current_request, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
 from chatshop.shops import catalog, imports, media, merchants, shops
 from chatshop.shops.domain import (
+    Availability,
     ImportFromUpload,
     Merchant,
     MerchantCreate,
@@ -48,6 +49,14 @@ app = create_app("shops")
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    # The OpenAPI module builds a pydantic model per response shape as it is imported: a cold start
+    # pays for that only when the document is asked for.
+    from chatshop.shops.openapi import openapi_document as build
+
+    return build(version)
 
 
 class Dependencies:
@@ -133,6 +142,17 @@ def page_size() -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
         raise ValidationFailed(["limit"], f"limit must be a whole number from 1 to {MAX_PAGE}.")
     return int(raw)
+
+
+def availability_filter() -> str | None:
+    """``?availability=``, one of the product availabilities (anything else would match nothing
+    silently, hiding a typo)."""
+    raw = query("availability")
+    if raw is not None and raw not in get_args(Availability):
+        raise ValidationFailed(
+            ["availability"], f"availability must be one of {', '.join(get_args(Availability))}."
+        )
+    return raw
 
 
 def page_body(page: Any) -> dict[str, Any]:
@@ -229,7 +249,7 @@ def create_product(shop_id: str) -> Response:
 def list_products(shop_id: str) -> Response:
     shop = my_shop(shop_id)
     page = catalog.list_products(
-        deps.products, shop, page_size(), query("cursor"), query("availability"), query("category")
+        deps.products, shop, page_size(), query("cursor"), availability_filter(), query("category")
     )
     return json_response(page_body(page))
 
@@ -355,6 +375,6 @@ def marketplace_shops() -> Response:
 def marketplace_products(shop_id: str) -> Response:
     shop = shops.marketplace_shop(deps.shops, deps.rollout, settings.region, shop_id)
     page = catalog.list_products(
-        deps.products, shop, page_size(), query("cursor"), query("availability"), query("category")
+        deps.products, shop, page_size(), query("cursor"), availability_filter(), query("category")
     )
     return json_response(page_body(page))
