@@ -51,14 +51,6 @@ DEFAULT_PAGE = 20
 MAX_PAGE = 100
 
 
-def openapi_document(version: str) -> dict[str, Any]:
-    # The OpenAPI module builds a pydantic model per response shape as it is imported: a cold start
-    # pays for that only when the document is asked for.
-    from chatshop.shops.openapi import openapi_document as build
-
-    return build(version)
-
-
 class Dependencies:
     """Stores and clients, made on first use so a cold start pays only for what a route needs."""
 
