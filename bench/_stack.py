@@ -1,37 +1,84 @@
 """A local stack for a benchmark: started on free loopback ports, without demo data, then stopped.
 
-It also records how long each function invocation behind the gateway took, so a benchmark can
-tell the gateway's share of a round trip from the function's.
+It also records every invocation the runtime reports (its function, trigger, duration and batch
+size), so a benchmark can tell the gateway's share of a round trip from the function's, and say how
+busy the background functions (the search indexer beside the API) were while a series was timed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatshop_local.emulator import free_port
+from chatshop_local.invocations import API, Invocation
 from chatshop_local.stack import LocalStack, StackOptions
+
+# What runs beside the catalog API when products change: the stream's consumer and the indexer.
+BACKGROUND_FUNCTIONS = ("ProductChangesFunction", "IndexerFunction")
+
+
+@dataclass(frozen=True)
+class Ended:
+    """One invocation, placed in time (monotonic seconds) from the end and duration it was reported with."""
+
+    invocation: Invocation
+    started: float
+    ended: float
 
 
 @dataclass
 class BenchStack:
     stack: LocalStack
-    started_in_s: float
-    function_ms: list[float] = field(default_factory=list)
+    started_in_s: float = 0.0
+    function_ms: list[float] = field(default_factory=list)  # each API invocation's own time
+    ended: list[Ended] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
         assert self.stack.gateway is not None
         return self.stack.gateway.url
 
+    def record(self, invocation: Invocation) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.ended.append(Ended(invocation, now - invocation.duration_ms / 1000, now))
+            if invocation.trigger == API:
+                self.function_ms.append(invocation.duration_ms)
+
+    def busy(self, started: float, ended: float, functions: tuple[str, ...] = BACKGROUND_FUNCTIONS) -> str:
+        """How busy each of ``functions`` was between two monotonic times: the share of that wall time
+        its invocations were running (over 100% when sandboxes ran at once), their count and records."""
+        with self._lock:
+            seen = list(self.ended)
+        wall = max(ended - started, 1e-9)
+        parts = []
+        for function in functions:
+            overlapping = [e for e in seen if e.invocation.function == function and e.ended > started]
+            overlapping = [e for e in overlapping if e.started < ended]
+            running = sum(min(e.ended, ended) - max(e.started, started) for e in overlapping)
+            records = sum(e.invocation.records or 0 for e in overlapping)
+            parts.append(
+                f"{function} {running / wall:.0%} busy ({len(overlapping)} invocations, {records} records)"
+            )
+        return "; ".join(parts)
+
 
 @contextlib.contextmanager
 def running_stack(template: Path) -> Iterator[BenchStack]:
     with tempfile.TemporaryDirectory() as state_dir:
+        bench: BenchStack | None = None
+
+        def record(invocation: Invocation) -> None:
+            if bench is not None:
+                bench.record(invocation)
+
         stack = LocalStack(
             StackOptions(
                 template_path=template,
@@ -40,20 +87,13 @@ def running_stack(template: Path) -> Iterator[BenchStack]:
                 aws_port=free_port(),
                 graph_port=free_port(),
                 seed=False,
+                on_invocation=record,
             )
         )
+        bench = BenchStack(stack)
         started = time.perf_counter()
         stack.start()
-        bench = BenchStack(stack, time.perf_counter() - started)
-        assert stack.gateway is not None
-        invoke = stack.gateway.invoke
-
-        def timed_invoke(logical_id, event):
-            result = invoke(logical_id, event)
-            bench.function_ms.append(result.duration_ms)
-            return result
-
-        stack.gateway.invoke = timed_invoke
+        bench.started_in_s = time.perf_counter() - started
         try:
             yield bench
         finally:

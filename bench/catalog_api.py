@@ -3,8 +3,9 @@
 Runs the project's whole stack (``template.yaml``) on the embedded AWS, makes one merchant, one shop
 and a few hundred products, then times sequential keep-alive requests: single-product GETs, product
 list pages, and CSV catalog imports (a queued 10,000-row feed, a 5,000-row feed applied in the
-request, and the same 5,000 rows again, all unchanged). Prints figures; never asserts on time, but
-exits non-zero when an answer is wrong (a status or a count).
+request and the same rows again, all unchanged, then a 2,000-row feed and the same again). After
+each series it prints the load average and how busy the indexer beside the API was meanwhile.
+Prints figures; never asserts on time, but exits non-zero when an answer is wrong (a status or a count).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _stack import running_stack  # noqa: E402
+from _stack import BenchStack, running_stack  # noqa: E402
 from _stats import summary  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -92,14 +93,21 @@ def main() -> None:
         default=5_000,
         help=f"rows of the in-request feed (<= {SYNC_MAX_ROWS}; 0 skips)",
     )
+    parser.add_argument(
+        "--second-sync-rows",
+        type=int,
+        default=2_000,
+        help=f"rows of a second, smaller in-request feed (<= {SYNC_MAX_ROWS}; 0 skips)",
+    )
     parser.add_argument("--import-timeout", type=float, default=330.0, help="seconds to wait for an import")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.queued_rows and args.queued_rows <= SYNC_MAX_ROWS:
         parser.error(f"--queued-rows must be over {SYNC_MAX_ROWS:,} (or 0) for the feed to be queued")
-    if not 0 <= args.sync_rows <= SYNC_MAX_ROWS:
+    if not (0 <= args.sync_rows <= SYNC_MAX_ROWS and 0 <= args.second_sync_rows <= SYNC_MAX_ROWS):
         parser.error(
-            f"--sync-rows must be from 0 to {SYNC_MAX_ROWS:,} for the feed to be applied in the request"
+            f"--sync-rows and --second-sync-rows must be from 0 to {SYNC_MAX_ROWS:,} "
+            "for the feed to be applied in the request"
         )
     if min(args.products, args.gets, args.lists) < 1 or args.warmup < 0:
         parser.error("--products, --gets and --lists must be at least 1, --warmup at least 0")
@@ -109,41 +117,68 @@ def main() -> None:
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     rng = random.Random(args.seed)
 
+    print(f"load average {' '.join(f'{value:.2f}' for value in os.getloadavg())} before the stack starts")
     with running_stack(TEMPLATE) as bench:
         print(f"stack started in {bench.started_in_s:.1f} s at {bench.url}")
         client = Client(bench.url)
         client.function_ms = bench.function_ms
         try:
-            run(client, args, rng)
+            run(client, args, rng, Series(bench))
         finally:
             client.close()
 
 
-def run(client: Client, args: argparse.Namespace, rng: random.Random) -> None:
+class Series:
+    """Brackets a timed series: afterwards, the machine's load and how busy the indexer was meanwhile."""
+
+    def __init__(self, bench: BenchStack) -> None:
+        self.bench = bench
+        self.started = 0.0
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+
+    def report(self) -> None:
+        ended = time.monotonic()
+        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+        print(f"  meanwhile           load average {load}; {self.bench.busy(self.started, ended)}")
+
+
+def run(client: Client, args: argparse.Namespace, rng: random.Random, series: Series) -> None:
     shop_id, product_ids = set_up(client, args.products)
 
+    series.start()
     get_ms = time_gets(client, shop_id, product_ids, args.gets, args.warmup, rng)
     print(f"GET product           {summary(get_ms)}")
     print(f"  inside the function {summary(client.function_ms[-args.gets :])}")
+    series.report()
+    series.start()
     list_ms, empty_pages = time_lists(client, shop_id, args.lists, args.warmup)
     print(f"list products (100)   {summary(list_ms)}, empty last pages {empty_pages}")
     print(f"  inside the function {summary(client.function_ms[-args.lists :])}")
+    series.report()
 
     if args.queued_rows:
         queued = feed(args.queued_rows, "q")
+        series.start()
         seconds, record = time_import(client, shop_id, queued, 202, args.import_timeout)
         check_counts(record, "queued feed", created=args.queued_rows)
         report(f"import {args.queued_rows:,} rows (queued)", args.queued_rows, seconds)
+        series.report()
 
-    if args.sync_rows:
-        synced = feed(args.sync_rows, "s")
+    for rows in sorted({args.sync_rows, args.second_sync_rows} - {0}, reverse=True):
+        synced = feed(rows, f"s{rows}")
+        series.start()
         seconds, record = time_import(client, shop_id, synced, 201, args.import_timeout)
-        check_counts(record, "feed applied in the request", created=args.sync_rows)
-        report(f"import {args.sync_rows:,} rows (in request)", args.sync_rows, seconds)
+        check_counts(record, "feed applied in the request", created=rows)
+        report(f"import {rows:,} rows (in request)", rows, seconds)
+        series.report()
 
+        series.start()
         seconds, record = time_import(client, shop_id, synced, 201, args.import_timeout)
-        check_counts(record, "re-imported feed", unchanged=args.sync_rows)
-        report(f"re-import {args.sync_rows:,} rows (unchanged)", args.sync_rows, seconds)
+        check_counts(record, "re-imported feed", unchanged=rows)
+        report(f"re-import {rows:,} rows (unchanged)", rows, seconds)
+        series.report()
 
     print("target: p99 < 20 ms for a GET, >= 1,000 rows/s import")
 

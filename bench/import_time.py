@@ -1,15 +1,30 @@
-"""Import time of the core layer's modules, each in a fresh interpreter, as on a Lambda cold start."""
+"""Cold import time: the core layer's modules, and each light function as Lambda starts it.
+
+Every sample is a fresh interpreter. A function is started as Lambda starts it: its code folder is
+the task root (the working directory, first on ``sys.path``), the core layer is on ``sys.path`` as
+``/opt/python`` is, and its environment is the template's (Globals and its own variables; a
+reference to another resource becomes a placeholder) with Lambda's reserved variables, so the
+tracer sees itself inside Lambda as it would there. Two figures per function: the import of its
+handler file alone, and the wall time from spawning the interpreter until that import is done
+(Python's own startup included). Lambda runs python3.12; this machine runs the interpreter of
+the virtualenv, so the figures are this machine's, under its Python.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _stats import summary  # noqa: E402
+
+from chatshop_local.template import load_template  # noqa: E402
 
 MODULES = [
     "chatshop",
@@ -22,18 +37,26 @@ MODULES = [
     "chatshop.shops.merchants",
 ]
 
-# A whole function's cold import: its handler file with everything it pulls in.
-FUNCTION_FILES = {"functions/shops/app.py (ShopsFunction)": Path("functions/shops/app.py")}
+# The zip functions that answer a request or a message and load no model: the cold starts a client feels.
+LIGHT_FUNCTIONS = ["WebhookFunction", "InboundFunction", "SenderFunction", "ShopsFunction"]
+TARGET_MS = 300.0
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO_ROOT / "template.yaml"
+LAYER = REPO_ROOT / "layers" / "core" / "python"
+REGION = "us-east-1"
+PARAMETERS = {"Stage": "dev", "AWS::StackName": "chatshop-dev", "AWS::AccountId": "123456789012"}
 
 _MEASURE_MODULE = (
     "import time, importlib; t = time.perf_counter(); importlib.import_module({target!r}); "
     "print((time.perf_counter() - t) * 1000)"
 )
+# time.monotonic is one clock for every process on Linux: the parent reads it before spawning.
 _MEASURE_FILE = (
     "import time, runpy; t = time.perf_counter(); runpy.run_path({target!r}); "
-    "print((time.perf_counter() - t) * 1000)"
+    "print((time.perf_counter() - t) * 1000, time.monotonic())"
 )
+_MEASURE_BARE = "import time; print(0, time.monotonic())"
 
 
 def import_ms(program: str, target: str) -> float:
@@ -47,17 +70,92 @@ def import_ms(program: str, target: str) -> float:
     return float(output.stdout.strip().splitlines()[-1])
 
 
+def function_environment(logical_id: str, root: Path = REPO_ROOT) -> tuple[Path, Path, dict[str, str]]:
+    """The handler file, the code folder and the environment of a template function of ``root``."""
+    template = load_template(root / "template.yaml")
+    spec = template.function(logical_id)
+    props = template.resources[logical_id].get("Properties", {})
+    variables = {
+        **template.body.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}),
+        **props.get("Environment", {}).get("Variables", {}),
+    }
+    environment = {
+        # Only what the interpreter needs from this process: nothing of the local runtime's.
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": os.pathsep.join([str(spec.code_dir), str(root / LAYER.relative_to(REPO_ROOT))]),
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 512)),
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),
+        "_HANDLER": spec.handler,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+    }
+    environment.update({name: _resolved(name, value) for name, value in variables.items()})
+    module = spec.handler.rpartition(".")[0]
+    return spec.code_dir / f"{module.replace('.', '/')}.py", spec.code_dir, environment
+
+
+def _resolved(name: str, value: object) -> str:
+    """A variable's value with the stack's parameters filled in; another resource's name a placeholder."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and value.get("Ref") in PARAMETERS:
+        return PARAMETERS[value["Ref"]]
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        return re.sub(r"\$\{([^}]+)\}", lambda m: PARAMETERS.get(m.group(1), "bench"), value["Fn::Sub"])
+    return f"bench-{name.lower().replace('_', '-')}"
+
+
+def cold_start_ms(program: str, target: str, cwd: Path, environment: dict[str, str]) -> tuple[float, float]:
+    """(the import alone, spawn to import done) in ms, in a fresh interpreter."""
+    spawned = time.monotonic()
+    output = subprocess.run(
+        [sys.executable, "-c", program.format(target=target)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+        env=environment,
+    )
+    imported_ms, done = output.stdout.strip().splitlines()[-1].split()
+    return float(imported_ms), (float(done) - spawned) * 1000
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--functions-only", action="store_true", help="skip the module figures")
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=REPO_ROOT,
+        help="the checkout whose functions are started (e.g. an earlier commit's, for a before/after)",
+    )
     args = parser.parse_args()
-    width = max(len(name) for name in [*MODULES, *FUNCTION_FILES])
-    for module in MODULES:
-        samples = [import_ms(_MEASURE_MODULE, module) for _ in range(args.runs)]
-        print(f"import {module:<{width}}  {summary(samples)}")
-    for label, path in FUNCTION_FILES.items():
-        samples = [import_ms(_MEASURE_FILE, str(REPO_ROOT / path)) for _ in range(args.runs)]
-        print(f"import {label:<{width}}  {summary(samples)}")
+    root = args.repo.resolve()
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    print(f"python {sys.version.split()[0]} here (Lambda: python3.12)")
+    if not args.functions_only:
+        width = max(len(name) for name in MODULES)
+        for module in MODULES:
+            samples = [import_ms(_MEASURE_MODULE, module) for _ in range(args.runs)]
+            print(f"import {module:<{width}}  {summary(samples)}")
+
+    _, code_dir, environment = function_environment(LIGHT_FUNCTIONS[0], root)
+    bare = [cold_start_ms(_MEASURE_BARE, "", code_dir, environment)[1] for _ in range(args.runs)]
+    print(f"python startup alone                  {summary(bare)}")
+    for logical_id in LIGHT_FUNCTIONS:
+        file, code_dir, environment = function_environment(logical_id, root)
+        samples = [cold_start_ms(_MEASURE_FILE, str(file), code_dir, environment) for _ in range(args.runs)]
+        label = f"{file.relative_to(root)} ({logical_id})"
+        print(f"{label}")
+        print(f"  import alone                        {summary([s[0] for s in samples])}")
+        print(f"  spawn to imported (startup incl.)   {summary([s[1] for s in samples])}")
+    print(f"target: <= {TARGET_MS:.0f} ms from spawn to imported, for each function")
 
 
 if __name__ == "__main__":
