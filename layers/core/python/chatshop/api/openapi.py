@@ -20,7 +20,6 @@ from pydantic.json_schema import models_json_schema
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
 from chatshop.search.api_models import (
     SearchResponse,
-    SearchUploadRequest,
     UploadReference,
 )
 from chatshop.shops.domain import (
@@ -35,8 +34,9 @@ from chatshop.shops.domain import (
     Shop,
     ShopCreate,
     ShopPatch,
-    UploadRequest,
 )
+from chatshop.shops.feed import KNOWN_COLUMNS, REQUIRED_COLUMNS
+from chatshop.shops.imports import FEED_CONTENT_TYPES
 from chatshop.shops.media import IMAGE_CONTENT_TYPES
 
 from .schemas import (
@@ -52,7 +52,6 @@ from .schemas import (
 
 _ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 _PRODUCT_ID = {"type": "string", "pattern": "^p[0-9a-f]{31}$"}
-_FEED_UPLOAD_KEY = {"type": "string", "pattern": "^uploads/[0-9a-f]{32}/[0-9a-f]{32}$"}
 
 
 @dataclass(frozen=True)
@@ -103,6 +102,19 @@ _SCOPE = (
     _limit(50),
     Param("in_stock", schema={"type": "string", "enum": ["true", "false"]}),
 )
+
+
+def _upload_request(content_types: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The body of a presigned-upload request: the routes check content_type against their own list
+    (UploadRequest itself takes any string)."""
+    schema = {
+        "type": "object",
+        "properties": {"content_type": {"type": "string", "enum": list(content_types)}},
+        "required": ["content_type"],
+        "additionalProperties": False,
+    }
+    return {"application/json": {"schema": schema}}
+
 
 _SHOP_LINKS = {
     "GetShop": {"operationId": "getShop", "parameters": {"shop_id": "$response.body#/id"}},
@@ -220,7 +232,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "products",
         201,
         ImageUpload,
-        UploadRequest,
+        body=_upload_request(IMAGE_CONTENT_TYPES),
         errors=(400, 403, 404, 422),
         operation_id="requestImageUpload",
     ),
@@ -229,7 +241,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "catalog",
         201,
         FeedUpload,
-        UploadRequest,
+        body=_upload_request(FEED_CONTENT_TYPES),
         errors=(400, 403, 404, 422),
         operation_id="requestFeedUpload",
         links={
@@ -329,7 +341,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "search",
         201,
         QueryUpload,
-        SearchUploadRequest,
+        body=_upload_request(IMAGE_CONTENT_TYPES),
         auth=None,
         errors=(400, 422),
         links={
@@ -360,7 +372,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "webhooks",
         response=WebhookReceipt,
         auth="whatsappSignature",
-        body={"application/json": {"schema": {"type": "object"}}},
+        # Any bytes are archived; what is not a webhook document is counted as unreadable.
+        body={"application/json": {"schema": {}}},
         errors=(400, 413),
     ),
 }
@@ -465,23 +478,31 @@ def _feed_body(refs: Refs) -> dict[str, Any]:
             "description": "A feed in Meta's CSV format (UTF-8, header row first)",
         }
     }
+    # Objects with Meta's column names (a bad value rejects its row, not the feed); the columns the
+    # objects have between them must include the required ones, unless none of them has a column.
+    row = {
+        "anyOf": [
+            {"not": {"type": "object"}},
+            {"type": "object", "propertyNames": {"enum": list(KNOWN_COLUMNS)}},
+        ]
+    }
+    has_required = {
+        "allOf": [{"contains": {"type": "object", "required": [name]}} for name in REQUIRED_COLUMNS]
+    }
+    rows = {
+        "type": "array",
+        "items": row,
+        "anyOf": [{"items": {"not": {"type": "object", "minProperties": 1}}}, has_required],
+    }
     json_feed = {
         "oneOf": [
             refs[ImportFromUpload],
-            {"type": "array", "maxItems": 0},
+            rows,
             {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "required": ["id", "title", "price"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "title": {"type": "string"},
-                        "price": {"type": "string"},
-                    },
-                    "additionalProperties": False,
-                },
+                "type": "object",
+                "properties": {"data": rows},
+                "required": ["data"],
+                "not": {"required": ["upload_key"]},
             },
         ]
     }

@@ -87,7 +87,12 @@ CountryCode = Annotated[
     str, AfterValidator(_country), WithJsonSchema({"type": "string", "enum": sorted(ISO_3166_ALPHA2)})
 ]
 TimeZone = Annotated[str, AfterValidator(_timezone), _EnumSchema(iana_timezones)]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)]
+# The pattern says in the document what _http_url checks: an http(s) scheme and a host.
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\[\]\s]"),
+    AfterValidator(_http_url),
+]
 
 
 class _Input(BaseModel):
@@ -285,7 +290,8 @@ class CatalogImport(BaseModel):
 
 
 class ImportFromUpload(_Input):
-    upload_key: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    # What request_feed_upload hands out: uploads/<shop id>/<random hex>.
+    upload_key: Annotated[str, StringConstraints(pattern=r"^uploads/[0-9a-f]{32}/[0-9a-f]{32}$")]
 
 
 class UploadRequest(_Input):

@@ -150,6 +150,9 @@ _IGNORED_COLUMNS = frozenset(
     | {f"custom_{kind}_{n}" for kind in ("label", "number") for n in range(5)}
 )  # fmt: skip
 _KNOWN_COLUMNS = sorted(_STORED_COLUMNS | _IGNORED_COLUMNS)
+# What a feed may name (the API's document lists them).
+KNOWN_COLUMNS: tuple[str, ...] = tuple(_KNOWN_COLUMNS)
+REQUIRED_COLUMNS: tuple[str, ...] = _REQUIRED_COLUMNS
 _NESTED_COLUMN = re.compile(r"^(?P<base>[a-z0-9_]+)(?:\[\d+\]|\.)")
 
 _Column = Literal["stored", "ignored", "unknown"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chatshop.platform.errors import NotFound, ValidationFailed
+from chatshop.platform.errors import Forbidden, NotFound, ValidationFailed
 
 from .catalog import changed_product, content_hash, new_product, product_id_for
 from .domain import CatalogImport, ImportRejection, Shop
@@ -149,7 +149,8 @@ def start_import_from_upload(
     imports: ImportStore, jobs: JobQueue, shop: Shop, upload_key: str
 ) -> CatalogImport:
     if not upload_key.startswith(upload_prefix(shop.id)):
-        raise ValidationFailed(["upload_key"], "The upload_key is not an upload of this shop.")
+        # Well-formed, but another shop's: "not yours", as for any other resource of another shop.
+        raise Forbidden("The upload_key is not an upload of this shop.")
     found = imports.read_object(upload_key)
     if found is None:
         # A well-formed key whose upload never happened (or expired): a missing resource.
