@@ -1,0 +1,65 @@
+"""What a light function's cold start imports: nothing its first event may not need.
+
+Each function file is imported in a fresh interpreter, as Lambda does on a cold start (its folder
+first on sys.path, the core layer after it), and the modules it left loaded are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+LAYER = REPO_ROOT / "layers" / "core" / "python"
+LIGHT_FUNCTIONS = [
+    "functions/webhook/app.py",
+    "functions/inbound/handler.py",
+    "functions/sender/handler.py",
+    "functions/shops/app.py",
+]
+# Deferred to the first call that needs them (a secret read, an AWS client made, a trace sent).
+NOT_AT_COLD_START = [
+    "boto3",
+    "s3transfer",
+    "aws_lambda_powertools.utilities.parameters",
+    "aws_xray_sdk",
+    "torch",
+    "sentence_transformers",
+]
+
+_PROGRAM = (
+    "import json, runpy, sys; runpy.run_path({file!r}); "
+    "print(json.dumps([m for m in {modules!r} if m in sys.modules]))"
+)
+
+
+@pytest.mark.parametrize("file", LIGHT_FUNCTIONS)
+def test_a_cold_start_leaves_heavy_modules_for_the_first_event_that_needs_them(file):
+    # Given the function's folder as the task root and the core layer on the path, inside "Lambda"
+    code_dir = REPO_ROOT / Path(file).parent
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(code_dir), str(LAYER)]),
+        "AWS_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": "cold-start-test",
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "POWERTOOLS_SERVICE_NAME": "cold-start-test",
+        "CHATSHOP_SHOPS_TABLE": "shops",
+        "CHATSHOP_MESSAGING_TABLE": "messaging",
+    }
+    environment.pop("POWERTOOLS_TRACE_DISABLED", None)
+
+    # When its handler file is imported in a fresh interpreter
+    program = _PROGRAM.format(file=str(REPO_ROOT / file), modules=NOT_AT_COLD_START)
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=code_dir, env=environment, capture_output=True, text=True
+    )
+
+    # Then none of the deferred modules is loaded yet
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
