@@ -79,3 +79,20 @@ def test_country_currency_and_time_zone_are_enums_as_the_code_checks_them():
     assert "US" in shop["country"]["enum"] and "UK" not in shop["country"]["enum"]
     assert "USD" in shop["currency"]["enum"] and "" not in shop["currency"]["enum"]
     assert "Europe/Paris" in shop["timezone"]["enum"] and "" not in shop["timezone"]["enum"]
+
+
+def test_every_route_that_reads_a_json_body_lists_400_for_a_missing_or_malformed_one():
+    # parse_body answers 400 malformed_json for an empty body as for one that is not JSON.
+    document = openapi_document("test")
+    for path, item in document["paths"].items():
+        for method, entry in item.items():
+            if "application/json" in entry.get("requestBody", {}).get("content", {}):
+                assert "400" in entry["responses"], (method, path)
+
+
+def test_the_webhook_delivery_is_signed_and_says_so():
+    entry = openapi_document("test")["paths"]["/webhooks/whatsapp"]["post"]
+    scheme = openapi_document("test")["components"]["securitySchemes"]["whatsappSignature"]
+    assert entry["security"] == [{"whatsappSignature": []}]
+    assert scheme == {"type": "apiKey", "in": "header", "name": "X-Hub-Signature-256"}
+    assert "401" in entry["responses"]

@@ -23,7 +23,7 @@ from pydantic import (
 
 from chatshop.platform.iso import ISO_3166_ALPHA2
 
-from .money import CurrencyCode, Money
+from .money import CurrencyCode, Money, whole_number
 
 Availability = Literal["in stock", "out of stock", "preorder", "available for order", "discontinued"]
 Condition = Literal["new", "refurbished", "used"]
@@ -87,11 +87,22 @@ CountryCode = Annotated[
     str, AfterValidator(_country), WithJsonSchema({"type": "string", "enum": sorted(ISO_3166_ALPHA2)})
 ]
 TimeZone = Annotated[str, AfterValidator(_timezone), _EnumSchema(iana_timezones)]
+class _SchemaPattern:
+    """A pattern for the JSON schema only, saying what a validator with a better message checks."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {**handler(core_schema), "pattern": self.pattern}
+
+
 # The pattern says in the document what _http_url checks: an http(s) scheme and a host.
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\[\]\s]"),
+    StringConstraints(strip_whitespace=True, max_length=2000),
     AfterValidator(_http_url),
+    _SchemaPattern(r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\[\]\s]"),
 ]
 
 
@@ -170,7 +181,7 @@ class _ProductFields(_Input):
     additional_image_links: Annotated[list[Url], Field(max_length=20)] = []
     category: Annotated[Text, StringConstraints(max_length=250)] | None = None
     item_group_id: Identifier | None = None
-    inventory: Annotated[int, Field(ge=0, strict=True)] | None = None
+    inventory: whole_number(0) | None = None  # type: ignore[valid-type]
 
 
 class ProductCreate(_ProductFields):
@@ -204,7 +215,7 @@ class ProductPatch(_Input):
     additional_image_links: Annotated[list[Url], Field(max_length=20)] | None = None
     category: Annotated[Text, StringConstraints(max_length=250)] | None = None
     item_group_id: Identifier | None = None
-    inventory: Annotated[int, Field(ge=0, strict=True)] | None = None
+    inventory: whole_number(0) | None = None  # type: ignore[valid-type]
 
 
 def check_sale_price(price: Money, sale_price: Money | None) -> None:

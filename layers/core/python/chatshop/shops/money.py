@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from chatshop.platform.iso import CURRENCY_EXPONENTS
 
@@ -29,13 +29,27 @@ _PRICE = re.compile(r"^\s*(?P<amount>[0-9]+(?:\.[0-9]+)?)\s+(?P<currency>[A-Z]{3
 MAX_AMOUNT = 10**15
 
 
+def _whole_number(value: object) -> object:
+    # JSON (and the document's "integer") make no difference between 12999 and 12999.0; strings and
+    # booleans stay refused by the strict check that follows.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def whole_number(minimum: int, maximum: int | None = None) -> object:
+    """A JSON integer in bounds: 3 and 3.0, never "3" or true. (The bounds come before the
+    validator, or pydantic cannot write them into the JSON schema as minimum and maximum.)"""
+    return Annotated[int, Field(ge=minimum, le=maximum, strict=True), BeforeValidator(_whole_number)]
+
+
 class Money(BaseModel):
     """An amount in the currency's minor unit: ``129.99 USD`` is ``{"amount": 12999, "currency": "USD"}``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # Bounded well inside what DynamoDB's numbers hold (38 digits) and what any price needs.
-    amount: Annotated[int, Field(ge=0, le=MAX_AMOUNT, strict=True)]
+    amount: whole_number(0, MAX_AMOUNT)  # type: ignore[valid-type]
     currency: CurrencyCode
 
 
