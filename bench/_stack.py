@@ -21,6 +21,7 @@ from chatshop_local.stack import LocalStack, StackOptions
 
 # What runs beside the catalog API when products change: the stream's consumer and the indexer.
 BACKGROUND_FUNCTIONS = ("ProductChangesFunction", "IndexerFunction")
+INDEXER = "IndexerFunction"
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,38 @@ class BenchStack:
             )
         return "; ".join(parts)
 
+    def index_jobs_left(self) -> int:
+        """Jobs on the index queue: waiting, or taken by the indexer and not yet done."""
+        assert self.stack.stack is not None and self.stack.clients is not None
+        url = self.stack.stack.physical_id("IndexQueue")
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        sqs = self.stack.clients.client("sqs")
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes[name]) for name in names)
+
+    def settle(self, timeout_s: float = 600.0, quiet_s: float = 1.5) -> float:
+        """Wait until what earlier requests set off in the background is done: the index queue empty
+        for ``quiet_s`` (longer than the stream's poll and batching window, so changes still on the
+        stream have been queued by then). The seconds it took; none with the indexer left idle."""
+        if INDEXER in self.stack.options.idle:
+            return 0.0
+        started = time.monotonic()
+        empty_since: float | None = None
+        while time.monotonic() - started < timeout_s:
+            now = time.monotonic()
+            if self.index_jobs_left():
+                empty_since = None
+            elif empty_since is None:
+                empty_since = now
+            elif now - empty_since >= quiet_s:
+                return now - started
+            time.sleep(0.25)
+        raise SystemExit(f"FAILED: the index queue was not empty within {timeout_s:.0f} s")
+
 
 @contextlib.contextmanager
-def running_stack(template: Path) -> Iterator[BenchStack]:
+def running_stack(template: Path, idle: frozenset[str] = frozenset()) -> Iterator[BenchStack]:
+    """The stack of ``template``; the functions in ``idle`` are not fed from their queues or streams."""
     with tempfile.TemporaryDirectory() as state_dir:
         bench: BenchStack | None = None
 
@@ -87,6 +117,7 @@ def running_stack(template: Path) -> Iterator[BenchStack]:
                 aws_port=free_port(),
                 graph_port=free_port(),
                 seed=False,
+                idle=idle,
                 on_invocation=record,
             )
         )

@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _stack import BenchStack, running_stack  # noqa: E402
+from _stack import INDEXER, BenchStack, running_stack  # noqa: E402
 from _stats import summary  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +99,11 @@ def main() -> None:
         default=2_000,
         help=f"rows of a second, smaller in-request feed (<= {SYNC_MAX_ROWS}; 0 skips)",
     )
+    parser.add_argument(
+        "--without-indexer",
+        action="store_true",
+        help="leave the indexer idle (its jobs wait on its queue), to tell its share; not the figure",
+    )
     parser.add_argument("--import-timeout", type=float, default=330.0, help="seconds to wait for an import")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -118,7 +123,10 @@ def main() -> None:
     rng = random.Random(args.seed)
 
     print(f"load average {' '.join(f'{value:.2f}' for value in os.getloadavg())} before the stack starts")
-    with running_stack(TEMPLATE) as bench:
+    idle = frozenset({INDEXER}) if args.without_indexer else frozenset()
+    if idle:
+        print(f"without {', '.join(sorted(idle))}: for comparison only, the figures are the whole stack's")
+    with running_stack(TEMPLATE, idle) as bench:
         print(f"stack started in {bench.started_in_s:.1f} s at {bench.url}")
         client = Client(bench.url)
         client.function_ms = bench.function_ms
@@ -135,7 +143,12 @@ class Series:
         self.bench = bench
         self.started = 0.0
 
-    def start(self) -> None:
+    def start(self, settled: bool = False) -> None:
+        """``settled``: first wait for the background work of what came before (the indexer embedding
+        the products just made), so the series is timed with nothing but itself beside it. The
+        imports are not: each one's products are still being indexed while the next one runs."""
+        if settled:
+            print(f"  (waited {self.bench.settle():.1f} s for the index queue to empty)")
         self.started = time.monotonic()
 
     def report(self) -> None:
@@ -147,12 +160,12 @@ class Series:
 def run(client: Client, args: argparse.Namespace, rng: random.Random, series: Series) -> None:
     shop_id, product_ids = set_up(client, args.products)
 
-    series.start()
+    series.start(settled=True)
     get_ms = time_gets(client, shop_id, product_ids, args.gets, args.warmup, rng)
     print(f"GET product           {summary(get_ms)}")
     print(f"  inside the function {summary(client.function_ms[-args.gets :])}")
     series.report()
-    series.start()
+    series.start(settled=True)
     list_ms, empty_pages = time_lists(client, shop_id, args.lists, args.warmup)
     print(f"list products (100)   {summary(list_ms)}, empty last pages {empty_pages}")
     print(f"  inside the function {summary(client.function_ms[-args.lists :])}")
