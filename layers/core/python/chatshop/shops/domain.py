@@ -102,7 +102,8 @@ Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=2000),
     AfterValidator(_http_url),
-    _SchemaPattern(r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\[\]\s]"),
+    # The host part ends at the first / ? or #; a bracket in it is an IPv6 literal urlsplit refuses.
+    _SchemaPattern(r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\[\]]+([/?#]|$)"),
 ]
 
 
