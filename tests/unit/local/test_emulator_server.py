@@ -9,7 +9,11 @@ import pytest
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.test import Client
 
-from chatshop_local.emulator_server import install_direct_json, moto_serializer
+from chatshop_local.emulator_server import (
+    install_direct_json,
+    install_linear_item_size_check,
+    moto_serializer,
+)
 
 AUTH = (
     "AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
@@ -152,3 +156,18 @@ def test_direct_stream_records_match_motos_serializer():
     assert [r["eventName"] for r in direct["Records"]] == ["INSERT", "MODIFY", "REMOVE"]
     assert direct["Records"] == serialized["Records"]
     assert set(direct) == set(serialized)
+
+
+@pytest.mark.parametrize("size, status", [(300_000, 200), (404_000, 200), (406_000, 400)])
+def test_items_over_400_kb_are_refused_as_moto_refuses_them(dynamodb, size, status):
+    # Given moto's item size check made linear
+    install_linear_item_size_check()
+    # When an item of about ``size`` bytes, in several attributes, is put
+    parts = {f"part{i}": {"S": "x" * (size // 4)} for i in range(4)}
+    got, body = dynamodb(
+        "PutItem", {"TableName": "items", "Item": {"pk": {"S": "big"}, "sk": {"S": str(size)}, **parts}}
+    )
+    # Then it is stored, or refused as too large
+    assert got == status, body
+    if status == 400:
+        assert "Item size has exceeded the maximum allowed size" in body["message"]
