@@ -18,7 +18,7 @@ from chatshop.platform.batch import parse_message, sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
 from chatshop.search.batch_writes import BatchWrites
-from chatshop.search.indexer import Indexer, IndexEvent, MediaObjects
+from chatshop.search.indexer import Indexer, IndexEvent, MediaObjects, ShopsOfBatch
 from chatshop.search.text_prefetch import PrefetchingEmbedder, texts_of
 
 settings = load_settings()
@@ -86,7 +86,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     embedder = PrefetchingEmbedder(base.embedder)
     embedder.prefetch_texts(texts_of(base.products, products_named(event)))
     batch = replace(
-        base, embedder=embedder, vectors=writes.vectors, lexicon=writes.lexicon, products=writes.states
+        base,
+        embedder=embedder,
+        vectors=writes.vectors,
+        lexicon=writes.lexicon,
+        products=writes.states,
+        shops=ShopsOfBatch(base.shops),
     )
     response = sqs_batch_handler(partial(handle_record, batch))(event, context)
     writes.flush()

@@ -11,7 +11,7 @@ from PIL import Image
 from chatshop.search.documents import image_object_key, image_vector_key
 from chatshop.search.exact import ExactIndex
 from chatshop.search.images import validate_image
-from chatshop.search.indexer import Indexer, IndexEvent
+from chatshop.search.indexer import Indexer, IndexEvent, ShopsOfBatch
 from chatshop.search.lexical import LexicalEntry, LexicalIndex
 from chatshop.search.vectors import VectorRecord
 from chatshop.shops.domain import Product, ProductImage, Shop
@@ -261,3 +261,22 @@ def test_an_index_event_is_parsed_from_its_message():
         '{"event": "ProductModified", "shop_id": "s", "product_id": "p", "event_id": "e1", "sequence": "42"}'
     )
     assert (event.event, event.shop_id, event.product_id) == ("ProductModified", "s", "p")
+
+
+def test_a_batch_reads_each_shop_once():
+    # Given a shop reader that counts its reads
+    reads: list[str] = []
+
+    class CountingShops:
+        def get(self, shop_id: str):
+            reads.append(shop_id)
+            return None if shop_id == "closed" else shop_id
+
+    shops = ShopsOfBatch(CountingShops())
+
+    # When a batch asks for two shops, again and again
+    seen = [shops.get(shop_id) for shop_id in ["s1", "closed", "s1", "closed", "s1"]]
+
+    # Then each was read once, a missing one included
+    assert seen == ["s1", None, "s1", None, "s1"]
+    assert reads == ["s1", "closed"]

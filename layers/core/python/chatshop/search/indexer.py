@@ -63,6 +63,21 @@ class ShopReader(Protocol):
     def get(self, shop_id: str) -> Shop | None: ...
 
 
+class ShopsOfBatch:
+    """A ShopReader that reads each shop once per batch: a batch's jobs are mostly one shop's
+    products (an import), and its fifty reads of the same shop were a third of the indexer's reads.
+    A shop closed meanwhile is seen by the next batch, and its purge queues jobs of its own."""
+
+    def __init__(self, shops: ShopReader) -> None:
+        self._shops = shops
+        self._read: dict[str, Shop | None] = {}
+
+    def get(self, shop_id: str) -> Shop | None:
+        if shop_id not in self._read:
+            self._read[shop_id] = self._shops.get(shop_id)
+        return self._read[shop_id]
+
+
 class IndexWriter(Protocol):
     def apply(
         self, space: str, shop_id: str, upserts: Sequence[VectorRecord], deletes: Sequence[str]
