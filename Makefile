@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test unit integration e2e lint lint-template bench build clean
+.PHONY: install run test unit integration e2e fuzz lint lint-template bench build clean
 
 install: $(INSTALLED)
 
@@ -28,6 +28,12 @@ integration: install
 
 e2e: install
 	$(BIN)/python -m pytest tests/e2e
+
+# The contract fuzzer, longer than the run in `make test`: FUZZ_EXAMPLES per operation and phase.
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= 1
+fuzz: install
+	$(BIN)/python -m tests.contract.fuzz --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED)
 
 lint: install
 	$(BIN)/ruff check layers functions local tests bench

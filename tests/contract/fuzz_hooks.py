@@ -1,0 +1,187 @@
+"""Schemathesis hooks for the contract fuzzer: a merchant's key that follows its rotations, and
+webhook deliveries signed as Meta signs them.
+
+Loaded by ``st run`` through SCHEMATHESIS_HOOKS; the API's address and the webhook app secret come
+from the environment the fuzz runner sets (see ``fuzz.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import io
+import json
+import os
+import urllib.request
+from typing import Any
+
+import requests
+import schemathesis
+from urllib3.filepost import encode_multipart_formdata
+
+API_URL = os.environ["CHATSHOP_FUZZ_API_URL"]
+APP_SECRET = os.environ["CHATSHOP_WHATSAPP_APP_SECRET"]
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+ROTATE_KEY = ("POST", "/merchants/me/api-key")
+
+
+def _sign_up() -> str:
+    body = json.dumps({"name": "Contract fuzzer", "email": "fuzzer@example.com"}).encode()
+    request = urllib.request.Request(
+        f"{API_URL}/merchants", data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["api_key"]
+
+
+class _Key:
+    """The merchant's current key: rotating it (a route the fuzzer calls too) replaces it."""
+
+    value: str | None = None
+
+
+@schemathesis.auth(refresh_interval=None)
+class MerchantKey:
+    def get(self, case: Any, context: Any) -> str:
+        if _Key.value is None:
+            _Key.value = _sign_up()
+        return _Key.value
+
+    def set(self, case: Any, data: str, context: Any) -> None:
+        # Always the newest key, not the one cached when the provider was first asked.
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {_Key.value or data}"}
+
+
+@schemathesis.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    remember_shop_currency(case, response)
+    if (case.method.upper(), case.path) == ROTATE_KEY and response.status_code == 201:
+        sent = (case.headers or {}).get("Authorization", "")
+        if sent == f"Bearer {_Key.value}":
+            _Key.value = response.json()["api_key"]
+
+
+class _MetaSignature(requests.auth.AuthBase):
+    """Signs the exact bytes that go out, after the body is serialized, as Meta does; a request
+    the fuzzer sent without the header (to see it refused) stays unsigned."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if SIGNATURE_HEADER in request.headers:
+            body = request.body or b""
+            raw = body.encode() if isinstance(body, str) else body
+            digest = hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+            request.headers[SIGNATURE_HEADER] = f"sha256={digest}"
+        return request
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    # Here rather than in map_case: only now does the case know which of its parts are negative.
+    shape_positive_case(case)
+    if (
+        _positive(case)
+        and (case.method.upper(), case.path) == _IMAGE_SEARCH
+        and case.media_type in _PILLOW_FORMATS
+    ):
+        # "A JPEG, PNG or WebP image": bytes generated at random are rarely one. Sent in place of the
+        # generated body (not written into the case, whose schema check would call bytes negative).
+        kwargs["data"] = _photo(case.media_type)
+    if (
+        _positive(case)
+        and (case.method.upper(), case.path) == _IMAGE_SEARCH
+        and case.media_type == _MULTIPART
+    ):
+        kwargs["auth"] = _PhotoForm()
+    if (case.method.upper(), case.path) == ("POST", "/webhooks/whatsapp"):
+        kwargs["auth"] = _MetaSignature()
+
+
+# --- rules the document states in words, which a generator cannot read ----------------------------
+#
+# Each keeps positive cases inside a rule that JSON Schema cannot express; negative cases are left
+# as generated, so breaking these rules is still fuzzed (and must still be refused).
+
+_SEARCHES = {("GET", "/search"), ("POST", "/search/image")}
+_IMAGE_SEARCH = ("POST", "/search/image")
+_MULTIPART = "multipart/form-data"
+_PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+_PRODUCT_WRITES = {("POST", "/shops/{shop_id}/products"), ("PATCH", "/shops/{shop_id}/products/{product_id}")}
+_shop_currencies: dict[str, str] = {}
+
+
+def remember_shop_currency(case: Any, response: Any) -> None:
+    if (case.method.upper(), case.path) == ("POST", "/shops") and response.status_code == 201:
+        shop = response.json()
+        _shop_currencies[shop["id"]] = shop["currency"]
+
+
+def shape_positive_case(case: Any) -> None:
+    if not _positive(case):
+        return
+    route = (case.method.upper(), case.path)
+    if case.query and "cursor" in case.query:
+        # Cursors are opaque and only those a list answered (next_cursor) are accepted.
+        case.query = {name: value for name, value in case.query.items() if name != "cursor"}
+    if route in _SEARCHES:
+        # "Exactly one of shop_id and country".
+        query = dict(case.query or {})
+        if "shop_id" in query:
+            query.pop("country", None)
+        else:
+            query.setdefault("country", "US")
+        case.query = query
+    if route in _PRODUCT_WRITES and isinstance(case.body, dict):
+        case.body = _priced_as_the_shop(case.body, (case.path_parameters or {}).get("shop_id"))
+
+
+def _positive(case: Any) -> bool:
+    """Positive in every part: the coverage phase makes cases with one negative component."""
+    meta = case.meta
+    if meta is None or meta.generation.mode.is_negative:
+        return False
+    return not any(component.mode.is_negative for component in meta.components.values())
+
+
+def _priced_as_the_shop(body: dict[str, Any], shop_id: str | None) -> dict[str, Any]:
+    """Prices in the shop's currency, and a sale price in the price's currency and not above it."""
+    body = dict(body)
+    currency = _shop_currencies.get(shop_id or "")
+    price = body.get("price")
+    if isinstance(price, dict) and currency is not None:
+        price = body["price"] = {**price, "currency": currency}
+    sale = body.get("sale_price")
+    if isinstance(sale, dict):
+        if isinstance(price, dict):
+            body["sale_price"] = {
+                **sale,
+                "currency": price["currency"],
+                "amount": min(sale["amount"], price["amount"]),
+            }
+        else:
+            body.pop("sale_price")  # compared with the stored price, which the generator cannot see
+    return body
+
+
+@functools.cache
+def _photo(media_type: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 40, 40)).save(out, _PILLOW_FORMATS[media_type])
+    return out.getvalue()
+
+
+class _PhotoForm(requests.auth.AuthBase):
+    """The generated form, rebuilt with a real photo as its file part, under the boundary its
+    Content-Type already names (schemathesis encodes the form before requests sees it)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        boundary = request.headers.get("Content-Type", "").partition("boundary=")[2]
+        if boundary:
+            body, _ = encode_multipart_formdata(
+                {"file": ("photo.png", _photo("image/png"), "image/png")}, boundary=boundary
+            )
+            request.body = body
+            request.headers["Content-Length"] = str(len(body))
+        return request
