@@ -18,7 +18,7 @@ from chatshop.platform.batch import parse_message, sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
 from chatshop.search.batch_writes import BatchWrites
-from chatshop.search.indexer import Indexer, IndexEvent, MediaObjects, ShopsOfBatch
+from chatshop.search.indexer import Indexer, IndexEvent, MediaObjects, ProductsOfBatch, ShopsOfBatch
 from chatshop.search.text_prefetch import PrefetchingEmbedder, texts_of
 
 settings = load_settings()
@@ -81,10 +81,13 @@ def products_named(event: dict[str, Any]) -> list[tuple[str, str]]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # The batch's index writes are applied together after its last event (see batch_writes).
     base = indexer()
-    writes = BatchWrites(base.vectors, base.lexicon, base.products)
+    # The batch's products and index states are read together, once (see ProductsOfBatch).
+    keys = products_named(event)
+    products = ProductsOfBatch(base.products, keys)
+    writes = BatchWrites(base.vectors, base.lexicon, products)
     # The batch's texts are embedded in one call (see text_prefetch).
     embedder = PrefetchingEmbedder(base.embedder)
-    embedder.prefetch_texts(texts_of(base.products, products_named(event)))
+    embedder.prefetch_texts(texts_of(products, keys))
     batch = replace(
         base,
         embedder=embedder,

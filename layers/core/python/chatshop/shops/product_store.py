@@ -22,7 +22,7 @@ from chatshop.platform.config import Settings
 from .cursor import cursor_after, decode_cursor
 from .domain import Page, Product, ProductImage, Shop
 from .shop_store import shop_key, to_shop
-from .tables import ProductItem, bind
+from .tables import IndexStateItem, ProductItem, bind
 
 _PRODUCT_KEYS = frozenset({"pk", "sk"})
 WRITE_BATCH = 100
@@ -259,13 +259,36 @@ class ProductStore:
             )
         except self._index_states.DoesNotExist:
             return None
-        return IndexState(
-            shop_id=shop_id,
-            product_id=product_id,
-            country=item.country,
-            text_hash=item.text_hash,
-            images={key: str(value) for key, value in _as_dict(item.images).items()},
-        )
+        return _index_state(item)
+
+    def get_with_index_states(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], StoredVersion], dict[tuple[str, str], IndexState]]:
+        """Products and their index states by (shop id, product id), read together in batched,
+        consistent reads (the indexer's batch): what is missing is absent from the answer."""
+        table = self._products.Meta.table_name
+        wanted: list[dict[str, Any]] = []
+        for shop_id, product_id in dict.fromkeys(keys):
+            wanted.append({"pk": {"S": shop_key(shop_id)}, "sk": {"S": product_key(product_id)}})
+            wanted.append({"pk": {"S": index_state_key(shop_id)}, "sk": {"S": product_key(product_id)}})
+        client = aws.client("dynamodb", self._settings)
+        products: dict[tuple[str, str], StoredVersion] = {}
+        states: dict[tuple[str, str], IndexState] = {}
+        for start in range(0, len(wanted), _BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                table: {"Keys": wanted[start : start + _BATCH_GET_LIMIT], "ConsistentRead": True}
+            }
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for raw in response["Responses"].get(table, []):
+                    if raw["pk"]["S"].startswith("INDEXSTATE#"):
+                        state = _index_state(self._index_states.from_raw_data(raw))
+                        states[(state.shop_id, state.product_id)] = state
+                    else:
+                        stored = stored_version(self._products.from_raw_data(raw))
+                        products[(stored.product.shop_id, stored.product.id)] = stored
+                request = response.get("UnprocessedKeys") or {}
+        return products, states
 
     def put_index_state(self, state: IndexState) -> None:
         self._index_states(
@@ -321,6 +344,16 @@ def stored_version(item: ProductItem) -> StoredVersion:
         **_fields(item.fields),
     )
     return StoredVersion(version=int(item.version), content_hash=item.content_hash, product=product)
+
+
+def _index_state(item: IndexStateItem) -> IndexState:
+    return IndexState(
+        shop_id=item.pk.removeprefix("INDEXSTATE#"),
+        product_id=item.sk.removeprefix("PRODUCT#"),
+        country=item.country,
+        text_hash=item.text_hash,
+        images={key: str(value) for key, value in _as_dict(item.images).items()},
+    )
 
 
 def _image_attributes(image: ProductImage) -> dict[str, str]:
