@@ -99,3 +99,16 @@ def test_products_are_listed_with_their_live_shops_in_one_read(indexer_environ, 
     assert list(listed.shops) == [shop["id"]]
     assert merchant.delete(f"/shops/{shop['id']}").status == 204
     assert ProductStore(indexer_environ).get_listed([(shop["id"], product["id"])]).shops == {}
+
+
+def test_a_batch_reads_its_products_and_index_states_together(indexer_environ, merchant, shop):
+    store = ProductStore(indexer_environ)
+    product = add_product(merchant, shop["id"], "IDX-BATCH").json
+    state = IndexState(shop["id"], product["id"], "US", "hash", {"img": "indexed"})
+    store.put_index_state(state)
+    missing = "p" + "8" * 31
+    products, states = store.get_with_index_states([(shop["id"], product["id"]), (shop["id"], missing)])
+    assert products == {(shop["id"], product["id"]): store.get(shop["id"], product["id"])}
+    assert states == {(shop["id"], product["id"]): store.get_index_state(shop["id"], product["id"])}
+    assert states[(shop["id"], product["id"])] == state
+    store.delete_index_state(shop["id"], product["id"])

@@ -13,6 +13,7 @@ from chatshop_local.emulator_server import (
     install_direct_json,
     install_linear_item_size_check,
     moto_serializer,
+    plain_batch_write,
 )
 
 AUTH = (
@@ -171,3 +172,66 @@ def test_items_over_400_kb_are_refused_as_moto_refuses_them(dynamodb, size, stat
     assert got == status, body
     if status == 400:
         assert "Item size has exceeded the maximum allowed size" in body["message"]
+
+
+def _moto_parse(body: dict) -> dict:
+    from moto.core.parse import PROTOCOL_PARSERS
+    from moto.core.utils import get_service_model
+
+    operation = get_service_model("dynamodb").operation_model("BatchWriteItem")
+    parser = PROTOCOL_PARSERS["json"](operation, map_type=dict)
+    request = {"method": "POST", "values": {}, "headers": {}, "url_path": "/", "url_params": {}}
+    return parser.parse({**request, "body": json.dumps(body).encode()})
+
+
+def _writes(*items: dict, deletes: tuple = (), **options: str) -> dict:
+    requests = [{"PutRequest": {"Item": item}} for item in items]
+    requests += [{"DeleteRequest": {"Key": key}} for key in deletes]
+    return {"RequestItems": {"items": requests}, **options}
+
+
+PLAIN_ITEM = {
+    "pk": {"S": "SHOP#1"},
+    "sk": {"S": "PRODUCT#p1"},
+    "version": {"N": "3"},
+    "ok": {"BOOL": True},
+    "none": {"NULL": True},
+    "tags": {"SS": ["a", "b"]},
+    "sizes": {"NS": ["1", "2.5"]},
+    "fields": {"M": {"title": {"S": "Linen"}, "empty": {"S": ""}, "list": {"L": [{"N": "1"}, {"S": "x"}]}}},
+    "images": {"M": {}},
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _writes(PLAIN_ITEM),
+        _writes(
+            PLAIN_ITEM, {"pk": {"S": "SHOP#1"}, "sk": {"S": "PRODUCT#p2"}}, ReturnConsumedCapacity="TOTAL"
+        ),
+        _writes(deletes=({"pk": {"S": "SHOP#1"}, "sk": {"S": "PRODUCT#p1"}},)),
+        {"RequestItems": {"a": [{"PutRequest": {"Item": PLAIN_ITEM}}], "b": []}},
+    ],
+)
+def test_a_plain_batch_write_is_taken_as_moto_parses_it(body):
+    assert plain_batch_write(json.dumps(body).encode()) == _moto_parse(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _writes({**PLAIN_ITEM, "b": {"B": base64.b64encode(b"\x00").decode()}}),
+        _writes({**PLAIN_ITEM, "bs": {"BS": [base64.b64encode(b"\x01").decode()]}}),
+        _writes({**PLAIN_ITEM, "fields": {"M": {"inner": {"B": "AA=="}}}}),
+        _writes({**PLAIN_ITEM, "n": {"S": None}}),
+        _writes({**PLAIN_ITEM, "odd": {"X": "1"}}),
+        _writes(PLAIN_ITEM, ReturnConsumedCapacity=None),
+        _writes(PLAIN_ITEM, Unknown="1"),
+        {"RequestItems": {"items": [{"PutRequest": {"Item": PLAIN_ITEM, "Extra": 1}}]}},
+        {"RequestItems": {"items": [{"PutRequest": {"Item": PLAIN_ITEM}, "DeleteRequest": {"Key": {}}}]}},
+    ],
+)
+def test_anything_else_goes_to_motos_parser(body):
+    assert plain_batch_write(json.dumps(body).encode()) is None
+    _moto_parse(body)  # which still answers

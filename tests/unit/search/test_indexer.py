@@ -11,7 +11,7 @@ from PIL import Image
 from chatshop.search.documents import image_object_key, image_vector_key
 from chatshop.search.exact import ExactIndex
 from chatshop.search.images import validate_image
-from chatshop.search.indexer import Indexer, IndexEvent, ShopsOfBatch
+from chatshop.search.indexer import Indexer, IndexEvent, ProductsOfBatch, ShopsOfBatch
 from chatshop.search.lexical import LexicalEntry, LexicalIndex
 from chatshop.search.vectors import VectorRecord
 from chatshop.shops.domain import Product, ProductImage, Shop
@@ -280,3 +280,39 @@ def test_a_batch_reads_each_shop_once():
     # Then each was read once, a missing one included
     assert seen == ["s1", None, "s1", None, "s1"]
     assert reads == ["s1", "closed"]
+
+
+class BatchReadableProducts(FakeProducts):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batch_reads: list[list[tuple[str, str]]] = []
+        self.single_reads = 0
+
+    def get_with_index_states(self, keys):
+        self.batch_reads.append(list(keys))
+        products = {key: found for key in keys if (found := FakeProducts.get(self, *key)) is not None}
+        states = {key: self.states[key[1]] for key in keys if key[1] in self.states}
+        return products, states
+
+    def get(self, shop_id: str, product_id: str) -> StoredVersion | None:
+        self.single_reads += 1
+        return super().get(shop_id, product_id)
+
+
+def test_a_batch_reads_its_products_and_index_states_once_and_writes_through():
+    store = BatchReadableProducts()
+    store.products[PID] = make_product(PID, SHOP, "Woven basket", "SKU-1")
+    store.states[PID] = IndexState(SHOP, PID, "US", "old")
+    other = "p" + "2" * 31
+    batch = ProductsOfBatch(store, [(SHOP, PID), (SHOP, other), (SHOP, PID)])
+    assert store.batch_reads == [[(SHOP, PID), (SHOP, other)]]
+    assert batch.get(SHOP, PID).product.id == PID
+    assert batch.get(SHOP, other) is None
+    assert batch.get_many(SHOP, [PID, other]).keys() == {PID}
+    assert batch.get_index_state(SHOP, PID) == IndexState(SHOP, PID, "US", "old")
+    assert batch.get_index_state(SHOP, other) is None
+    assert store.single_reads == 0
+    batch.put_index_state(IndexState(SHOP, other, "US", "new"))
+    assert store.states[other].text_hash == "new"
+    # A product outside the batch is read from the store.
+    assert batch.get(SHOP, "p" + "3" * 31) is None and store.single_reads == 1
