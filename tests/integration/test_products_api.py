@@ -139,6 +139,20 @@ def test_a_patch_that_breaks_a_rule_is_422(merchant, shop):
     assert "sale_price" in reply.json["error"]["details"]["fields"]
 
 
+def test_a_patch_may_clear_an_optional_field_but_not_one_every_product_has(merchant, shop):
+    created = add_product(merchant, shop["id"], "CLEAR-1", brand="Acme")
+    path = f"/shops/{shop['id']}/products/{created.json['id']}"
+
+    refused = merchant.patch(path, {"title": None}, headers={"If-Match": created.headers["ETag"]})
+    assert refused.status == 422
+    assert refused.json["error"]["details"]["fields"] == ["title"]
+
+    cleared = merchant.patch(path, {"brand": None}, headers={"If-Match": created.headers["ETag"]})
+    assert cleared.status == 200
+    assert cleared.json["brand"] is None
+    assert cleared.json["title"] == created.json["title"]
+
+
 def test_delete_a_product(merchant, shop):
     created = add_product(merchant, shop["id"], "GONE-1")
     path = f"/shops/{shop['id']}/products/{created.json['id']}"

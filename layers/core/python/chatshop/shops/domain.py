@@ -201,19 +201,26 @@ class ProductCreate(_ProductFields):
         return sale_price
 
 
-class ProductPatch(_Input):
-    """Any field but ``retailer_id``, the product's identity in the catalog (Meta's feed id)."""
+def _kept() -> Any:
+    """A patch field that a product cannot be without: it may be changed, never cleared, so an
+    explicit null is refused by validation and the schema offers no null (nor a default) for it."""
+    return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
 
-    title: Title | None = None
-    description: Annotated[Text, StringConstraints(max_length=9999)] | None = None
-    availability: Availability | None = None
-    condition: Condition | None = None
-    price: Money | None = None
+
+class ProductPatch(_Input):
+    """Any field but ``retailer_id``, the product's identity in the catalog (Meta's feed id).
+    ``null`` clears an optional field; the fields every product has can only be changed."""
+
+    title: Title = _kept()
+    description: Annotated[Text, StringConstraints(max_length=9999)] = _kept()
+    availability: Availability = _kept()
+    condition: Condition = _kept()
+    price: Money = _kept()
     sale_price: Money | None = None
     brand: Annotated[Text, StringConstraints(max_length=100)] | None = None
     link: Url | None = None
     image_link: Url | None = None
-    additional_image_links: Annotated[list[Url], Field(max_length=20)] | None = None
+    additional_image_links: Annotated[list[Url], Field(max_length=20)] = _kept()
     category: Annotated[Text, StringConstraints(max_length=250)] | None = None
     item_group_id: Identifier | None = None
     inventory: whole_number(0) | None = None  # type: ignore[valid-type]
