@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .banner import READY_LINE
@@ -18,7 +18,10 @@ __all__ = ["READY_LINE", "DevServer"]
 
 
 class DevServer:
-    def __init__(self, cwd: Path, state_dir: Path, *extra_args: str) -> None:
+    def __init__(
+        self, cwd: Path, state_dir: Path, *extra_args: str, env: Mapping[str, str] | None = None
+    ) -> None:
+        """``env``: variables the child gets on top of this process's environment."""
         self.api_port, self.aws_port, self.graph_port = free_port(), free_port(), free_port()
         self.output: list[str] = []
         self._lines = threading.Condition()
@@ -43,7 +46,7 @@ class DevServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
         )
 

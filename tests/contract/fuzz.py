@@ -103,17 +103,9 @@ def run_fuzzer(api_url: str, work_dir: Path, max_examples: int, seed: int) -> Fu
 
 def fuzz_dev_stack(state_dir: Path, max_examples: int, seed: int) -> FuzzRun:
     """A fresh ``chatshop dev`` (no demo data: the fuzzer signs up its own merchant), fuzzed."""
-    # The stack's app secret, for signing; given back afterwards, as the stacks of other tests in this
-    # process install the secret they sign with from the same variable.
-    before = os.environ.get("CHATSHOP_WHATSAPP_APP_SECRET")
-    os.environ["CHATSHOP_WHATSAPP_APP_SECRET"] = APP_SECRET
-    try:
-        server = DevServer(REPO_ROOT, state_dir, "--no-seed")
-    finally:
-        if before is None:
-            del os.environ["CHATSHOP_WHATSAPP_APP_SECRET"]
-        else:
-            os.environ["CHATSHOP_WHATSAPP_APP_SECRET"] = before
+    server = DevServer(
+        REPO_ROOT, state_dir, "--no-seed", env={"CHATSHOP_WHATSAPP_APP_SECRET": APP_SECRET}
+    )  # the stack's app secret, which the hooks sign with
     try:
         server.wait_ready()
         warm_up(server.api_url)
