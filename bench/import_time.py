@@ -61,15 +61,21 @@ _MEASURE_FILE = (
 _MEASURE_BARE = "import time; print(0, time.monotonic(), time.process_time() * 1000)"
 
 
-def import_ms(program: str, target: str) -> float:
+def last_line(program: str, target: str, cwd: Path, environment: dict[str, str] | None = None) -> str:
+    """The last line ``program`` (formatted with ``target``) prints in a fresh interpreter."""
     output = subprocess.run(
         [sys.executable, "-c", program.format(target=target)],
         capture_output=True,
         text=True,
         check=True,
-        cwd=REPO_ROOT,
+        cwd=cwd,
+        env=environment,
     )
-    return float(output.stdout.strip().splitlines()[-1])
+    return output.stdout.strip().splitlines()[-1]
+
+
+def import_ms(program: str, target: str) -> float:
+    return float(last_line(program, target, REPO_ROOT))
 
 
 def function_environment(logical_id: str, root: Path = REPO_ROOT) -> tuple[Path, Path, dict[str, str]]:
@@ -117,15 +123,7 @@ def cold_start_ms(
 ) -> tuple[float, float, float]:
     """(the import alone, spawn to import done, CPU spawn to import done) in ms, in a fresh interpreter."""
     spawned = time.monotonic()
-    output = subprocess.run(
-        [sys.executable, "-c", program.format(target=target)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=cwd,
-        env=environment,
-    )
-    imported_ms, done, cpu_ms = output.stdout.strip().splitlines()[-1].split()
+    imported_ms, done, cpu_ms = last_line(program, target, cwd, environment).split()
     return float(imported_ms), (float(done) - spawned) * 1000, float(cpu_ms)
 
 
