@@ -116,3 +116,47 @@ def test_the_openapi_document_is_served_publicly(api):
     assert reply.status == 200
     assert reply.json["openapi"].startswith("3.")
     assert "/shops/{shop_id}/products/{product_id}" in reply.json["paths"]
+
+
+def test_a_shop_may_choose_the_language_the_assistant_speaks(merchant):
+    reply = merchant.post("/shops", {"name": "Loja", "country": "US", "currency": "USD", "language": "pt-BR"})
+    assert reply.status == 201, reply.raw
+    assert reply.json["language"] == "pt-BR"
+    assert merchant.get(f"/shops/{reply.json['id']}").json["language"] == "pt-BR"
+
+    changed = merchant.patch(f"/shops/{reply.json['id']}", {"language": "hi"})
+    assert changed.status == 200
+    assert changed.json["language"] == "hi"
+    assert merchant.get(f"/shops/{reply.json['id']}").json["language"] == "hi"
+
+
+def test_a_patch_without_the_language_keeps_it(merchant):
+    shop = open_shop(merchant, language="es")
+    reply = merchant.patch(f"/shops/{shop['id']}", {"name": "Tienda"})
+    assert reply.status == 200
+    assert reply.json["language"] == "es"
+
+
+def test_a_shop_that_chose_no_language_is_stored_without_one_and_reads_fine(app_stack, merchant):
+    # Given a shop opened without a language, as every shop was before the field existed
+    shop = open_shop(merchant)
+    dynamodb = app_stack.clients.client("dynamodb")
+    stored = dynamodb.get_item(
+        TableName=app_stack.stack.physical_id("ShopsTable"),
+        Key={"pk": {"S": f"SHOP#{shop['id']}"}, "sk": {"S": "PROFILE"}},
+    )["Item"]
+    # Then its item has no such attribute, and it reads back with none chosen
+    assert "language" not in stored
+    assert shop["language"] is None
+    assert merchant.get(f"/shops/{shop['id']}").json["language"] is None
+    assert shop["id"] in [s["id"] for s in merchant.get("/shops").json["items"]]
+
+
+@pytest.mark.parametrize("language", ["fr", "pt", "EN", "pt-br", ""])
+def test_only_the_languages_the_assistant_speaks_are_accepted(merchant, shop, language):
+    created = merchant.post("/shops", {"name": "X", "country": "US", "currency": "USD", "language": language})
+    assert created.status == 422
+    assert created.json["error"]["details"]["fields"] == ["language"]
+    patched = merchant.patch(f"/shops/{shop['id']}", {"language": language})
+    assert patched.status == 422
+    assert patched.json["error"]["details"]["fields"] == ["language"]

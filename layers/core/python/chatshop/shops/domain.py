@@ -28,6 +28,9 @@ from .money import CurrencyCode, Money, whole_number
 Availability = Literal["in stock", "out of stock", "preorder", "available for order", "discontinued"]
 Condition = Literal["new", "refurbished", "used"]
 ShopStatus = Literal["active", "paused"]
+# The languages the assistant speaks; a shop without one is spoken to in its country's language.
+Language = Literal["en", "es", "pt-BR", "hi"]
+_LANGUAGE_DOC = "The language the shop's assistant speaks; when absent, that of the shop's country."
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 # Stripped before they are checked: the patterns say that some character must be left.
@@ -145,6 +148,7 @@ class ShopCreate(_Input):
     description: Annotated[Text, StringConstraints(max_length=1000)] = ""
     timezone: TimeZone = "UTC"
     status: ShopStatus = "active"
+    language: Language | None = Field(default=None, description=_LANGUAGE_DOC)
 
 
 class ShopPatch(_Input):
@@ -155,6 +159,8 @@ class ShopPatch(_Input):
     description: Annotated[Text, StringConstraints(max_length=1000)] | None = None
     timezone: TimeZone | None = None
     status: ShopStatus | None = None
+    # As for the other fields of a shop's patch, null leaves the language as it is.
+    language: Language | None = Field(default=None, description=f"{_LANGUAGE_DOC} null keeps it.")
 
 
 class Shop(BaseModel):
@@ -168,6 +174,8 @@ class Shop(BaseModel):
     currency: str
     status: ShopStatus
     timezone: str
+    # None: the shop never chose one (shops opened before languages existed, among them).
+    language: Language | None = Field(default=None, description=_LANGUAGE_DOC)
     created_at: datetime
     updated_at: datetime
 

@@ -20,7 +20,7 @@ _PROFILE = "PROFILE"
 _BY_MERCHANT_KEYS = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
 _BY_COUNTRY_KEYS = frozenset({"pk", "sk", "gsi2pk", "gsi2sk"})
 _BATCH_WRITE_LIMIT = 25
-_UPDATABLE = ("name", "description", "timezone", "status")
+_UPDATABLE = ("name", "description", "timezone", "status", "language")
 
 
 class ShopNotFound(Exception):
@@ -51,6 +51,7 @@ class ShopStore:
             currency=shop.currency,
             status=shop.status,
             timezone=shop.timezone,
+            language=shop.language,
             created_at=shop.created_at,
             updated_at=shop.updated_at,
             gsi1pk=f"MERCHANT#{shop.merchant_id}",
@@ -186,6 +187,7 @@ def to_shop(item: ShopItem) -> Shop:
         currency=item.currency,
         status=item.status,
         timezone=item.timezone,
+        language=item.language,
         created_at=item.created_at.astimezone(UTC),
         updated_at=item.updated_at.astimezone(UTC),
     )

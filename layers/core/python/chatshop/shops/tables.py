@@ -93,6 +93,8 @@ class ShopItem(_Item):
     currency = UnicodeAttribute()
     status = UnicodeAttribute()
     timezone = UnicodeAttribute()
+    # Absent on shops stored before the field existed, and on shops that never chose one.
+    language = UnicodeAttribute(null=True)
     deleted = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
