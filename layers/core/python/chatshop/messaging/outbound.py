@@ -235,10 +235,14 @@ class ReplyButtons(_Part):
     body: InteractiveBody
     buttons: Annotated[tuple[Button, ...], Field(min_length=1, max_length=MAX_BUTTONS)]
     header: HeaderText | None = None
+    # A picture above the body (Meta's image header): how a product card shows its product.
+    header_image: MediaLink | None = None
     footer: FooterText | None = None
 
     @model_validator(mode="after")
     def _unique_buttons(self) -> ReplyButtons:
+        if self.header is not None and self.header_image is not None:
+            raise OutboundValidationError("header_image", "give a text header or an image header, not both")
         # Meta requires unique titles; unique ids are ours: a shared id makes two buttons
         # indistinguishable in the webhook.
         _require_unique("buttons", "id", [button.id for button in self.buttons])
@@ -497,10 +501,13 @@ def _interactive(
     body: str | None,
     header: str | None = None,
     footer: str | None = None,
+    header_image: str | None = None,
 ) -> dict[str, Any]:
     interactive: dict[str, Any] = {"type": kind}
     if header is not None:
         interactive["header"] = {"type": "text", "text": header}
+    elif header_image is not None:
+        interactive["header"] = {"type": "image", "image": {"link": header_image}}
     if body is not None:
         interactive["body"] = {"text": body}
     if footer is not None:
@@ -511,7 +518,9 @@ def _interactive(
 
 def _reply_buttons(message: ReplyButtons) -> dict[str, Any]:
     buttons = [{"type": "reply", "reply": {"id": b.id, "title": b.title}} for b in message.buttons]
-    return _interactive("button", {"buttons": buttons}, message.body, message.header, message.footer)
+    return _interactive(
+        "button", {"buttons": buttons}, message.body, message.header, message.footer, message.header_image
+    )
 
 
 def _list(message: ListMessage) -> dict[str, Any]:
