@@ -178,6 +178,10 @@ def _po_path(language: str) -> Path:
     return i18n.LOCALES_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
 
 
+def _team(language: str) -> str:
+    return _TEAMS.get(language, language)
+
+
 def _translated_languages() -> list[str]:
     return [language for language in i18n.LANGUAGES if language != i18n.SOURCE_LANGUAGE]
 
@@ -225,9 +229,15 @@ def update() -> list[str]:
             catalog = _read(path, language)
             catalog.update(pot, update_creation_date=False)
         else:
-            catalog = Catalog(locale=language, domain=i18n.DOMAIN, fuzzy=False, **_HEADER)
+            catalog = Catalog(
+                locale=language,
+                domain=i18n.DOMAIN,
+                header_comment=f"# The chatshop assistant's sentences in {_team(language)}.\n#",
+                fuzzy=False,
+                **_HEADER,
+            )
             catalog.update(pot)
-        catalog.language_team = _TEAMS.get(language, language)
+        catalog.language_team = _team(language)
         # Only written where a message changed, so the date says when that was.
         catalog.revision_date = datetime.now(UTC)
         _write(path, catalog)
@@ -267,7 +277,9 @@ def problems() -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chatshop_local.catalogs", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m chatshop_local.catalogs", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("command", choices=["extract", "update", "check"])
     command = parser.parse_args(argv).command
     if command == "extract":

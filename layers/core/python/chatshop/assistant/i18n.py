@@ -13,7 +13,7 @@ imported by the light inbound function, whose cold start matters.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,7 +71,7 @@ def default_language(country: str) -> str:
     return "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(language: str) -> dict[str, str]:
     """The language's translations by message id; fuzzy and untranslated entries are left out, so
     the English id is said in their place."""
