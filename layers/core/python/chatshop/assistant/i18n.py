@@ -73,13 +73,16 @@ def default_language(country: str) -> str:
 
 @cache
 def _catalog(language: str) -> dict[str, str]:
-    """The language's translations by message id; fuzzy and untranslated entries are left out, so
-    the English id is said in their place."""
     if language == SOURCE_LANGUAGE:
         return {}
+    return read_catalog(LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po", language)
+
+
+def read_catalog(path: Path, language: str) -> dict[str, str]:
+    """A ``.po`` file's translations by message id; fuzzy and untranslated entries are left out, so
+    the English id is said in their place until a translator has confirmed them."""
     from babel.messages.pofile import read_po
 
-    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     with path.open("rb") as file:
         catalog = read_po(file, locale=language, domain=DOMAIN)
     translations: dict[str, str] = {}
@@ -131,8 +134,7 @@ class Translator:
     def text(self, message: str, **params: object) -> str:
         """The message in this language, its ``{name}`` placeholders filled after the lookup (a
         translator may reorder them); English for a message the catalog does not have yet."""
-        translated = _catalog(self.language).get(message, message)
-        return translated.format_map(params) if params else translated
+        return _catalog(self.language).get(message, message).format_map(params)
 
     def money(self, amount_minor: int, currency: str) -> str:
         """An amount in the currency's minor units as the locale writes it: 4990 BRL in pt_BR is
