@@ -22,7 +22,7 @@ from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
 from chatshop.platform.http import create_app, current_request, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
-from chatshop.shops import catalog, imports, media, merchants, shops
+from chatshop.shops import catalog, faq, imports, media, merchants, shops
 from chatshop.shops.domain import (
     Availability,
     ImportFromUpload,
@@ -36,6 +36,8 @@ from chatshop.shops.domain import (
     ShopPatch,
     UploadRequest,
 )
+from chatshop.shops.faq import FaqReplace
+from chatshop.shops.faq_store import FaqStore
 from chatshop.shops.import_store import ImportStore
 from chatshop.shops.jobs import JobQueue
 from chatshop.shops.lookup import CatalogLookup
@@ -68,6 +70,10 @@ class Dependencies:
     @cached_property
     def products(self) -> ProductStore:
         return ProductStore(self.settings)
+
+    @cached_property
+    def faqs(self) -> FaqStore:
+        return FaqStore(self.settings)
 
     @cached_property
     def lookup(self) -> CatalogLookup:
@@ -330,6 +336,23 @@ def _upload_reference(body: bytes, content_type: str) -> ImportFromUpload | None
 def get_import(shop_id: str, import_id: str) -> Response:
     record = imports.get_import(deps.imports, my_shop(shop_id), import_id)
     return json_response(record.model_dump(mode="json"))
+
+
+# --- FAQ ----------------------------------------------------------------------------------------
+
+
+@app.route("/shops/{shop_id}/faq", methods=["GET"])
+def get_faq(shop_id: str) -> Response:
+    shop_faq = faq.shop_faq(deps.faqs, my_shop(shop_id).id)
+    return json_response(shop_faq.model_dump(mode="json"), headers={"ETag": shop_faq.etag})
+
+
+@app.route("/shops/{shop_id}/faq", methods=["PUT"])
+def replace_faq(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    if_match = current_request().headers.get("if-match")
+    shop_faq = faq.replace_faq(deps.faqs, shop, parse_body(FaqReplace), if_match)
+    return json_response(shop_faq.model_dump(mode="json"), headers={"ETag": shop_faq.etag})
 
 
 # --- channels -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from chatshop.shops.domain import (
     ShopCreate,
     ShopPatch,
 )
+from chatshop.shops.faq import Faq, FaqReplace
 from chatshop.shops.feed import KNOWN_COLUMNS, REQUIRED_COLUMNS
 from chatshop.shops.imports import FEED_CONTENT_TYPES
 from chatshop.shops.media import IMAGE_CONTENT_TYPES
@@ -96,6 +97,7 @@ _AVAILABILITY = Param(
 )
 _PRODUCT_FILTERS = (_AVAILABILITY, Param("category"))
 _IF_MATCH = Param("If-Match", "header", required=True)
+_OPTIONAL_IF_MATCH = Param("If-Match", "header")
 # Inline rather than a $ref: query parameters are checked one by one, and clients (the fuzzer
 # among them) resolve references in them less reliably than in bodies.
 _COUNTRY = {"type": "string", "enum": sorted(ISO_3166_ALPHA2)}
@@ -130,9 +132,18 @@ _SHOP_LINKS = {
     "ImportCatalog": {"operationId": "importCatalog", "parameters": {"shop_id": "$response.body#/id"}},
     "ConnectWhatsApp": {"operationId": "connectWhatsApp", "parameters": {"shop_id": "$response.body#/id"}},
     "PatchShop": {"operationId": "patchShop", "parameters": {"shop_id": "$response.body#/id"}},
+    "GetFaq": {"operationId": "getFaq", "parameters": {"shop_id": "$response.body#/id"}},
+    "ReplaceFaq": {"operationId": "replaceFaq", "parameters": {"shop_id": "$response.body#/id"}},
     "DeleteShop": {"operationId": "deleteShop", "parameters": {"shop_id": "$response.body#/id"}},
 }
 _PRODUCT = {"shop_id": "$response.body#/shop_id", "product_id": "$response.body#/id"}
+_FAQ_LINKS = {
+    "GetFaq": {"operationId": "getFaq", "parameters": {"shop_id": "$response.body#/shop_id"}},
+    "ReplaceFaq": {
+        "operationId": "replaceFaq",
+        "parameters": {"shop_id": "$response.body#/shop_id", "header.If-Match": "$response.header.ETag"},
+    },
+}
 _PRODUCT_LINKS = {
     "GetProduct": {"operationId": "getProduct", "parameters": _PRODUCT},
     "PatchProduct": {
@@ -279,6 +290,26 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(403, 404),
         operation_id="getImport",
     ),
+    ("/shops/{shop_id}/faq", "GET"): Operation(
+        "The shop's FAQ, with its ETag; no entries (version 0) until one is stored",
+        "faq",
+        response=Faq,
+        errors=(403, 404),
+        headers=("ETag",),
+        links=_FAQ_LINKS,
+        operation_id="getFaq",
+    ),
+    ("/shops/{shop_id}/faq", "PUT"): Operation(
+        "Replace the shop's whole FAQ; with If-Match, only if it is still the version of that ETag",
+        "faq",
+        response=Faq,
+        request=FaqReplace,
+        errors=(400, 403, 404, 412, 422),
+        parameters=(_OPTIONAL_IF_MATCH,),
+        headers=("ETag",),
+        links=_FAQ_LINKS,
+        operation_id="replaceFaq",
+    ),
     ("/shops/{shop_id}/channels/whatsapp", "PUT"): Operation(
         "Connect the shop's WhatsApp number; the access token is stored encrypted and never shown",
         "channels",
@@ -419,7 +450,10 @@ def openapi_document(version: str) -> dict[str, Any]:
                     "description": "The request's id, in the logs too",
                     "schema": {"type": "string"},
                 },
-                "ETag": {"description": "The product's version, for If-Match", "schema": {"type": "string"}},
+                "ETag": {
+                    "description": "The version of the product or FAQ, for If-Match",
+                    "schema": {"type": "string"},
+                },
             },
         },
     }
