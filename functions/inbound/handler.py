@@ -1,14 +1,23 @@
-"""Inbound worker: each webhook unit from the FIFO queue, in conversation order (partial failures)."""
+"""Inbound worker: each unit from the FIFO queue, in conversation order (partial failures).
+
+Webhook units (what customers send, what Meta says of our messages), the question worker's
+answers and agents' acts all come this way; the assistant answers the customers.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from functools import cache
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chatshop.assistant.dialogue import Assistant
+from chatshop.assistant.directory import ShopDirectory
+from chatshop.assistant.queues import QuestionQueue
+from chatshop.assistant.state_store import StateStore
+from chatshop.assistant.worker import InboundWorker, OutboxReplies
 from chatshop.messaging.conversation_store import ConversationStore
-from chatshop.messaging.conversations import handle_unit
 from chatshop.messaging.graph_client import GraphClient
 from chatshop.messaging.media_fetch import MediaBucketWriter, MediaFetcher
 from chatshop.messaging.outbound_queue import OutboundQueue
@@ -23,19 +32,27 @@ logger = get_logger()
 
 
 @cache
-def dependencies() -> tuple[ConversationStore, OutboundQueue, MediaFetcher, PhotoSearchQueue | None]:
+def worker() -> InboundWorker:
+    store, outbox, states = ConversationStore(settings), OutboundQueue(settings), StateStore(settings)
     media = MediaFetcher(GraphClient(settings), TokenVault(settings), MediaBucketWriter(settings))
-    # Without a photo search queue (search not deployed here), a photo is acknowledged like any message.
+    # Without a photo search queue (search not deployed here), a photo is answered like any message.
     photos = PhotoSearchQueue(settings) if settings.photo_search_queue else None
-    return ConversationStore(settings), OutboundQueue(settings), media, photos
+    assistant = Assistant(
+        states=states,
+        catalogs=ShopDirectory(settings),
+        replies=OutboxReplies(store, outbox),
+        questions=QuestionQueue(settings),
+        agent_quiet=timedelta(minutes=settings.agent_quiet_minutes),
+    )
+    return InboundWorker(store, outbox, media, photos, states, assistant)
 
 
 def handle_record(record: SQSRecord) -> None:
-    store, outbox, media, photos = dependencies()
     body = json.loads(record.body)
-    result = handle_unit(store, outbox, media, body, photos)
-    logger.info("Inbound unit handled", extra={"outcome": result.outcome, "kind": body.get("kind")})
+    outcome = worker().handle(body)
+    logger.info("Inbound unit handled", extra={"outcome": outcome, "kind": body.get("kind")})
 
 
-# Idempotent on the WhatsApp id inside handle_unit; a failure holds back the rest of its conversation.
+# Idempotent on the WhatsApp id (or the answer's, or the act's); a failure holds back the rest of
+# its conversation.
 handler = sqs_batch_handler(handle_record, fifo=True)

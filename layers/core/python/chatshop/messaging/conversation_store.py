@@ -139,7 +139,49 @@ class ConversationStore:
             )
         except self._conditional_failed:
             return False
+        # In the thread beside what the customer sent, so the conversation reads in order; under
+        # a key of its own making, so writing it again changes nothing.
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s(f"CONV#{record.phone_number_id}#{record.to}"),
+                "sk": _s(f"MSG#{record.created_at.isoformat()}#{record.id}"),
+                "direction": _s("out"),
+                "shop_id": _s(record.shop_id),
+                "outbound_id": _s(record.id),
+                "summary": _s(json.dumps(record.message, ensure_ascii=False, default=str)),
+            },
+        )
         return True
+
+    def thread(
+        self, phone_number_id: str, customer: str, limit: int, after: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The conversation's messages both ways, oldest first, one page: ``after`` is the sort key
+        of the last message of the page before."""
+        start = (
+            {"ExclusiveStartKey": {"pk": _s(f"CONV#{phone_number_id}#{customer}"), "sk": _s(after)}}
+            if after
+            else {}
+        )
+        found = self._dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :msg)",
+            ExpressionAttributeValues={":pk": _s(f"CONV#{phone_number_id}#{customer}"), ":msg": _s("MSG#")},
+            Limit=limit,
+            **start,
+        )
+        items = [
+            {
+                "key": item["sk"]["S"],
+                "direction": item["direction"]["S"],
+                "summary": json.loads(item["summary"]["S"]),
+                **({"outbound_id": item["outbound_id"]["S"]} if "outbound_id" in item else {}),
+            }
+            for item in found.get("Items", [])
+        ]
+        last = found.get("LastEvaluatedKey")
+        return items, (last["sk"]["S"] if last else None)
 
     def outbound(self, outbound_id: str) -> OutboundRecord | None:
         item = self._dynamodb.get_item(

@@ -2,17 +2,18 @@
 
 Each step is idempotent on its own business key (the WhatsApp message id, our outbound id), so a
 unit delivered again, or a worker that crashed half way, neither loses nor doubles anything:
-every step runs again and does only what is still undone. The conversation itself (menus, search,
-carts) is built on this; for now a received message gets an acknowledgement, so the loop can be
-seen end to end. A photo is the exception where photo search is deployed: it goes to the photo
-search worker (this function has no models to embed it), which answers it with the best matches.
+every step runs again and does only what is still undone. What the shop says back is a
+:class:`Responder`'s (the assistant, ``chatshop.assistant.dialogue``); without one, a message gets
+an acknowledgement and a photo goes to the photo search worker where it is deployed (this
+function has no models to embed it), which answers it with the best matches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from .conversation_store import ConversationStore
 from .inbound import InboundMessage, StatusUpdate, UnparsedPayload, parse_unit
@@ -30,6 +31,14 @@ _ANSWERED_TYPES = frozenset(
 Outcome = Literal["stored", "duplicate", "status", "status-ignored", "kept-unparsed"]
 
 
+class Responder(Protocol):
+    def __call__(
+        self, shop_id: str, message: InboundMessage, search_photo: Callable[[], str] | None
+    ) -> str | None:
+        """Answer a stored message; ``search_photo`` hands a photo to the photo search and says its
+        answer's id (None where it is not deployed). The id of the reply, if any."""
+
+
 @dataclass(frozen=True)
 class UnitResult:
     outcome: Outcome
@@ -42,8 +51,10 @@ def handle_unit(
     media: MediaFetcher,
     body: dict[str, Any],
     photos: PhotoSearchQueue | None = None,
+    responder: Responder | None = None,
 ) -> UnitResult:
-    """``photos``: where a customer's photo goes to be answered by search; None acknowledges it."""
+    """``photos``: where a customer's photo goes to be answered by search; None acknowledges it.
+    ``responder``: who answers a message; None acknowledges it."""
     shop_id = body.get("shop_id")
     parsed = parse_unit(body)
     if isinstance(parsed, UnparsedPayload) or not shop_id:
@@ -52,7 +63,7 @@ def handle_unit(
         return UnitResult("kept-unparsed")
     if isinstance(parsed, StatusUpdate):
         return UnitResult("status" if store.apply_status(parsed) else "status-ignored")
-    return _handle_message(store, outbox, media, photos, shop_id, parsed)
+    return _handle_message(store, outbox, media, photos, responder, shop_id, parsed)
 
 
 def _handle_message(
@@ -60,6 +71,7 @@ def _handle_message(
     outbox: OutboundQueue,
     media: MediaFetcher,
     photos: PhotoSearchQueue | None,
+    responder: Responder | None,
     shop_id: str,
     message: InboundMessage,
 ) -> UnitResult:
@@ -75,8 +87,13 @@ def _handle_message(
     if message.type not in _ANSWERED_TYPES:
         return UnitResult(outcome)
     media_key = summary.get("media_key")
+    search_photo = None
     if photos is not None and message.type == "image" and media_key:
-        return UnitResult(outcome, _search_photo(store, outbox, photos, shop_id, message, media_key))
+        search_photo = lambda: _search_photo(store, outbox, photos, shop_id, message, media_key)  # noqa: E731
+    if responder is not None:
+        return UnitResult(outcome, responder(shop_id, message, search_photo))
+    if search_photo is not None:
+        return UnitResult(outcome, search_photo())
     reply = OutboundRecord(
         id=f"ack-{message.id}",  # one acknowledgement per inbound message, however often it is handled
         shop_id=shop_id,

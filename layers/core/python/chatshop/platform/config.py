@@ -72,6 +72,9 @@ class Settings(BaseModel):
     rollout_file: Annotated[Path | None, Env("CHATSHOP_ROLLOUT_FILE")] = None
     index_queue: Annotated[str | None, Env("CHATSHOP_INDEX_QUEUE")] = None
     photo_search_queue: Annotated[str | None, Env("CHATSHOP_PHOTO_SEARCH_QUEUE")] = None
+    question_queue: Annotated[str | None, Env("CHATSHOP_QUESTION_QUEUE")] = None
+    # How long a conversation an agent answered stays the agent's without a word from them.
+    agent_quiet_minutes: Annotated[int, Env("CHATSHOP_AGENT_QUIET_MINUTES"), Field(ge=1, le=10080)] = 30
     # Visual and text search: "ann" keeps HNSW snapshots in the search index bucket; "s3vectors"
     # keeps the vectors in an S3 Vectors bucket, for catalogs that outgrow one function's memory.
     search_backend: Annotated[Literal["ann", "s3vectors"], Env("CHATSHOP_SEARCH_BACKEND")] = "ann"

@@ -1,0 +1,484 @@
+"""The conversation, as the inbound worker runs it: one customer message (or one answer from the
+question worker, or one act of an agent) in, at most one reply out, the state moved on.
+
+Each step is idempotent on the message it handles: the reply's id is made from the message's id
+(stored once, sent once), the state remembers the messages it handled, and the state is written
+conditionally on the version read. A message handled again only queues again what may not have
+been sent. Replies are composed by :mod:`chatshop.assistant.replies` in the conversation's
+language: the one the customer writes in when it is clear, else the one they wrote in before, else
+the shop's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from chatshop.messaging.inbound import InboundMessage
+from chatshop.messaging.outbound import OutboundMessage, Text
+from chatshop.messaging.records import OutboundRecord
+from chatshop.platform.iso import CURRENCY_EXPONENTS
+from chatshop.shops.domain import Product, Shop
+
+from . import phrases, replies
+from .i18n import Translator, default_language, supported, translator
+from .intents import Intent, from_tap, from_text
+from .language import detect
+from .questions import Answer, QuestionJob
+from .state import (
+    FAILURES_BEFORE_HANDOFF,
+    MENU_QUIET,
+    ConversationState,
+    Holder,
+    new_conversation_id,
+)
+from .views import ORDERABLE, ProductView, category_name, in_category, outline
+
+# The ask prompt's example budget, in the shop currency's major units.
+_EXAMPLE_BUDGET = 100
+DEFAULT_AGENT_QUIET = timedelta(minutes=30)
+
+
+# --- What the dialogue needs, as the inbound worker wires it --------------------------------------
+
+
+class States(Protocol):
+    def get(self, phone_number_id: str, customer: str) -> ConversationState | None: ...
+
+    def create_pointer(self, state: ConversationState) -> None: ...
+
+    def save(self, state: ConversationState) -> ConversationState: ...
+
+
+class Catalogs(Protocol):
+    """The shops context as the assistant reads it (``chatshop.assistant.directory``)."""
+
+    def shop(self, shop_id: str) -> Shop | None: ...
+
+    def catalog_id(self, shop_id: str) -> str | None: ...
+
+    def products(self, shop_id: str) -> Sequence[Product]: ...
+
+    def products_by_id(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, Product]: ...
+
+    def image_link(self, product: Product) -> str | None: ...
+
+
+class Replies(Protocol):
+    def send(self, record: OutboundRecord) -> None:
+        """Store the reply once and queue it; a reply stored before is queued again only if unsent."""
+
+    def resend(self, reply_id: str) -> None:
+        """Queue a stored reply again if it was never sent (a handler cut short)."""
+
+
+class Questions(Protocol):
+    def ask(self, job: QuestionJob) -> None: ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What handling one message did: the reply's id, if it replied, and how."""
+
+    outcome: str
+    reply_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Assistant:
+    states: States
+    catalogs: Catalogs
+    replies: Replies
+    questions: Questions
+    agent_quiet: timedelta = DEFAULT_AGENT_QUIET
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    # --- a customer's message ---------------------------------------------------------------------
+
+    def on_message(
+        self, shop_id: str, message: InboundMessage, search_photo: Callable[[], str] | None = None
+    ) -> Turn:
+        """``search_photo`` hands a photo to the photo search (which answers it) and says the id of
+        its answer; None where photo search is not deployed."""
+        shop = self.catalogs.shop(shop_id)
+        state = self._state(shop_id, message)
+        if state.handled_before(message.id):
+            return self._again(state, message.id)
+        now = self.clock()
+        intent = _intent(message)
+        language = detect(message.text) if message.text else None
+        state = state.with_handled(
+            message.id,
+            last_message_at=max(message.timestamp, state.last_message_at or message.timestamp),
+            customer_name=message.customer_name or state.customer_name,
+            language=language or state.language,
+        )
+        state = self._quiet_agent_returns(state, now)
+        if state.holder != "assistant":
+            if intent.kind != "menu":
+                self.states.save(state)  # kept for the agent; the assistant stays out of it
+                return Turn("held")
+            state = _held_by(state, "assistant", now)
+        if shop is None or shop.status != "active":
+            self.states.save(state)
+            return Turn("shop-closed")
+        if message.type == "image" and search_photo is not None:
+            self.states.save(state.model_copy(update={"failures": 0}))
+            return Turn("photo", search_photo())
+        return self._act(shop, state, message, intent, now)
+
+    def _act(
+        self, shop: Shop, state: ConversationState, message: InboundMessage, intent: Intent, now: datetime
+    ) -> Turn:
+        t = self._translator(shop, state)
+        reply_id = f"reply-{message.id}"
+        match intent.kind:
+            case "greeting" if state.menu_sent_at is not None and now - state.menu_sent_at < MENU_QUIET:
+                return self._reply(state, message.id, reply_id, replies.welcome_again(t), "welcome-again")
+            case "greeting" | "menu":
+                reply = replies.welcome(t, shop.name, state.customer_name)
+                return self._reply(
+                    state.model_copy(update={"menu_sent_at": now}), message.id, reply_id, reply, "menu"
+                )
+            case "browse":
+                return self._categories(shop, state, message.id, reply_id, t, 0)
+            case "categories_page":
+                page = int(intent.value) if intent.value and intent.value.isdigit() else 0
+                return self._categories(shop, state, message.id, reply_id, t, page)
+            case "category":
+                return self._category(shop, state, message.id, reply_id, t, intent.value or "")
+            case "more":
+                return self._more(shop, state, message.id, reply_id, t)
+            case "show":
+                return self._card(shop, state, message.id, reply_id, t, intent.value or "")
+            case "ordinal" if not state.shown:
+                # "2" with nothing shown is a question like any other ("size 2").
+                return self._question(shop, state, message, t)
+            case "ordinal":
+                return self._ordinal(shop, state, message.id, reply_id, t, int(intent.value or "0"))
+            case "order":
+                return self._order(shop, state, message.id, reply_id, t, intent.value or "", now)
+            case "agent" | "cart":
+                reply = replies.text(t, phrases.HANDOFF, shop=shop.name)
+                return self._reply(_held_by(state, "waiting", now), message.id, reply_id, reply, "handoff")
+            case "ask":
+                example = _EXAMPLE_BUDGET * 10 ** _exponent(shop.currency)
+                return self._reply(
+                    state, message.id, reply_id, replies.ask_prompt(t, shop.currency, example), "ask"
+                )
+            case "question":
+                return self._question(shop, state, message, t)
+        return self._failed(
+            shop, state, message.id, reply_id, t, replies.not_understood(t), "not-understood", now
+        )
+
+    # --- browsing ---------------------------------------------------------------------------------
+
+    def _categories(
+        self, shop: Shop, state: ConversationState, message_id: str, reply_id: str, t: Translator, page: int
+    ) -> Turn:
+        found = outline(self.catalogs.products(shop.id))
+        return self._reply(
+            state.model_copy(update={"failures": 0}),
+            message_id,
+            reply_id,
+            replies.categories(t, found, page),
+            "categories",
+        )
+
+    def _category(
+        self, shop: Shop, state: ConversationState, message_id: str, reply_id: str, t: Translator, key: str
+    ) -> Turn:
+        products = in_category(self.catalogs.products(shop.id), key)
+        if not products:
+            reply = replies.text(t, phrases.CATEGORY_EMPTY, category=t.text(phrases.OTHER_CATEGORY))
+            return self._reply(state, message_id, reply_id, reply, "category-empty")
+        name = category_name(products[0].category) or t.text(phrases.OTHER_CATEGORY)
+        views = [ProductView.of(p) for p in products]
+        page = views[: self._page_size(shop.id)]
+        body = t.text(phrases.CATEGORY_BODY, category=name)
+        catalog_id = self.catalogs.catalog_id(shop.id)
+        reply = replies.product_page(t, body, name, page, len(views) > len(page), catalog_id)
+        state = state.model_copy(
+            update={
+                "results": tuple(v.id for v in views),
+                "offset": len(page),
+                "shown": tuple(v.id for v in page),
+                "category": name,
+                "failures": 0,
+            }
+        )
+        return self._reply(state, message_id, reply_id, reply, "category")
+
+    def _more(
+        self, shop: Shop, state: ConversationState, message_id: str, reply_id: str, t: Translator
+    ) -> Turn:
+        rest = state.results[state.offset :]
+        if not rest:
+            return self._reply(
+                state, message_id, reply_id, replies.text(t, phrases.NOTHING_MORE), "nothing-more"
+            )
+        wanted = rest[: self._page_size(shop.id)]
+        found = self.catalogs.products_by_id(shop.id, wanted)
+        # Read again: a product sold out or deleted since the list was made is left out.
+        page = [
+            ProductView.of(found[pid])
+            for pid in wanted
+            if pid in found and found[pid].availability in ORDERABLE
+        ]
+        offset = state.offset + len(wanted)
+        state = state.model_copy(update={"offset": offset, "shown": tuple(v.id for v in page)})
+        if not page:
+            return self._reply(
+                state, message_id, reply_id, replies.text(t, phrases.NOTHING_MORE), "nothing-more"
+            )
+        header = state.category
+        body = t.text(phrases.CATEGORY_BODY, category=header) if header else t.text(phrases.ADVICE_INTRO)
+        reply = replies.product_page(
+            t, body, header, page, offset < len(state.results), self.catalogs.catalog_id(shop.id)
+        )
+        return self._reply(state, message_id, reply_id, reply, "more")
+
+    def _card(
+        self,
+        shop: Shop,
+        state: ConversationState,
+        message_id: str,
+        reply_id: str,
+        t: Translator,
+        product_id: str,
+    ) -> Turn:
+        product = self.catalogs.products_by_id(shop.id, [product_id]).get(product_id)
+        if product is None:
+            return self._reply(
+                state, message_id, reply_id, replies.text(t, phrases.PRODUCT_GONE), "product-gone"
+            )
+        view = ProductView.of(product)
+        reply = replies.product_card(
+            t, view, self.catalogs.image_link(product), self.catalogs.catalog_id(shop.id)
+        )
+        state = state.model_copy(update={"shown": (product.id,), "failures": 0})
+        return self._reply(state, message_id, reply_id, reply, "product")
+
+    def _ordinal(
+        self, shop: Shop, state: ConversationState, message_id: str, reply_id: str, t: Translator, n: int
+    ) -> Turn:
+        shown = state.shown
+        index = n - 1 if n > 0 else len(shown) + n
+        if not 0 <= index < len(shown):
+            return self._reply(state, message_id, reply_id, replies.text(t, phrases.WHICH_ONE), "which-one")
+        return self._card(shop, state, message_id, reply_id, t, shown[index])
+
+    def _order(
+        self,
+        shop: Shop,
+        state: ConversationState,
+        message_id: str,
+        reply_id: str,
+        t: Translator,
+        product_id: str,
+        now: datetime,
+    ) -> Turn:
+        product = self.catalogs.products_by_id(shop.id, [product_id]).get(product_id)
+        if product is None:
+            return self._reply(
+                state, message_id, reply_id, replies.text(t, phrases.PRODUCT_GONE), "product-gone"
+            )
+        # Until the chat has its own cart, a person takes the order from here.
+        reply = replies.text(t, phrases.ORDER_HANDOFF, shop=shop.name, title=product.title)
+        return self._reply(_held_by(state, "waiting", now), message_id, reply_id, reply, "order-handoff")
+
+    # --- questions --------------------------------------------------------------------------------
+
+    def _question(self, shop: Shop, state: ConversationState, message: InboundMessage, t: Translator) -> Turn:
+        job = QuestionJob(
+            shop_id=shop.id,
+            phone_number_id=state.phone_number_id,
+            customer=state.customer,
+            message_id=message.id,
+            text=message.text or "",
+            language=t.language,
+            previous=state.question,
+            shown=state.shown,
+        )
+        self.states.save(state.model_copy(update={"pending": message.id}))
+        self.questions.ask(job)
+        return Turn("question", job.answer_id)
+
+    def on_answer(self, answer: Answer) -> Turn:
+        """The question worker's finding, turned into the reply in the conversation's order."""
+        state = self.states.get(answer.phone_number_id, answer.customer)
+        if state is None:
+            return Turn("no-conversation")
+        if state.handled_before(answer.reply_id):
+            return self._again(state, answer.reply_id)
+        now = self.clock()
+        state = state.with_handled(
+            answer.reply_id, pending=None if state.pending == answer.message_id else state.pending
+        )
+        shop = self.catalogs.shop(answer.shop_id)
+        if state.holder != "assistant" or shop is None:
+            # A person took over while the question was searched: the assistant keeps quiet.
+            self.states.save(state)
+            return Turn("held")
+        t = translator(answer.language, shop.country)
+        catalog_id = self.catalogs.catalog_id(shop.id)
+        ids = tuple(p.id for p in answer.products)
+        if answer.kind == "faq" and answer.faq_answer:
+            return self._reply(
+                state.model_copy(update={"failures": 0}),
+                answer.reply_id,
+                answer.reply_id,
+                Text(body=answer.faq_answer),
+                "faq",
+            )
+        if answer.kind == "advice":
+            shown = ids[: replies.ADVICE_SHOWN]
+            state = state.model_copy(
+                update={
+                    "results": ids,
+                    "offset": len(shown),
+                    "shown": shown,
+                    "question": answer.question,
+                    "category": None,
+                    "failures": 0,
+                }
+            )
+            reply = replies.advice(t, answer.products, len(ids) > len(shown), catalog_id)
+            return self._reply(state, answer.reply_id, answer.reply_id, reply, "advice")
+        if answer.kind == "no_fit" and answer.products:
+            shown = ids[: replies.ADVICE_SHOWN]
+            state = state.model_copy(
+                update={
+                    "results": (),
+                    "offset": 0,
+                    "shown": shown,
+                    "question": answer.question,
+                    "category": None,
+                }
+            )
+            reply = replies.no_fit(t, answer.products, answer.broken, catalog_id)
+            return self._failed(shop, state, answer.reply_id, answer.reply_id, t, reply, "no-fit", now)
+        state = state.model_copy(update={"question": answer.question})
+        return self._failed(
+            shop, state, answer.reply_id, answer.reply_id, t, replies.no_match(t), "no-match", now
+        )
+
+    # --- agents -----------------------------------------------------------------------------------
+
+    def on_agent_message(self, state: ConversationState, act_id: str, message: OutboundMessage) -> Turn:
+        """An agent's reply: sent, and the conversation is the agent's until released or quiet."""
+        if state.handled_before(act_id):
+            return self._again(state, act_id)
+        now = self.clock()
+        held = _held_by(state, "agent", now).model_copy(update={"agent_last_at": now})
+        return self._reply(held, act_id, act_id, message, "agent-reply")
+
+    def on_release(self, state: ConversationState, act_id: str) -> Turn:
+        if state.handled_before(act_id):
+            return Turn("duplicate")
+        self.states.save(_held_by(state, "assistant", self.clock()).with_handled(act_id))
+        return Turn("released")
+
+    # --- the parts every step shares --------------------------------------------------------------
+
+    def _state(self, shop_id: str, message: InboundMessage) -> ConversationState:
+        state = self.states.get(message.phone_number_id, message.customer)
+        if state is not None:
+            return state
+        state = ConversationState(
+            conversation_id=new_conversation_id(),
+            shop_id=shop_id,
+            phone_number_id=message.phone_number_id,
+            customer=message.customer,
+            created_at=self.clock(),
+        )
+        self.states.create_pointer(state)
+        return state
+
+    def _again(self, state: ConversationState, handled_id: str) -> Turn:
+        """A message handled before: only what may not have gone out goes again."""
+        if state.pending == handled_id:
+            return Turn("duplicate", f"answer-{handled_id}")
+        reply_id = handled_id if handled_id.startswith("answer-") else f"reply-{handled_id}"
+        self.replies.resend(reply_id)
+        return Turn("duplicate", reply_id)
+
+    def _quiet_agent_returns(self, state: ConversationState, now: datetime) -> ConversationState:
+        if state.holder == "agent" and state.agent_last_at and now - state.agent_last_at >= self.agent_quiet:
+            return _held_by(state, "assistant", now)
+        return state
+
+    def _failed(
+        self,
+        shop: Shop,
+        state: ConversationState,
+        handled_id: str,
+        reply_id: str,
+        t: Translator,
+        reply: OutboundMessage,
+        outcome: str,
+        now: datetime,
+    ) -> Turn:
+        """An answer that did not help; the second in a row brings a person in, said once."""
+        failures = state.failures + 1
+        if failures >= FAILURES_BEFORE_HANDOFF:
+            handoff = replies.text(t, phrases.HANDOFF_AFTER_FAILURES, shop=shop.name)
+            return self._reply(
+                _held_by(state, "waiting", now), handled_id, reply_id, handoff, "handoff-after-failures"
+            )
+        return self._reply(
+            state.model_copy(update={"failures": failures}), handled_id, reply_id, reply, outcome
+        )
+
+    def _reply(
+        self, state: ConversationState, handled_id: str, reply_id: str, message: OutboundMessage, outcome: str
+    ) -> Turn:
+        record = OutboundRecord(
+            id=reply_id,
+            shop_id=state.shop_id,
+            phone_number_id=state.phone_number_id,
+            to=state.customer,
+            message=message.model_dump(mode="json", exclude_none=True),
+            reply_to=handled_id if not handled_id.startswith(("answer-", "agent-")) else None,
+            created_at=self.clock(),
+        )
+        # Stored (and queued) before the state: a state that says "handled" always has its reply.
+        self.replies.send(record)
+        self.states.save(state)
+        return Turn(outcome, reply_id)
+
+    def _translator(self, shop: Shop, state: ConversationState) -> Translator:
+        language = (
+            state.language or supported(getattr(shop, "language", None)) or default_language(shop.country)
+        )
+        return translator(language, shop.country)
+
+    def _page_size(self, shop_id: str) -> int:
+        return replies.PRODUCT_LIST_PAGE if self.catalogs.catalog_id(shop_id) else replies.LIST_PAGE
+
+
+def _intent(message: InboundMessage) -> Intent:
+    if message.button is not None:
+        tapped = from_tap(message.button.id)
+        if tapped is not None:
+            return tapped
+        # A button of a template or an old message: what it says is what the customer means.
+        return from_text(message.button.title or "")
+    if message.type == "text" and message.text:
+        return from_text(message.text)
+    if message.type == "order":
+        return Intent("cart")
+    return Intent("unsupported")
+
+
+def _held_by(state: ConversationState, holder: Holder, now: datetime) -> ConversationState:
+    if state.holder == holder:
+        return state
+    return state.model_copy(update={"holder": holder, "holder_since": now, "failures": 0})
+
+
+def _exponent(currency: str) -> int:
+    return CURRENCY_EXPONENTS.get(currency, 2)

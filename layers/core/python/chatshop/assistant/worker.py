@@ -1,0 +1,72 @@
+"""The inbound worker's units, dispatched: webhook units to the channel (which asks the assistant
+to answer messages), the question worker's answers and the agents' acts to the assistant.
+
+All of them come through the inbound FIFO queue, in their conversation's message group, so the
+conversation's state has one writer and sees its events in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chatshop.messaging.conversation_store import ConversationStore
+from chatshop.messaging.conversations import handle_unit, queue_reply
+from chatshop.messaging.inbound import InboundMessage
+from chatshop.messaging.media_fetch import MediaFetcher
+from chatshop.messaging.outbound import Text
+from chatshop.messaging.outbound_queue import OutboundQueue
+from chatshop.messaging.photo_queue import PhotoSearchQueue
+from chatshop.messaging.records import OutboundRecord, SendJob
+
+from .dialogue import Assistant
+from .inbox import AGENT_MESSAGE, AGENT_RELEASE
+from .questions import ANSWER_KIND, Answer
+from .state_store import StateStore
+
+
+class OutboxReplies:
+    """The assistant's replies, stored and sent as every reply of the channel is."""
+
+    def __init__(self, store: ConversationStore, outbox: OutboundQueue) -> None:
+        self._store = store
+        self._outbox = outbox
+
+    def send(self, record: OutboundRecord) -> None:
+        queue_reply(self._store, self._outbox, record)
+
+    def resend(self, reply_id: str) -> None:
+        current = self._store.outbound(reply_id)
+        if current is not None and current.status == "queued":
+            self._outbox.send(SendJob(outbound_id=reply_id))
+
+
+@dataclass(frozen=True)
+class InboundWorker:
+    store: ConversationStore
+    outbox: OutboundQueue
+    media: MediaFetcher
+    photos: PhotoSearchQueue | None
+    states: StateStore
+    assistant: Assistant
+
+    def handle(self, body: dict[str, Any]) -> str:
+        """One unit of the inbound queue; the outcome, for the log."""
+        kind = body.get("kind")
+        if kind == ANSWER_KIND:
+            return self.assistant.on_answer(Answer.model_validate(body["answer"])).outcome
+        if kind in (AGENT_MESSAGE, AGENT_RELEASE):
+            return self._agent_act(kind, body)
+        return handle_unit(self.store, self.outbox, self.media, body, self.photos, self._respond).outcome
+
+    def _respond(self, shop_id: str, message: InboundMessage, search_photo: Any) -> str | None:
+        return self.assistant.on_message(shop_id, message, search_photo).reply_id
+
+    def _agent_act(self, kind: str, body: dict[str, Any]) -> str:
+        state = self.states.by_id(str(body.get("conversation_id")))
+        if state is None:
+            return "no-conversation"
+        act_id = str(body["act_id"])
+        if kind == AGENT_RELEASE:
+            return self.assistant.on_release(state, act_id).outcome
+        return self.assistant.on_agent_message(state, act_id, Text(body=str(body["text"]))).outcome
