@@ -7,6 +7,7 @@ errors become the project's error model in ``chatshop.platform.http``.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, get_args
 
@@ -14,9 +15,14 @@ from chalice import Response
 from pydantic import ValidationError
 
 import chatshop
+from chatshop.assistant import inbox
+from chatshop.assistant.inbox import AgentReply
+from chatshop.assistant.queues import InboundReturn
+from chatshop.assistant.state_store import StateStore
 from chatshop.messaging import channels
 from chatshop.messaging.channel_models import WhatsAppChannelConnect
 from chatshop.messaging.channel_store import ChannelStore
+from chatshop.messaging.conversation_store import ConversationStore
 from chatshop.messaging.token_vault import TokenVault
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
@@ -90,6 +96,18 @@ class Dependencies:
     @cached_property
     def channels(self) -> ChannelStore:
         return ChannelStore(self.settings)
+
+    @cached_property
+    def conversations(self) -> StateStore:
+        return StateStore(self.settings)
+
+    @cached_property
+    def messages(self) -> ConversationStore:
+        return ConversationStore(self.settings)
+
+    @cached_property
+    def agent_acts(self) -> InboundReturn:
+        return InboundReturn(self.settings)
 
     @cached_property
     def tokens(self) -> TokenVault:
@@ -353,6 +371,48 @@ def replace_faq(shop_id: str) -> Response:
     if_match = current_request().headers.get("if-match")
     shop_faq = faq.replace_faq(deps.faqs, shop, parse_body(FaqReplace), if_match)
     return json_response(shop_faq.model_dump(mode="json"), headers={"ETag": shop_faq.etag})
+
+
+# --- inbox --------------------------------------------------------------------------------------
+
+
+def holder_filter() -> str:
+    raw = query("status") or "waiting"
+    if raw not in ("waiting", "agent", "assistant"):
+        raise ValidationFailed(["status"], "status must be one of waiting, agent, assistant.")
+    return raw
+
+
+@app.route("/shops/{shop_id}/conversations", methods=["GET"])
+def list_conversations(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    page = inbox.list_conversations(deps.conversations, shop, holder_filter(), page_size(), query("cursor"))
+    return json_response(page_body(page))
+
+
+@app.route("/shops/{shop_id}/conversations/{conversation_id}", methods=["GET"])
+def get_conversation(shop_id: str, conversation_id: str) -> Response:
+    shop = my_shop(shop_id)
+    detail = inbox.conversation_detail(
+        deps.conversations, deps.messages, shop, conversation_id, page_size(), query("cursor")
+    )
+    return json_response(detail.model_dump(mode="json"))
+
+
+@app.route("/shops/{shop_id}/conversations/{conversation_id}/messages", methods=["POST"])
+def send_agent_message(shop_id: str, conversation_id: str) -> Response:
+    shop = my_shop(shop_id)
+    reply = parse_body(AgentReply)
+    act = inbox.send_agent_reply(
+        deps.conversations, deps.messages, deps.agent_acts, shop, conversation_id, reply, datetime.now(UTC)
+    )
+    return json_response(act.model_dump(mode="json"), status=202)
+
+
+@app.route("/shops/{shop_id}/conversations/{conversation_id}/release", methods=["POST"])
+def release_conversation(shop_id: str, conversation_id: str) -> Response:
+    act = inbox.release(deps.conversations, deps.agent_acts, my_shop(shop_id), conversation_id)
+    return json_response(act.model_dump(mode="json"), status=202)
 
 
 # --- channels -----------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ BODIES = {
         "access_token": "EAAG-intruder-token-0123456789",
     },
 }
+BODIES[("PUT", "/shops/{shop_id}/faq")] = {"entries": [{"question": "Mine?", "answer": "Now."}]}
+BODIES[("POST", "/shops/{shop_id}/conversations/{conversation_id}/messages")] = {"text": "Hello from B"}
 CSV_FEED = b"id,title,price\nINTRUDER,Mine now,1.00 USD\n"
 
 
@@ -48,7 +50,13 @@ def test_another_merchants_shop_is_403_on_every_route_and_left_unchanged(api):
     imported = owner.post(
         f"/shops/{shop['id']}/catalog/imports", raw=CSV_FEED, headers={"Content-Type": "text/csv"}
     )
-    ids = {"shop_id": shop["id"], "product_id": product.json["id"], "import_id": imported.json["id"]}
+    # The shop is checked before the conversation, so any well-formed conversation id will do.
+    ids = {
+        "shop_id": shop["id"],
+        "product_id": product.json["id"],
+        "import_id": imported.json["id"],
+        "conversation_id": "cv_" + "0" * 24,
+    }
     before = (owner.get(f"/shops/{shop['id']}").json, owner.get(f"/shops/{shop['id']}/products").json)
 
     # When merchant B calls every merchant route on it

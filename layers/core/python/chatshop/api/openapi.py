@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chatshop.assistant.inbox import AgentAct, AgentReply, ConversationDetail, ConversationSummary
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
 from chatshop.platform.iso import ISO_3166_ALPHA2
 from chatshop.search.api_models import (
@@ -54,6 +55,8 @@ from .schemas import (
 
 _ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 _PRODUCT_ID = {"type": "string", "pattern": "^p[0-9a-f]{31}$"}
+_CONVERSATION_ID = {"type": "string", "pattern": "^cv_[0-9a-f]{24}$"}
+_PATH_IDS = {"product_id": _PRODUCT_ID, "conversation_id": _CONVERSATION_ID}
 
 
 @dataclass(frozen=True)
@@ -310,6 +313,40 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         links=_FAQ_LINKS,
         operation_id="replaceFaq",
     ),
+    ("/shops/{shop_id}/conversations", "GET"): Operation(
+        "The shop's conversations held by the assistant, waiting for a person, or held by an agent "
+        "(status, default waiting), the latest message first",
+        "inbox",
+        response=Page[ConversationSummary],
+        parameters=(
+            Param("status", schema={"type": "string", "enum": ["waiting", "agent", "assistant"]}),
+            *_PAGE,
+        ),
+        errors=(403, 404, 422),
+    ),
+    ("/shops/{shop_id}/conversations/{conversation_id}", "GET"): Operation(
+        "A conversation with its messages both ways, oldest first (cursor paged)",
+        "inbox",
+        response=ConversationDetail,
+        parameters=_PAGE,
+        errors=(403, 404, 422),
+    ),
+    ("/shops/{shop_id}/conversations/{conversation_id}/messages", "POST"): Operation(
+        "An agent's reply, queued to be sent; the conversation is the agent's until released. "
+        "409 outside WhatsApp's 24-hour window, where only a template may be sent",
+        "inbox",
+        202,
+        AgentAct,
+        request=AgentReply,
+        errors=(400, 403, 404, 409, 422),
+    ),
+    ("/shops/{shop_id}/conversations/{conversation_id}/release", "POST"): Operation(
+        "Hand the conversation back to the assistant",
+        "inbox",
+        202,
+        AgentAct,
+        errors=(403, 404),
+    ),
     ("/shops/{shop_id}/channels/whatsapp", "PUT"): Operation(
         "Connect the shop's WhatsApp number; the access token is stored encrypted and never shown",
         "channels",
@@ -548,8 +585,7 @@ def _feed_body(refs: Refs) -> dict[str, Any]:
 def _parameters(path: str, operation: Operation) -> list[dict[str, Any]]:
     in_path = [segment.strip("{}") for segment in path.split("/") if segment.startswith("{")]
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": _PRODUCT_ID if name == "product_id" else _ID}
-        for name in in_path
+        {"name": name, "in": "path", "required": True, "schema": _PATH_IDS.get(name, _ID)} for name in in_path
     ]
     for param in operation.parameters:
         parameters.append(
