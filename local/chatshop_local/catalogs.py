@@ -29,9 +29,7 @@ import chatshop
 from chatshop.assistant import i18n
 
 ASSISTANT_DIR = i18n.LOCALES_DIR.parent
-# Locations in the catalogs are relative to the core layer, as "chatshop/assistant/phrases.py".
-LAYER_DIR = ASSISTANT_DIR.parent.parent
-TEMPLATE = i18n.LOCALES_DIR / f"{i18n.DOMAIN}.pot"
+LOCALES_DIR = i18n.LOCALES_DIR
 KEYWORDS = {"N_": None}
 TRANSLATOR_TAG = "TRANSLATORS:"
 WIDTH = 100
@@ -134,7 +132,8 @@ def source_messages(directory: Path = ASSISTANT_DIR) -> list[SourceMessage]:
         if not isinstance(text, str) or context is not None:
             raise ValueError(f"{filename}: the assistant marks single messages without context, not {text!r}")
         path = directory / filename
-        location = path.relative_to(LAYER_DIR).as_posix()
+        # Relative to the core layer, as "chatshop/assistant/phrases.py".
+        location = path.relative_to(directory.parent.parent).as_posix()
         if filename not in names_by_file:
             names_by_file[filename] = _constant_names(path)
         message = messages.setdefault(text, SourceMessage(text))
@@ -174,8 +173,12 @@ def template(messages: Iterable[SourceMessage]) -> Catalog:
     return catalog
 
 
-def _po_path(language: str) -> Path:
-    return i18n.LOCALES_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+def template_path(locales: Path = LOCALES_DIR) -> Path:
+    return locales / f"{i18n.DOMAIN}.pot"
+
+
+def po_path(language: str, locales: Path = LOCALES_DIR) -> Path:
+    return locales / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
 
 
 def _team(language: str) -> str:
@@ -213,18 +216,19 @@ def _without_dates(content: bytes) -> bytes:
     )
 
 
-def extract() -> Path:
-    _write(TEMPLATE, template(source_messages()))
-    return TEMPLATE
+def extract(source: Path = ASSISTANT_DIR, locales: Path = LOCALES_DIR) -> Path:
+    path = template_path(locales)
+    _write(path, template(source_messages(source)))
+    return path
 
 
-def update() -> list[str]:
+def update(locales: Path = LOCALES_DIR) -> list[str]:
     """Brings every language's catalog in step with the template; returns the messages each one
     still lacks (new ones, or ones Babel matched to an old sentence and marked fuzzy)."""
-    pot = _read(TEMPLATE)
+    pot = _read(template_path(locales))
     lacking: list[str] = []
     for language in _translated_languages():
-        path = _po_path(language)
+        path = po_path(language, locales)
         if path.exists():
             catalog = _read(path, language)
             catalog.update(pot, update_creation_date=False)
@@ -249,15 +253,16 @@ def _untranslated(message) -> bool:
     return bool(message.id) and (message.fuzzy or not message.string)
 
 
-def problems() -> Iterator[str]:
+def problems(source: Path = ASSISTANT_DIR, locales: Path = LOCALES_DIR) -> Iterator[str]:
     """Everything that keeps the catalogs from matching the source, one line each."""
-    messages = source_messages()
+    messages = source_messages(source)
     by_id = {message.id: message for message in messages}
-    pot = {message.id for message in _read(TEMPLATE) if message.id} if TEMPLATE.exists() else set()
+    pot_path = template_path(locales)
+    pot = {message.id for message in _read(pot_path) if message.id} if pot_path.exists() else set()
     if pot != set(by_id):
-        yield f"{TEMPLATE.name} is not the source's: run `python -m chatshop_local.catalogs extract`"
+        yield f"{pot_path.name} is not the source's: run `python -m chatshop_local.catalogs extract`"
     for language in _translated_languages():
-        path = _po_path(language)
+        path = po_path(language, locales)
         if not path.exists():
             yield f"{language}: no catalog at {path}"
             continue
@@ -283,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["extract", "update", "check"])
     command = parser.parse_args(argv).command
     if command == "extract":
-        print(f"wrote {extract().relative_to(LAYER_DIR)} ({len(source_messages())} messages)")
+        print(f"wrote {extract()} ({len(source_messages())} messages)")
         return 0
     if command == "update":
         lacking = update()

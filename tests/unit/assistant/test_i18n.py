@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from chatshop.assistant import i18n
 from chatshop.assistant.i18n import LANGUAGES, Translator, default_language, supported, translator
+from chatshop_local import catalogs
 from chatshop_local.catalogs import limit_of, placeholders, shown_length, source_messages
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -284,3 +285,97 @@ def test_importing_the_module_leaves_babel_for_the_first_sentence():
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout) == [False, True]
+
+
+# --- The tool that keeps the catalogs in step (python -m chatshop_local.catalogs) -------------------
+
+
+def _write_source(source: Path, *lines: str) -> None:
+    source.mkdir(parents=True, exist_ok=True)
+    (source / "phrases.py").write_text(
+        "\n".join(["from chatshop.assistant.phrases import N_", "", *lines, ""]), encoding="utf-8"
+    )
+
+
+def _translate(locales: Path, language: str, translations: dict[str, str]) -> None:
+    path = catalogs.po_path(language, locales)
+    with path.open("rb") as file:
+        catalog = read_po(file, locale=language)
+    for message in catalog:
+        if message.id in translations:
+            message.string = translations[message.id]
+            message.flags.discard("fuzzy")
+    with path.open("wb") as file:
+        write_po(file, catalog)
+
+
+def test_the_tool_brings_new_changed_and_removed_messages_to_every_catalog(tmp_path):
+    # Given catalogs made from a source of three messages, Spanish translated
+    source, locales = tmp_path / "chatshop" / "assistant", tmp_path / "locales"
+    _write_source(source, 'BUTTON_GO = N_("Go")', 'HELLO = N_("Hello {name}")', 'OLD = N_("An old sentence")')
+    catalogs.extract(source, locales)
+    assert sorted(catalogs.update(locales)) == sorted(
+        f"{language}: {message!r}"
+        for language in TRANSLATED
+        for message in ["Go", "Hello {name}", "An old sentence"]
+    )
+    _translate(
+        locales, "es", {"Go": "Ir", "Hello {name}": "Hola {name}", "An old sentence": "Una frase vieja"}
+    )
+
+    # When one message is removed, one changed and one added, and the tool is run again
+    _write_source(source, 'BUTTON_GO = N_("Go")', 'HELLO = N_("Hello there {name}")', 'NEW = N_("A new one")')
+    catalogs.extract(source, locales)
+    catalogs.update(locales)
+
+    # Then Spanish keeps what still holds, offers the old translation of the changed one as fuzzy,
+    # and drops the removed one
+    with catalogs.po_path("es", locales).open("rb") as file:
+        spanish = read_po(file, locale="es")
+    entries = {message.id: message for message in spanish if message.id}
+    assert set(entries) == {"Go", "Hello there {name}", "A new one"}
+    assert (entries["Go"].string, entries["Go"].fuzzy) == ("Ir", False)
+    assert (entries["Hello there {name}"].string, entries["Hello there {name}"].fuzzy) == (
+        "Hola {name}",
+        True,
+    )
+    assert entries["A new one"].string == ""
+    assert list(spanish.obsolete) == []
+    # and the check names what is left to do
+    found = list(catalogs.problems(source, locales))
+    assert "es: 'Hello there {name}' is not translated" in found
+    assert "es: 'A new one' is not translated" in found
+    assert "es: 'Go' is not translated" not in found
+
+
+def test_the_tool_s_check_finds_a_translation_too_long_or_with_other_placeholders(tmp_path):
+    # Given a translated catalog with a button title past 20 characters and a lost placeholder
+    source, locales = tmp_path / "chatshop" / "assistant", tmp_path / "locales"
+    _write_source(source, 'BUTTON_GO = N_("Go")', 'HELLO = N_("Hello {name}")')
+    catalogs.extract(source, locales)
+    catalogs.update(locales)
+    for language in TRANSLATED:
+        _translate(locales, language, {"Go": "Ir", "Hello {name}": "Hola {name}"})
+    _translate(locales, "pt_BR", {"Go": "Ir para a próxima página", "Hello {name}": "Olá {nome}"})
+
+    # When the catalogs are checked
+    found = list(catalogs.problems(source, locales))
+
+    # Then both are named, and nothing else
+    assert found == [
+        "pt_BR: 'Ir para a próxima página' is longer than 20 characters",
+        "pt_BR: 'Olá {nome}' has other placeholders than 'Hello {name}'",
+    ]
+
+
+def test_the_template_names_each_message_s_constants_and_limit(tmp_path):
+    source, locales = tmp_path / "chatshop" / "assistant", tmp_path / "locales"
+    _write_source(source, 'BUTTON_GO = N_("Go")', 'HELLO = N_("Hello {name}")')
+
+    with catalogs.extract(source, locales).open("rb") as file:
+        template = {message.id: message for message in read_po(file) if message.id}
+
+    assert template["Go"].auto_comments == ["BUTTON_GO", "At most 20 characters (WhatsApp's limit)."]
+    assert template["Go"].locations == [("chatshop/assistant/phrases.py", None)]
+    assert template["Hello {name}"].auto_comments == ["HELLO"]
+    assert "python-brace-format" in template["Hello {name}"].flags
