@@ -148,19 +148,46 @@ def find_channel(runtime: dict[str, Any], shop_id: str) -> ShopChannel:
 
 
 class CatalogPrices:
-    """Prices of a shop's products by retailer id, for orders; best effort (a miss is 0 USD)."""
+    """A shop's products by retailer id, read from the local tables: prices for orders, and the
+    title and price by which Meta's app would show a catalog item; best effort (a miss is left out)."""
 
     def __init__(self, runtime: dict[str, Any], shop_id: str) -> None:
         self._runtime = runtime
         self._shop_id = shop_id
+        self._labels: dict[str, str] = {}
 
     def __call__(self, retailer_ids: list[str]) -> dict[str, tuple[Decimal, str]]:
+        from chatshop.platform.iso import CURRENCY_EXPONENTS
+
+        prices = {}
+        for retailer_id, fields in self._fields(retailer_ids).items():
+            try:
+                price = fields["price"]
+                exponent = CURRENCY_EXPONENTS.get(price["currency"], 2)
+                prices[retailer_id] = (Decimal(price["amount"]).scaleb(-exponent), price["currency"])
+            except (KeyError, TypeError, ValueError):
+                continue
+        return prices
+
+    def labels(self, retailer_ids: list[str]) -> dict[str, str]:
+        """``title: price`` per retailer id, remembered for the session (a chat shows few items)."""
+        missing = [rid for rid in retailer_ids if rid not in self._labels]
+        if missing:
+            prices = self(missing)
+            for retailer_id, fields in self._fields(missing).items():
+                amount = prices.get(retailer_id)
+                price = f": {amount[0]} {amount[1]}" if amount else ""
+                self._labels[retailer_id] = f"{fields.get('title', retailer_id)}{price}"
+        return {rid: self._labels[rid] for rid in retailer_ids if rid in self._labels}
+
+    def _fields(self, retailer_ids: list[str]) -> dict[str, dict[str, Any]]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from chatshop.platform.iso import CURRENCY_EXPONENTS
         from chatshop.shops.catalog import product_id_for
 
         keys = {f"PRODUCT#{product_id_for(self._shop_id, rid)}": rid for rid in dict.fromkeys(retailer_ids)}
+        if not keys:
+            return {}
         try:
             table = _table_name(self._runtime, "ShopsTable")
             answer = _aws_client(self._runtime, "dynamodb").batch_get_item(
@@ -174,18 +201,13 @@ class CatalogPrices:
             )
         except (BotoCoreError, ClientError):
             return {}
-        prices = {}
+        found = {}
         for item in answer.get("Responses", {}).get(table, []):
             try:
-                price = json.loads(item["fields"]["S"])["price"]
-                exponent = CURRENCY_EXPONENTS.get(price["currency"], 2)
-                prices[keys[item["sk"]["S"]]] = (
-                    Decimal(price["amount"]).scaleb(-exponent),
-                    price["currency"],
-                )
+                found[keys[item["sk"]["S"]]] = json.loads(item["fields"]["S"])
             except (KeyError, TypeError, ValueError):
                 continue
-        return prices
+        return found
 
 
 def _aws_client(runtime: dict[str, Any], service: str) -> Any:
@@ -339,6 +361,8 @@ class ChatSession:
         self._profile_name = profile_name
         self._console = console
         self._prices = prices
+        labels = getattr(prices, "labels", None)
+        self._describe = labels if callable(labels) else None
         self._poll_interval_s = poll_interval_s
         self._lock = threading.Lock()
         self._seen: set[str] = set()
@@ -500,7 +524,7 @@ class ChatSession:
         new = 0
         for entry in self._graph.outbox(self._wa_id, self._channel.phone_number_id):
             if self._remember(entry):
-                self._console.shop(render(entry.get("body")))
+                self._console.shop(render(entry.get("body"), self._describe))
                 new += 1
         if new:
             with self._lock:

@@ -6,8 +6,10 @@ Graph emulator's outbox keeps it as sent); nothing here does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 INDENT = "    "
 
@@ -22,7 +24,12 @@ class Choice:
     description: str | None = None
 
 
-def render(body: Any) -> list[str]:
+# retailer ids -> how the shop's catalog names them ("Merino socks, blue, M: $16.00"); what Meta's
+# app shows of a catalog item, which the message itself only refers to.
+Describe = Callable[[list[str]], Mapping[str, str]]
+
+
+def render(body: Any, describe: Describe | None = None) -> list[str]:
     """The lines a person reads for one sent message; never empty."""
     if not isinstance(body, dict):
         return ["[a message without a body]"]
@@ -34,7 +41,7 @@ def render(body: Any) -> list[str]:
         case "image" | "video" | "document" | "audio" | "sticker":
             return _media(kind, content)
         case "interactive":
-            return _interactive(content)
+            return _interactive(content, describe or (lambda ids: {}))
         case "template":
             return _template(content)
         case "location":
@@ -70,13 +77,25 @@ def choices(body: Any) -> list[Choice]:
 
 
 def _media(kind: str, content: dict[str, Any]) -> list[str]:
-    name = content.get("filename")
+    name = content.get("filename") or _link_name(content.get("link"))
     label = f"[{kind}{': ' + name if name else ''}]"
     caption = content.get("caption")
     return [f"{caption} {label}"] if caption else [label]
 
 
-def _interactive(content: dict[str, Any]) -> list[str]:
+def _link_name(link: Any) -> str | None:
+    """The file name a link ends in (a presigned URL's query left out)."""
+    if not isinstance(link, str) or not link:
+        return None
+    return urlsplit(link).path.rsplit("/", 1)[-1] or None
+
+
+def _item(describe: Describe, retailer_id: str) -> str:
+    label = describe([retailer_id]).get(retailer_id)
+    return f"{label} ({retailer_id})" if label else retailer_id
+
+
+def _interactive(content: dict[str, Any], describe: Describe) -> list[str]:
     kind = content.get("type")
     action = _dict(content.get("action"))
     lines = _frame_top(content)
@@ -96,7 +115,7 @@ def _interactive(content: dict[str, Any]) -> list[str]:
                     lines.append(row_line)
         case "product":
             lines.append(
-                f"{INDENT}[product {action.get('product_retailer_id', '?')}"
+                f"{INDENT}[product {_item(describe, str(action.get('product_retailer_id', '?')))}"
                 f" from catalog {action.get('catalog_id', '?')}]"
             )
         case "product_list":
@@ -105,7 +124,7 @@ def _interactive(content: dict[str, Any]) -> list[str]:
                 if section.get("title"):
                     lines.append(f"{INDENT}{section['title']}:")
                 for item in _dicts(section.get("product_items")):
-                    lines.append(f"{INDENT}  - {item.get('product_retailer_id', '?')}")
+                    lines.append(f"{INDENT}  - {_item(describe, str(item.get('product_retailer_id', '?')))}")
         case "cta_url":
             parameters = _dict(action.get("parameters"))
             lines.append(f"{INDENT}[{parameters.get('display_text', 'Open')}] {parameters.get('url', '')}")
@@ -123,7 +142,8 @@ def _frame_top(content: dict[str, Any]) -> list[str]:
     if header.get("type", "text") == "text" and header.get("text"):
         lines.append(f"*{header['text']}*")
     elif header.get("type"):
-        lines.append(f"[{header['type']} header]")
+        name = _link_name(_dict(header.get(header["type"])).get("link"))
+        lines.append(f"[{header['type']}{': ' + name if name else ''}]")
     lines += _text_lines(_dict(content.get("body")).get("text"), empty=[])
     return lines or [""]
 

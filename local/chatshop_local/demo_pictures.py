@@ -60,6 +60,16 @@ def _socks(draw: ImageDraw.ImageDraw, colour: tuple[int, int, int]) -> None:
                       (45 + dx, 250), (40 + dx, 220)], fill=tone, outline=(50, 50, 50))  # fmt: skip
 
 
+def _jacket(draw: ImageDraw.ImageDraw, colour: tuple[int, int, int]) -> None:
+    draw.polygon([(50, 100), (115, 55), (205, 55), (270, 100), (255, 285), (220, 285), (215, 140),
+                  (105, 140), (100, 285), (65, 285)], fill=colour, outline=(40, 40, 40))  # fmt: skip
+    draw.rectangle((105, 130, 215, 285), fill=colour, outline=(40, 40, 40))
+    draw.polygon([(130, 55), (160, 95), (190, 55)], fill=(235, 235, 235), outline=(40, 40, 40))
+    draw.line((160, 95, 160, 285), fill=(200, 200, 200), width=4)
+    for y in range(150, 285, 45):
+        draw.line((105, y, 215, y), fill=tuple(max(0, c - 35) for c in colour), width=3)
+
+
 # retailer id -> (background, colour, drawing); the retailer ids are the demo catalog's.
 PICTURES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int], Drawer]] = {
     "TEE-BLK-M": ((236, 232, 224), (25, 25, 28), _tee),
@@ -70,6 +80,10 @@ PICTURES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int], Drawer]] =
     "TOTE-NAT": ((90, 110, 90), (225, 210, 180), _tote),
     "SNK-WHT-42": ((200, 120, 90), (250, 250, 250), _sneaker),
     "SOCK-3PK": ((245, 240, 230), (150, 60, 70), _socks),
+    "SOCK-BLU-M": ((230, 226, 214), (40, 80, 170), _socks),
+    "JKT-PUF-BLK-M": ((220, 200, 170), (30, 30, 34), _jacket),
+    "JKT-RAIN-BLU-L": ((235, 230, 220), (30, 90, 180), _jacket),
+    "JKT-FLC-GRN-M": ((225, 220, 235), (50, 110, 70), _jacket),
 }
 
 

@@ -229,7 +229,8 @@ def read_stack(clients: Any, stack_name: str, region: str) -> DeployedStack:
             handler=conf.get("Handler", ""),
             timeout_s=int(conf.get("Timeout", 3)),
             memory_mb=int(conf.get("MemorySize", 128)),
-            environment=dict(conf.get("Environment", {}).get("Variables", {})),
+            # Lambda's variables are strings; the emulator keeps a Number parameter's value as given.
+            environment={k: str(v) for k, v in conf.get("Environment", {}).get("Variables", {}).items()},
         )
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     account_id = sts.get_caller_identity()["Account"]

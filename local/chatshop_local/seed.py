@@ -17,6 +17,8 @@ from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.rollout import load_rollout
 from chatshop.shops.catalog import create_product
 from chatshop.shops.domain import MerchantCreate, Product, ProductCreate, ProductImage, ShopCreate
+from chatshop.shops.faq import FaqEntryInput, FaqReplace, replace_faq
+from chatshop.shops.faq_store import FaqStore
 from chatshop.shops.media import image_key
 from chatshop.shops.merchant_store import MerchantStore
 from chatshop.shops.merchants import register_merchant
@@ -50,6 +52,33 @@ DEMO_PRODUCTS = [
     ("TOTE-NAT", "Canvas tote bag, natural", 1800, "accessories", "out of stock", 0),
     ("SNK-WHT-42", "Leather sneakers, white, 42", 11900, "footwear", "in stock", 5),
     ("SOCK-3PK", "Merino socks, 3-pack", 2400, "accessories", "preorder", None),
+    ("SOCK-BLU-M", "Merino socks, blue, M", 1600, "accessories", "in stock", 30),
+    ("JKT-PUF-BLK-M", "Insulated puffer jacket, black, M", 8900, "apparel > jackets", "in stock", 10),
+    ("JKT-RAIN-BLU-L", "Waterproof rain jacket, blue, L", 11900, "apparel > jackets", "in stock", 6),
+    ("JKT-FLC-GRN-M", "Fleece jacket, green, M", 5900, "apparel > jackets", "in stock", 14),
+]
+# What the demo shop's customers ask most, for the assistant to answer in the chat.
+DEMO_FAQ = [
+    (
+        "Do you ship to Canada?",
+        "Yes. We ship across the US and to Canada: 3 to 5 business days in the US, 5 to 8 to Canada. "
+        "Shipping is free on orders over $75.",
+    ),
+    (
+        "What is your return policy?",
+        "Returns are free within 30 days of delivery, unworn and with their tags. Write to us here and "
+        "we send you a prepaid label.",
+    ),
+    (
+        "When are you open?",
+        "A person answers this chat Monday to Friday, 9:00 to 18:00 New York time. The assistant is "
+        "here around the clock.",
+    ),
+    (
+        "How can I pay?",
+        "By card, Apple Pay or Google Pay through a secure payment link, or in cash on delivery in "
+        "New York City.",
+    ),
 ]
 
 
@@ -109,6 +138,8 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
             )
             product = create_product(products, shop, fields)
             add_demo_picture(settings, products, product)
+        entries = [FaqEntryInput(question=q, answer=a) for q, a in DEMO_FAQ]
+        replace_faq(FaqStore(settings), shop, FaqReplace(entries=entries))
     demo = {
         "merchant_id": signup.merchant.id,
         "api_key": signup.api_key,

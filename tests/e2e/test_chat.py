@@ -19,7 +19,6 @@ from chatshop_local.devserver import DevServer
 
 pytestmark = pytest.mark.e2e
 
-ACKNOWLEDGEMENT = "Thanks for your message!"
 # The indexer indexes the demo's pictures and the photo search loads its models on the first photo.
 PHOTO_TIMEOUT_S = 120
 CUSTOMER_NUMBER = "+1 555 0123 456"
@@ -116,26 +115,55 @@ class ChatProcess:
                 self._lines.append(line)
 
 
+def shop_says(output: str, shop_number: str) -> list[str]:
+    """The shop's messages in the chat's output, each with its following indented lines."""
+    messages: list[str] = []
+    for line in output.splitlines():
+        if line.startswith(f"{shop_number}> "):
+            messages.append(line)
+        elif messages and line.startswith(" "):
+            messages[-1] += "\n" + line
+    return messages
+
+
 def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_path):
-    # Given chatshop dev running with its demo shop, which has a WhatsApp number
+    # Given chatshop dev running with its demo shop, which has a WhatsApp number, and its catalog
+    # indexed for search
     state_dir = tmp_path / "state"
     server = DevServer(repo_root, state_dir)
     chat: ChatProcess | None = None
     try:
         server.wait_ready()
         demo = json.loads((state_dir / "demo.json").read_text())
+        number = demo["display_phone_number"]
         # the demo writes customers' photos of its products next to its state
         photo = state_dir / "demo-photos" / "TEE-BLK-M.jpg"
-
-        # When a customer writes to the shop in `chatshop chat`
-        chat = ChatProcess(repo_root, chat_command(state_dir, demo["shop_id"]))
-        chat.type("Hi! Do you have the black tee in M?")
-        # Then the shop's acknowledgement comes back, from the shop's number
-        chat.wait_for(lambda out: ACKNOWLEDGEMENT in out, "acknowledgement of the text")
-
-        # When, once the demo's pictures are indexed, the customer sends a photo of a demo product,
-        # the shop's photo search answers it with the closest products, that one among them
         wait_for_pictures_indexed(server.api_url, demo)
+
+        # When a customer says hello in `chatshop chat`
+        chat = ChatProcess(repo_root, chat_command(state_dir, demo["shop_id"]))
+        chat.type("Hi!")
+        # Then the assistant welcomes them by name with the menu's three buttons
+        chat.wait_for(lambda out: "(menu:agent)" in out, "the welcome menu")
+        assert "Hi Ana, welcome to Demo Outfitters!" in chat.output
+
+        # When they tap "Browse catalog": the categories, each with what is in stock
+        chat.type("/tap menu:browse")
+        chat.wait_for(lambda out: "Jackets (cat:" in out, "the categories")
+
+        # When they ask for a warm jacket under 100 dollars: the jackets that fit, with prices
+        chat.type("do you have a warm jacket under 100 dollars?")
+        chat.wait_for(lambda out: "Here is what I found" in out, "the advice", timeout=PHOTO_TIMEOUT_S)
+        advice = next(m for m in shop_says(chat.output, number) if "Here is what I found" in m)
+        assert "Insulated puffer jacket, black, M: $89.00" in advice, advice
+        assert "$119.00" not in advice  # the rain jacket is over the budget
+
+        # When they ask a question the shop's FAQ answers: the merchant's own answer
+        chat.type("Do you ship to Canada?")
+        chat.wait_for(lambda out: "5 to 8 to Canada" in out, "the FAQ answer", timeout=PHOTO_TIMEOUT_S)
+
+        # When the customer sends a photo of a demo product, the shop's photo search answers it
+        # with the closest products, that one among them
         chat.type(f"/photo {photo}")
         chat.wait_for(lambda out: LISTING_INTRO in out, "the photo search's answer", timeout=PHOTO_TIMEOUT_S)
         chat.type("/quit")
@@ -143,14 +171,11 @@ def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_pat
         output = chat.output
 
         assert code == 0, output
-        assert "you> Hi! Do you have the black tee in M?" in output
+        assert "you> Hi!" in output
         assert f"sent photo {photo.name} (image/jpeg" in output
-        shop_lines = [
-            line for line in output.splitlines() if ACKNOWLEDGEMENT in line or LISTING_INTRO in line
-        ]
-        assert len(shop_lines) == 2, output
         assert "Organic cotton tee, black, M - 25.00 USD" in output
-        assert all(line.startswith(f"{demo['display_phone_number']}> ") for line in shop_lines), output
+        # Every reply came once, from the shop's number
+        assert len(shop_says(output, number)) == 5, output
         # And the customer's number shows only in the header, as typed
         assert output.count(CUSTOMER_NUMBER) == 1, output
         assert "15550123456" not in output

@@ -30,7 +30,7 @@ def new_customer_text(age_s: int = 0) -> tuple[bytes, str, str]:
 
 
 def record_of(app_stack, message_id: str) -> dict | None:
-    item = stored(app_stack, f"OUTBOUND#ack-{message_id}")
+    item = stored(app_stack, f"OUTBOUND#reply-{message_id}")
     return json.loads(item["record"]["S"]) if item else None
 
 
@@ -73,7 +73,7 @@ def test_a_send_job_delivered_twice_sends_once(app_stack, api, fixture_shop):
     settled(app_stack, message_id, "read")
     # When the queue hands the same job over again (SQS delivers at least once)
     sqs = app_stack.clients.client("sqs")
-    job = json.dumps({"outbound_id": f"ack-{message_id}", "attempt": 1})
+    job = json.dumps({"outbound_id": f"reply-{message_id}", "attempt": 1})
     sqs.send_message(QueueUrl=app_stack.stack.physical_id("OutboundQueue"), MessageBody=job)
     time.sleep(1.5)
     # Then Meta still got the message once

@@ -28,7 +28,7 @@ def post_webhook(api: Api, body: bytes, signature: str | None):
     return api.post("/webhooks/whatsapp", raw=body, headers=headers)
 
 
-def fresh_text(body: str = "Do you have this in blue?") -> tuple[bytes, str, str]:
+def fresh_text(body: str = "Hi") -> tuple[bytes, str, str]:
     """The text fixture as a new message sent just now: its bytes, message id and customer."""
     document = json.loads((FIXTURES / "pywa__text.json").read_bytes())
     message = document["entry"][0]["changes"][0]["value"]["messages"][0]
@@ -42,6 +42,13 @@ def stored(app_stack, key: str) -> dict | None:
     dynamodb = app_stack.clients.client("dynamodb")
     table = app_stack.stack.physical_id("MessagingTable")
     return dynamodb.get_item(TableName=table, Key={"pk": {"S": key}, "sk": {"S": "MSG"}}).get("Item")
+
+
+def said(body: dict) -> str:
+    """What a sent message says: a text's body, or an interactive message's body text."""
+    if body.get("type") == "text":
+        return body["text"]["body"]
+    return body.get("interactive", {}).get("body", {}).get("text", "")
 
 
 def replies_to(app_stack, message_id: str) -> list[dict]:

@@ -442,7 +442,8 @@ class Assistant:
             phone_number_id=state.phone_number_id,
             to=state.customer,
             message=message.model_dump(mode="json", exclude_none=True),
-            reply_to=handled_id if not handled_id.startswith(("answer-", "agent-")) else None,
+            # Quotes the customer's message it answers; an agent's reply quotes nothing.
+            reply_to=_quoted(handled_id),
             created_at=self.clock(),
         )
         # Stored (and queued) before the state: a state that says "handled" always has its reply.
@@ -478,6 +479,14 @@ def _held_by(state: ConversationState, holder: Holder, now: datetime) -> Convers
     if state.holder == holder:
         return state
     return state.model_copy(update={"holder": holder, "holder_since": now, "failures": 0})
+
+
+def _quoted(handled_id: str) -> str | None:
+    if handled_id.startswith("answer-"):
+        return handled_id.removeprefix("answer-")
+    if handled_id.startswith(("agent-", "release-")):
+        return None
+    return handled_id
 
 
 def _exponent(currency: str) -> int:

@@ -62,7 +62,9 @@ def category_key(category: str | None) -> str:
 
 def category_name(category: str | None) -> str:
     """The category's own name: the last step of Meta's ``Apparel > Socks`` paths."""
-    return (category or "").split(">")[-1].strip()
+    name = (category or "").split(">")[-1].strip()
+    # Feeds often write paths in lower case ("apparel > tops"); a menu row starts with a capital.
+    return name[:1].upper() + name[1:]
 
 
 def outline(products: Iterable[Product]) -> list[CategoryView]:
