@@ -19,7 +19,7 @@ from chatshop.assistant.queues import InboundReturn
 from chatshop.platform.batch import parse_message, sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
-from chatshop.shops.faq import FaqEntry, shop_faq
+from chatshop.shops.faq import shop_faq
 from chatshop.shops.faq_store import FaqStore
 
 settings = load_settings()
@@ -37,15 +37,15 @@ def answerer() -> Answerer:
     matcher = FaqMatcher(embedder.embed_texts)
     faqs, directory = FaqStore(settings), ShopDirectory(settings)
 
-    def faq(shop_id: str) -> Sequence[FaqEntry]:
-        return shop_faq(faqs, shop_id, consistent=False).entries
+    def faq_answer(shop_id: str, question: str) -> str | None:
+        match = matcher.best(shop_faq(faqs, shop_id, consistent=False), question)
+        return match.answer if match is not None else None
 
     def search(shop_id: str, words: str, limit: int) -> Sequence:
         return service.by_text_scored(words, SearchScope(shop_id=shop_id), limit)
 
     return Answerer(
-        faq=faq,
-        faq_match=lambda shop_id, entries, question: matcher.best(entries, question),
+        faq_answer=faq_answer,
         products=directory.products,
         search=search,
     )

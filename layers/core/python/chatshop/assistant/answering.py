@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatshop.shops.domain import Product
-from chatshop.shops.faq import FaqEntry
 
 from .advice import Advice, advise
 from .constraints import Question, parse_question, refine
@@ -28,8 +27,7 @@ SEARCH_DEPTH = 50
 
 @dataclass(frozen=True)
 class Answerer:
-    faq: Callable[[str], Sequence[FaqEntry]]  # shop id -> its FAQ entries
-    faq_match: Callable[[str, Sequence[FaqEntry], str], FaqEntry | None]  # shop id, entries, question
+    faq_answer: Callable[[str, str], str | None]  # shop id, question -> the FAQ's answer to it, if any
     products: Callable[[str], Sequence[Product]]  # shop id -> its catalog
     search: Callable[[str, str, int], Sequence[Any]]  # shop id, words, limit -> candidates, best first
 
@@ -38,9 +36,9 @@ class Answerer:
         vocabulary = CatalogVocabulary.from_products(catalog)
         question = self._follow_up(job, catalog, vocabulary)
         if question is None:
-            entry = self.faq_match(job.shop_id, self.faq(job.shop_id), job.text)
-            if entry is not None:
-                return self._answer(job, "faq", faq_answer=entry.answer)
+            answer = self.faq_answer(job.shop_id, job.text)
+            if answer is not None:
+                return self._answer(job, "faq", faq_answer=answer)
             question = parse_question(job.text, vocabulary, job.language)
         words = question.search_text
         candidates = self.search(job.shop_id, words, SEARCH_DEPTH) if words else []
@@ -64,7 +62,7 @@ class Answerer:
         if found.alternatives:
             alternatives = found.alternatives[:MAX_RESULTS]
             products = tuple(ProductView.of(a.product) for a in alternatives)
-            broken = {a.product.id: tuple(a.broken) for a in alternatives}
+            broken = {a.product.id: a.breaks for a in alternatives}
             return self._answer(job, "no_fit", products=products, broken=broken, question=remembered)
         return self._answer(job, "no_match", question=remembered)
 
