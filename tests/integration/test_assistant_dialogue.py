@@ -82,7 +82,7 @@ def assistant_shop(app_stack) -> dict[str, Any]:
 def text_indexed(merchant: Api, shop_id: str) -> bool:
     """Whether search finds the catalog's words yet (the indexer embeds new products first)."""
     reply = merchant.get(f"/search?shop_id={shop_id}&q=merino+socks")
-    return reply.status == 200 and len(reply.json["results"]) >= 2
+    return reply.status == 200 and len(reply.json["items"]) >= 2
 
 
 def products_of(merchant: Api, shop_id: str) -> dict[str, dict[str, Any]]:
