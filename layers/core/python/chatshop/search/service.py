@@ -84,6 +84,21 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
+class ScoredResult:
+    """A text search result with the evidence for it, for callers that judge relevance themselves:
+    the MiniLM cosine of the product's text (0.0 when it was not among the neighbours asked for),
+    and whether the product's words or its retailer id were hit."""
+
+    product_id: str
+    shop_id: str
+    score: float
+    product: Product
+    cosine: float
+    lexical: bool
+    sku: bool
+
+
+@dataclass(frozen=True)
 class _Candidate:
     product_id: str
     shop_id: str
@@ -158,6 +173,47 @@ class SearchService:
                 hits = image_index.query(vector, wanted * IMAGES_PER_PRODUCT, scope.vector_filter())
                 rankings.append((CLIP_TEXT_WEIGHT, best_per_product(hits)))
         return self._listed(skus_first(skus, fuse(rankings)), scope, limit)
+
+    def by_text_scored(self, query: str, scope: SearchScope, limit: int) -> list[ScoredResult]:
+        """``by_text``'s ranking, each result with its cosine and word and SKU hits.
+
+        A product the words found keeps its cosine even under the floor that keeps noise out of the
+        ranking: an absolute relevance test needs the low scores too.
+        """
+        text = clean_query(query)
+        if not text:
+            return []
+        wanted = _candidates_for(limit)
+        lexical = self._lexicon.for_query(scope.shop_id).search(text, wanted, scope.shop_id, scope.country)
+        skus = [_Candidate(hit.product_id, hit.shop_id, 1.0) for hit in lexical if hit.sku]
+        rankings = [(LEXICAL_WEIGHT, _lexical_candidates(lexical))]
+        cosines: dict[str, float] = {}
+        text_index = self._indexes.for_query("text", scope.shop_id)
+        if len(text_index) > 0:
+            vector = self._embedder.embed_texts([text])[0]
+            neighbours = best_per_product(text_index.query(vector, wanted, scope.vector_filter()))
+            cosines = {c.product_id: c.score for c in neighbours}
+            rankings.append((SEMANTIC_WEIGHT, [c for c in neighbours if c.score >= MIN_SEMANTIC_SCORE]))
+        if self._embedder.image_model_trained:
+            image_index = self._indexes.for_query("image", scope.shop_id)
+            if len(image_index) > 0:
+                vector = self._embedder.embed_texts_for_images([text])[0]
+                hits = image_index.query(vector, wanted * IMAGES_PER_PRODUCT, scope.vector_filter())
+                rankings.append((CLIP_TEXT_WEIGHT, best_per_product(hits)))
+        words = {hit.product_id for hit in lexical if not hit.sku}
+        sku_ids = {c.product_id for c in skus}
+        return [
+            ScoredResult(
+                r.product_id,
+                r.shop_id,
+                r.score,
+                r.product,
+                round(cosines.get(r.product_id, 0.0), 6),
+                r.product_id in words,
+                r.product_id in sku_ids,
+            )
+            for r in self._listed(skus_first(skus, fuse(rankings)), scope, limit)
+        ]
 
     def _listed(self, candidates: list[_Candidate], scope: SearchScope, limit: int) -> list[SearchResult]:
         if not candidates:
