@@ -20,6 +20,8 @@ import requests
 import schemathesis
 from urllib3.filepost import encode_multipart_formdata
 
+from chatshop.shops.faq import question_key
+
 API_URL = os.environ["CHATSHOP_FUZZ_API_URL"]
 APP_SECRET = os.environ["CHATSHOP_WHATSAPP_APP_SECRET"]
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -107,6 +109,7 @@ _IMAGE_SEARCH = ("POST", "/search/image")
 _MULTIPART = "multipart/form-data"
 _PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 _PRODUCT_WRITES = {("POST", "/shops/{shop_id}/products"), ("PATCH", "/shops/{shop_id}/products/{product_id}")}
+_FAQ_REPLACE = ("PUT", "/shops/{shop_id}/faq")
 _shop_currencies: dict[str, str] = {}
 
 
@@ -133,6 +136,8 @@ def shape_positive_case(case: Any) -> None:
         case.query = query
     if route in _PRODUCT_WRITES and isinstance(case.body, dict):
         case.body = _priced_as_the_shop(case.body, (case.path_parameters or {}).get("shop_id"))
+    if route == _FAQ_REPLACE and isinstance(case.body, dict):
+        case.body = _distinct_questions(case.body)
 
 
 def _positive(case: Any) -> bool:
@@ -161,6 +166,24 @@ def _priced_as_the_shop(body: dict[str, Any], shop_id: str | None) -> dict[str, 
         else:
             body.pop("sale_price")  # compared with the stored price, which the generator cannot see
     return body
+
+
+def _distinct_questions(body: dict[str, Any]) -> dict[str, Any]:
+    """No two questions the same, ignoring case and spacing (the document says so in words): each
+    repeat is left out."""
+    entries = body.get("entries")
+    if not isinstance(entries, list):
+        return body
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        question = entry.get("question") if isinstance(entry, dict) else None
+        if isinstance(question, str):
+            if question_key(question) in seen:
+                continue
+            seen.add(question_key(question))
+        kept.append(entry)
+    return {**body, "entries": kept}
 
 
 @functools.cache

@@ -17,10 +17,14 @@ pytestmark = pytest.mark.integration
 
 
 def queued_units(shop_id: str, count: int) -> list[tuple[str, dict]]:
-    """Webhook units as the webhook function queues them: (message id, SQS message)."""
+    """Webhook units of one conversation as the webhook function queues them: (message id, SQS
+    message)."""
     units = []
+    customer = None
     for _ in range(count):
-        raw, message_id, _ = fresh_text()
+        raw, message_id, sender = fresh_text()
+        customer = customer or sender
+        raw = raw.replace(sender.encode(), customer.encode())
         (unit,) = split_webhook(raw)
         body = {**unit.body, "shop_id": shop_id, "archived_key": "test"}
         message = {

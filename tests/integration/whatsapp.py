@@ -29,9 +29,15 @@ def post_webhook(api: Api, body: bytes, signature: str | None):
 
 
 def fresh_text(body: str = "Hi") -> tuple[bytes, str, str]:
-    """The text fixture as a new message sent just now: its bytes, message id and customer."""
+    """The text fixture as a new message sent just now by a customer of its own (so what one test
+    says to the assistant, a request for a person say, never changes another test's conversation):
+    its bytes, message id and customer."""
     document = json.loads((FIXTURES / "pywa__text.json").read_bytes())
-    message = document["entry"][0]["changes"][0]["value"]["messages"][0]
+    value = document["entry"][0]["changes"][0]["value"]
+    message = value["messages"][0]
+    customer = "1555" + str(secrets.randbelow(10**7)).zfill(7)
+    message["from"] = customer
+    value["contacts"][0]["wa_id"] = customer
     message["id"] = f"wamid.test-{secrets.token_hex(8)}"
     message["timestamp"] = str(int(time.time()))
     message["text"]["body"] = body

@@ -11,7 +11,6 @@ from tests.assistant_faq.labelled import answers, figures, load
 
 # Where recall stands at FAQ_THRESHOLD (0.794 measured, see faq_match.py), less one message.
 RECALL_FLOOR = 0.77
-RECALL_TARGET = 0.85
 
 SHIPPING = FaqEntry(question="Do you ship internationally?", answer="Yes, to 40 countries.")
 RETURNS = FaqEntry(question="What is your return policy?", answer="30 days, unworn, with the receipt.")
@@ -38,14 +37,6 @@ def test_no_message_that_no_entry_answers_gets_an_faq_answer(labelled_figures):
 
 def test_recall_holds_where_it_was_measured(labelled_figures):
     assert labelled_figures.recall >= RECALL_FLOOR
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="all-MiniLM-L6-v2 cosine reaches 0.794 with no 'none' message answered (bench/faq_threshold.py)",
-)
-def test_recall_reaches_the_target(labelled_figures):
-    assert labelled_figures.recall >= RECALL_TARGET
 
 
 def test_what_is_answered_is_almost_always_the_right_entry(labelled_figures):
