@@ -563,10 +563,9 @@ def _product(family: dict[str, Any], number: int, colour: str | None, size: str 
     if size:
         parts.append(size)
     description = family["description"].format(colour=colour or "")
+    # Green and grey share their first letters: the colour is spelt out, as many feeds do.
     sku = "-".join(
-        p
-        for p in (family["code"], (colour or "")[:3].upper(), size or extra.get("suffix", "")[:3].upper())
-        if p
+        p for p in (family["code"], (colour or "").upper(), size or extra.get("suffix", "").upper()) if p
     )
     price = extra.get("price", family["price"])
     product: dict[str, Any] = {
