@@ -1,7 +1,7 @@
 """Advice quality: does the assistant answer a customer's question with a product that fits it?
 
 The labelled advice set (``tests/assistant_advice``: a shop of 250 products, 130 questions in
-English, Spanish, Brazilian Portuguese and Hindi, follow-ups among them) is indexed the way the
+English, Spanish, Brazilian Portuguese and Hindi, ten follow-ups among them) is indexed the way the
 indexer indexes a shop, in memory: the real MiniLM text vectors in an exact index, the lexical
 index of titles, brands and SKUs. Each question goes the assistant's way: ``parse_question`` (or
 ``refine``, after the products its label says were shown), the real ``SearchService`` hybrid search

@@ -508,6 +508,7 @@ QUESTIONS: list[tuple[str, str, str, list[str], dict[str, Any]]] = [
     ("t14", "pt_BR", "tapete de yoga roxo", ["yoga mat"], {"color": ["purple"]}),
     ("t15", "pt_BR", "o mais barato em eletrônicos", [], {"cheap": True, "category": ["Electronics"]}),
     ("t16", "pt_BR", "sandálias pretas tamanho 9", ["sandals"], {"color": ["black"], "size": ["9"], "category": ["Sandals"]}),
+    ("t17", "pt_BR", "barraca por menos de 100", ["tent"], {"max": "99.99", "category": ["Tents"]}),
     ("h01", "hi", "नीले मोज़े", ["socks"], {"color": ["blue"], "category": ["Socks"]}),
     ("h02", "hi", "100 डॉलर से कम के रनिंग शूज़", ["running shoes"], {"max": "99.99", "category": ["Running Shoes"]}),
     ("h03", "hi", "सस्ते हेडफ़ोन", ["headphones"], {"cheap": True, "category": ["Headphones"]}),

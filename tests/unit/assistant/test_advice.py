@@ -184,6 +184,11 @@ def test_the_nearest_price_is_nearer_than_another_colour():
     assert advice.alternatives[0].breaks == ("price",)
 
 
+def test_another_kind_is_offered_only_when_the_kind_asked_for_has_nothing():
+    advice = advise(ask("purple mug"), CATALOG, [], limit=3)
+    assert [(a.product.id, a.breaks) for a in advice.alternatives] == [("mug", ("color",))]
+
+
 def test_out_of_stock_is_named_when_stock_was_asked():
     advice = advise(ask("hiking socks in stock"), CATALOG, [])
     assert [(a.product.id, a.breaks) for a in advice.alternatives] == [("sock-gone", ("stock",))]

@@ -231,7 +231,9 @@ def test_sizes_are_read_after_their_cue_or_as_the_catalogs_letters(text, languag
 
 @pytest.mark.parametrize("text", ["socks m", "a 2 L bottle", "water bottle 1 L"])
 def test_letters_that_are_no_size_are_left(text):
-    assert read(text).constraints.values("size") == ()
+    question = read(text)
+    assert question.constraints.values("size") == ()
+    assert not any(len(t) == 1 and t.isalpha() for t in question.terms)
 
 
 def test_brands_and_categories_are_the_catalogs_own():

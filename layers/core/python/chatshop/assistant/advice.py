@@ -222,7 +222,10 @@ def _nearest(relevant: Sequence[_Judged], constraints: Constraints, limit: int) 
             j.position,
         )
 
-    ranked = _varied(sorted(relevant, key=key), limit)
+    # Another kind only when the kind asked for has nothing at all: variety across item groups must
+    # not put a green t-shirt before the other colours of the water bottle asked for in green.
+    same_kind = [j for j in relevant if "category" not in broken(j.product, constraints)]
+    ranked = _varied(sorted(same_kind or relevant, key=key), limit)
     return tuple(Alternative(j.product, broken(j.product, constraints)) for j in ranked)
 
 
@@ -231,7 +234,13 @@ def _nearest_in_meaning(
 ) -> tuple[Alternative, ...]:
     near = [j for j in judged if j.relevance.cosine >= COSINE_NEAR]
     ranked = sorted(
-        near, key=lambda j: (len(broken(j.product, constraints)), -j.relevance.cosine, j.position)
+        near,
+        key=lambda j: (
+            len(broken(j.product, constraints)),
+            not in_stock_now(j.product),
+            -j.relevance.cosine,
+            j.position,
+        ),
     )
     alternatives = []
     for j in _varied(ranked, limit):

@@ -28,9 +28,9 @@ from chatshop.platform.iso import CURRENCY_EXPONENTS
 from chatshop.shops.domain import Product
 
 from .vocabulary import (
-    _WORD,
     REGIONAL_SIZES,
     SIZE_WORDS,
+    WORD,
     CatalogVocabulary,
     brand_of,
     categories_of,
@@ -715,7 +715,7 @@ def _number(text: str) -> Decimal | None:
 
 def _attributes(segment: str, vocabulary: CatalogVocabulary, reading: _Reading) -> list[_Token]:
     """The segment's words, with sizes, colours and brands taken out as constraints."""
-    raw = _WORD.findall(segment)
+    raw = WORD.findall(segment)
     folded = [w.casefold()[:-2] if w.casefold().endswith("'s") else w.casefold() for w in raw]
     tokens: list[_Token] = []
     i = 0
@@ -870,6 +870,9 @@ def _categories_and_terms(
         ):
             reading.add("category", hit[0])
             i += hit[1]
+            continue
+        if len(word) == 1 and not word.isdigit():
+            i += 1  # a lone letter ("2 L bottle") names nothing a product is found by
             continue
         if word not in reading.terms:
             reading.terms.append(word)

@@ -29,7 +29,7 @@ Phrase = tuple[str, ...]
 _DEVANAGARI = "\u0900-\u0963\u0966-\u097f"  # letters, signs and digits; not the dandas
 _LETTER = rf"(?:[^\W_]|[{_DEVANAGARI}])"
 # Python's \w stops at Devanagari vowel signs, so they are named: "नीला" is one word, not "न" "ल".
-_WORD = re.compile(rf"\d+(?:[.,]\d+)+|{_LETTER}+(?:['\-]{_LETTER}+)*")
+WORD = re.compile(rf"\d+(?:[.,]\d+)+|{_LETTER}+(?:['\-]{_LETTER}+)*")
 _NUKTA = "\u093c"
 _CHANDRABINDU, _ANUSVARA = "\u0901", "\u0902"
 
@@ -55,7 +55,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of ``text`` in order; a possessive 's is no part of its word."""
-    found = _WORD.findall(fold(text))
+    found = WORD.findall(fold(text))
     return [w[:-2] if w.endswith("'s") else w for w in found]
 
 
@@ -221,7 +221,7 @@ def sizes_of(product: Product) -> frozenset[str]:
             size = letter_size(value) or numeric_size(value)
             if size:
                 found.add(size)
-    for token in _WORD.findall(plain(product.title)):
+    for token in WORD.findall(plain(product.title)):
         if _MULTI_LETTER_SIZE.match(token):
             found.add(letter_size(token) or token)
     return frozenset(found)
