@@ -147,9 +147,14 @@ def test_where_none_is_named_by_every_word_meaning_decides():
     question = ask("waterproof jacket")
     found = [Found("rain", 0.4), Found("down", 0.2)]
     assert ids(advise(question, CATALOG, found).fitting) == ["rain"]
-    alone = [Found("down", COSINE_ALONE + 0.01)]
-    assert ids(advise(ask("warm jacket"), CATALOG, alone).fitting) == ["down"]
-    assert advise(ask("warm jacket"), CATALOG, [Found("down", COSINE_ALONE - 0.01)]).fitting == ()
+
+
+def test_words_no_product_has_do_not_hide_the_kind_asked_for():
+    # No product says "warm": "a warm jacket" asks for the shop's jackets, the nearest in meaning first
+    for cosine in (COSINE_ALONE + 0.01, COSINE_ALONE - 0.2):
+        assert ids(advise(ask("warm jacket"), CATALOG, [Found("down", cosine)]).fitting) == ["down", "rain"]
+    # With nothing left that says what is wanted, the catalog has no answer
+    assert advise(ask("surfboard"), CATALOG, [Found("down", 0.2)]).fitting == ()
 
 
 def test_price_and_colour_do_not_turn_neighbours_into_matches():

@@ -23,7 +23,7 @@ named comes from the catalog given, so no answer invents a product or a price.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal, Protocol
 
@@ -135,6 +135,7 @@ def advise(
     """At most ``limit`` products that fit ``question``, best first; else the nearest, each with what
     it breaks. ``catalog`` is the shop's products; ``candidates`` the search's results for
     ``question.search_text``, best first (only their evidence is used: products come from the catalog)."""
+    question = _known_words_only(question, catalog)
     judged = _judge(question, catalog, list(candidates))
     if not judged:
         return Advice((), (), "empty")
@@ -146,6 +147,27 @@ def advise(
     if relevant:
         return Advice((), _nearest(relevant, question.constraints, limit), "nothing_fits")
     return Advice((), _nearest_in_meaning(judged, question.constraints, limit), "nothing_relevant")
+
+
+def _known_words_only(question: Question, catalog: Sequence[Product]) -> Question:
+    """The question without the words no product of the catalog has, when what is left still says
+    what is wanted: "a warm jacket" in a shop whose jackets never say "warm" asks for its jackets,
+    while "surfboards", with nothing left, stays a question the catalog cannot answer."""
+    if not question.terms:
+        return question
+    known = (
+        frozenset().union(*(stems(f"{_named(p)} {p.description}") for p in catalog))
+        if catalog
+        else frozenset()
+    )
+    kept = tuple(t for t in question.terms if singular(t) in known)
+    if len(kept) == len(question.terms) or not (kept or question.constraints.values("category")):
+        return question
+    return replace(question, terms=kept)
+
+
+def _named(product: Product) -> str:
+    return f"{product.title} {product.brand or ''} {(product.category or '').replace('>', ' ')}"
 
 
 def _relevant(judged: Sequence[_Judged], question: Question) -> list[_Judged]:

@@ -36,6 +36,7 @@ from .vocabulary import (
     categories_of,
     colour_at,
     colours_of,
+    fold,
     gloss_at,
     gloss_languages,
     in_stock_now,
@@ -584,6 +585,14 @@ def parse_question(text: str, vocabulary: CatalogVocabulary, language: str | Non
     return Question(" ".join(reading.words), tuple(reading.terms), constraints, language)
 
 
+# A question that opens with "something" or "anything" asks about the whole catalog again, whatever
+# was asked before.
+_OPEN_QUESTION = re.compile(
+    r"^\W*(?:(?:i want|i need|show me|do you have|have you got|got|any|quiero|tienes|tienen|quero|"
+    r"voces tem|tem)\s+)?(?:something|anything|algo|alguma coisa|qualquer coisa|कुछ)(?!\w)"
+)
+
+
 def refine(
     previous: Question,
     shown: Sequence[Product],
@@ -600,6 +609,8 @@ def refine(
     reading = _read(text, vocabulary, language)
     if reading.terms or not reading.states_something:
         return None
+    if _OPEN_QUESTION.search(fold(text)) and not reading.other:
+        return None  # "something under $30" asks afresh; "something else" refines
     constraints = _bounds_changed(previous.constraints, reading.min_price, reading.max_price)
     if reading.cheaper and shown:
         below = min(effective_price(p) for p in shown) - _minor_unit(vocabulary)
