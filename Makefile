@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test unit integration e2e fuzz lint lint-template bench build clean
+.PHONY: install run test unit integration e2e fuzz lint lint-template catalogs bench build clean
 
 install: $(INSTALLED)
 
@@ -37,6 +37,13 @@ fuzz: install
 
 lint: install
 	$(BIN)/ruff check layers functions local tests bench
+	$(BIN)/python -m chatshop_local.catalogs check
+
+# After adding or changing a sentence of the assistant: the catalogs' template and every language's
+# catalog brought in step, the new entries left for translators (`make lint` fails until they are done).
+catalogs: install
+	$(BIN)/python -m chatshop_local.catalogs extract
+	$(BIN)/python -m chatshop_local.catalogs update
 
 lint-template: install
 	$(BIN)/cfn-lint template.yaml

@@ -30,6 +30,10 @@ NOT_AT_COLD_START = [
     "aws_xray_sdk",
     "torch",
     "sentence_transformers",
+    # The assistant's catalogs and language detector load on its first message.
+    "babel",
+    "lingua",
+    "numpy",
 ]
 
 _PROGRAM = (
