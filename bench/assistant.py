@@ -46,12 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _stack import BenchStack, running_stack  # noqa: E402
 from _stats import percentile  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
-from tests.assistant_advice import load_catalog  # noqa: E402
 
 from chatshop.assistant.views import category_key  # noqa: E402
 from chatshop_local.functions import running_function  # noqa: E402
 from chatshop_local.invocations import API, Invocation  # noqa: E402
 from chatshop_local.whatsapp_secrets import LOCAL_APP_SECRET  # noqa: E402
+from tests.assistant_advice.labelled import HERE as ADVICE_SET  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -380,7 +380,7 @@ def latency_phase(
             problems.append(f"latency {kind}: {missing} messages without a reply")
         if waits:
             print(
-                f"  {kind}: p50 {percentile(waits, 50):.0f} ms, p99 {percentile(waits, 99):.0f} ms "
+                f"  {kind}: p50 {percentile(waits, 0.50):.0f} ms, p99 {percentile(waits, 0.99):.0f} ms "
                 f"(n={len(waits)})"
             )
     return problems
@@ -404,6 +404,12 @@ def request(url: str, method: str, path: str, body: Any = None, token: str | Non
     if response.status >= 300:
         raise SystemExit(f"FAILED: {method} {path} answered {response.status}: {data[:300]!r}")
     return json.loads(data) if data else None
+
+
+def load_catalog() -> list[dict[str, Any]]:
+    """The labelled advice set's products, as the products API takes them."""
+    rows = json.loads((ADVICE_SET / "catalog.json").read_text(encoding="utf-8"))
+    return [{k: v for k, v in row.items() if k not in ("id", "truth")} for row in rows]
 
 
 def set_up(bench: BenchStack) -> str:
