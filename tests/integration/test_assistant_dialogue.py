@@ -196,7 +196,9 @@ def test_advice_honours_price_and_colour_and_says_when_nothing_fits(app_stack, a
 
 def test_a_faq_question_gets_the_merchants_answer(app_stack, api, assistant_shop):
     cleo = new_customer(app_stack, api, assistant_shop, "Cleo")
-    assert said(cleo.says("Do you ship to Canada?")) == FAQ[0][1]
+    # Cleo's first message: the merchant's answer comes after the shop's welcome
+    assert said(cleo.says("Do you ship to Canada?")).endswith(f"\n\n{FAQ[0][1]}")
+    assert said(cleo.says("What is your return policy?")) == FAQ[1][1]
 
 
 @pytest.mark.parametrize(
@@ -216,7 +218,10 @@ def test_questions_in_spanish_portuguese_and_hindi_are_answered_in_kind(
     openings = [
         t.text(p).split("{")[0][:15] for p in (phrases.ADVICE_INTRO, phrases.NO_FIT, phrases.NO_MATCH)
     ]
-    assert any(reply.startswith(opening) for opening in openings), (reply, openings)
+    # The customer's first message: the shop's welcome, then the answer, both in their language
+    welcome, answer = reply.split("\n\n", 1)
+    assert welcome == t.text(phrases.WELCOME, shop="Cold Feet Outfitters")
+    assert any(answer.startswith(opening) for opening in openings), (reply, openings)
 
 
 def conversations(merchant: Api, shop_id: str, status: str) -> list[dict[str, Any]]:

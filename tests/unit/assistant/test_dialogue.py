@@ -328,9 +328,21 @@ def test_two_unhelpful_answers_in_a_row_bring_a_person_in(world):
 
 def test_a_faq_answer_is_the_merchants_own_words(world):
     assistant, _, _, replies, questions, clock = world
+    says(assistant, clock, "hi")
     says(assistant, clock, "do you ship to Canada?")
     turn = assistant.on_answer(answer(questions.jobs[0], "faq", faq_answer="Yes, in 5 to 8 days."))
     assert message(replies, turn.reply_id).body == "Yes, in 5 to 8 days."
+
+
+def test_a_first_message_that_is_a_question_is_answered_after_the_shops_welcome(world):
+    assistant, states, _, replies, questions, clock = world
+    says(assistant, clock, "do you ship to Canada?")
+    turn = assistant.on_answer(answer(questions.jobs[0], "faq", faq_answer="Yes, in 5 to 8 days."))
+    assert message(replies, turn.reply_id).body == (
+        "Welcome to Trail Threads! How can we help you today?\n\nYes, in 5 to 8 days."
+    )
+    # Welcomed once: a greeting now gets the short answer
+    assert message(replies, says(assistant, clock, "hello")).type == "text"
 
 
 # --- A person ---------------------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from pydantic import ValidationError
+
 from chatshop.messaging.inbound import InboundMessage
-from chatshop.messaging.outbound import OutboundMessage, Text
+from chatshop.messaging.outbound import OutboundMessage, OutboundValidationError, Text
 from chatshop.messaging.records import OutboundRecord
 from chatshop.platform.iso import CURRENCY_EXPONENTS
 from chatshop.shops.domain import Product, Shop
@@ -98,7 +100,7 @@ class Assistant:
     # --- a customer's message ---------------------------------------------------------------------
 
     def on_message(
-        self, shop_id: str, message: InboundMessage, search_photo: Callable[[], str] | None = None
+        self, shop_id: str, message: InboundMessage, search_photo: Callable[[str], str] | None = None
     ) -> Turn:
         """``search_photo`` hands a photo to the photo search (which answers it) and says the id of
         its answer; None where photo search is not deployed."""
@@ -126,7 +128,7 @@ class Assistant:
             return Turn("shop-closed")
         if message.type == "image" and search_photo is not None:
             self.states.save(state.model_copy(update={"failures": 0}))
-            return Turn("photo", search_photo())
+            return Turn("photo", search_photo(self._translator(shop, state).language))
         return self._act(shop, state, message, intent, now)
 
     def _act(
@@ -436,6 +438,9 @@ class Assistant:
     def _reply(
         self, state: ConversationState, handled_id: str, reply_id: str, message: OutboundMessage, outcome: str
     ) -> Turn:
+        if state.menu_sent_at is None and _quoted(handled_id) is not None:
+            # A customer's first answer, whatever they asked, begins with the shop's welcome.
+            message, state = self._welcomed(state, message)
         record = OutboundRecord(
             id=reply_id,
             shop_id=state.shop_id,
@@ -450,6 +455,20 @@ class Assistant:
         self.replies.send(record)
         self.states.save(state)
         return Turn(outcome, reply_id)
+
+    def _welcomed(
+        self, state: ConversationState, message: OutboundMessage
+    ) -> tuple[OutboundMessage, ConversationState]:
+        shop = self.catalogs.shop(state.shop_id)
+        body = getattr(message, "body", None)
+        if shop is None or not body:
+            return message, state
+        welcome = self._translator(shop, state).text(phrases.WELCOME, shop=replies.cut(shop.name, 100))
+        try:
+            welcomed = type(message).model_validate({**message.model_dump(), "body": f"{welcome}\n\n{body}"})
+        except (OutboundValidationError, ValidationError):
+            return message, state  # the answer is long enough as it is
+        return welcomed, state.model_copy(update={"menu_sent_at": self.clock()})
 
     def _translator(self, shop: Shop, state: ConversationState) -> Translator:
         language = (
