@@ -67,6 +67,8 @@ def photo_search() -> PhotoSearch:
         image_link=product_image_link(MediaBucket(settings)),
         store=ConversationStore(settings),
         outbox=OutboundQueue(settings),
+        # The shop's country and language decide the answer's words where the job names no language.
+        shop_of=shops().get,
     )
 
 

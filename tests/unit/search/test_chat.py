@@ -1,18 +1,24 @@
-"""Answering a customer's photo in the chat: the reply, once, whatever the photo and the shop."""
+"""Answering a customer's photo in the chat: the reply, once, in the conversation's language, whatever
+the photo and the shop."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from PIL import Image as PILImage
 
-from chatshop.messaging.conversations import ACKNOWLEDGEMENT
+from chatshop.assistant import phrases
+from chatshop.assistant.i18n import LANGUAGES, translator
 from chatshop.messaging.outbound import (
     MAX_CAPTION,
+    MAX_HEADER_TEXT,
+    MAX_INTERACTIVE_BODY,
+    MAX_SECTION_TITLE,
+    MAX_TEXT_BODY,
     Image,
     ProductListMessage,
     Text,
@@ -23,11 +29,11 @@ from chatshop.messaging.photo_queue import PhotoSearchJob
 from chatshop.messaging.records import OutboundRecord, SendJob
 from chatshop.platform.errors import FeatureNotAvailable, NotFound
 from chatshop.search.chat import (
-    NO_MATCH,
-    UNREADABLE_PHOTO,
+    LISTED_MATCHES,
     Photo,
     PhotoSearch,
     listing_text,
+    price_label,
     product_image_link,
 )
 from chatshop.search.service import SearchResult
@@ -39,6 +45,8 @@ CATALOG = "354160437058781"
 WAMID = "wamid.photo-1"
 MEDIA_KEY = "whatsapp-media/1122334455667/65463453"
 NOW = datetime(2025, 5, 1, tzinfo=UTC)
+EN = translator("en", "US")
+NBSP = "\u00a0"
 
 
 # --- fakes ---------------------------------------------------------------------------------------
@@ -84,6 +92,12 @@ class FakeQueue:
 
     def send(self, job: SendJob, delay_s: int = 0) -> None:
         self.sent.append(job)
+
+
+@dataclass(frozen=True)
+class FakeShop:
+    country: str = "US"
+    language: str | None = None
 
 
 class FakeBucket:
@@ -138,6 +152,7 @@ def photo_search(
     photo: Photo | None = None,
     store: FakeStore | None = None,
     outbox: FakeQueue | None = None,
+    shop: FakeShop | None = FakeShop(),
     limit: int = 10,
 ) -> PhotoSearch:
     kept = {MEDIA_KEY: photo or Photo(png(), "image/png")}
@@ -148,6 +163,7 @@ def photo_search(
         image_link=product_image_link(FakeBucket()),
         store=store or FakeStore(),
         outbox=outbox or FakeQueue(),
+        shop_of=lambda shop_id: shop if shop_id == SHOP else None,
         limit=limit,
     )
 
@@ -236,7 +252,11 @@ def test_without_a_catalog_the_best_match_s_picture_comes_with_the_matches_liste
     message = parse_outbound(the_reply(search).message)
     assert isinstance(message, Image)
     assert message.link == FakeBucket().presigned_get(f"shops/{SHOP}/products/{best.id}/images/{'b' * 32}")
-    assert message.caption.splitlines()[1:] == ["1. Red mug 1 - 13.00 USD", "2. Red mug 2 - 13.01 USD"]
+    assert message.caption.splitlines() == [
+        "This is what we found for your photo:",
+        "1. Red mug 1 - $13.00",
+        "2. Red mug 2 - $13.01",
+    ]
 
 
 def test_without_a_catalog_or_a_picture_the_matches_go_as_text():
@@ -246,19 +266,19 @@ def test_without_a_catalog_or_a_picture_the_matches_go_as_text():
 
     message = parse_outbound(the_reply(search).message)
     assert isinstance(message, Text)
-    assert "1. Red mug 1 - 13.00 USD" in message.body
+    assert "1. Red mug 1 - $13.00" in message.body
 
 
 def test_a_sale_price_is_shown_with_the_price_it_replaces():
     on_sale = product(1, sale_price=Money(amount=999, currency="USD"))
 
-    assert listing_text([result(on_sale)]).splitlines()[1] == "1. Red mug 1 - 9.99 USD (was 13.00 USD)"
+    assert listing_text(EN, [result(on_sale)]).splitlines()[1] == "1. Red mug 1 - $9.99 (was $13.00)"
 
 
 def test_only_the_first_five_are_listed_and_long_titles_are_cut():
     found = [result(product(n, title="Handmade stoneware mug " * 20)) for n in range(1, 9)]
 
-    text = listing_text(found)
+    text = listing_text(EN, found)
 
     lines = text.splitlines()
     assert len(lines) == 6
@@ -306,7 +326,7 @@ def test_no_match_gets_a_friendly_text():
     answer = search.answer(job())
 
     assert (answer.outcome, answer.product_ids) == ("no-match", ())
-    assert parse_outbound(the_reply(search).message) == Text(body=NO_MATCH)
+    assert parse_outbound(the_reply(search).message) == Text(body=EN.text(phrases.PHOTO_NO_MATCH))
     assert search.outbox.sent == [SendJob(outbound_id=f"photo-{WAMID}")]
 
 
@@ -331,7 +351,7 @@ def test_a_photo_that_cannot_be_read_gets_a_friendly_text_and_no_search(photo, r
     answer = search.answer(job())
 
     assert (answer.outcome, answer.reason) == ("unreadable", reason)
-    assert parse_outbound(the_reply(search).message) == Text(body=UNREADABLE_PHOTO)
+    assert parse_outbound(the_reply(search).message) == Text(body=EN.text(phrases.PHOTO_UNREADABLE))
     assert search.find.calls == []
 
 
@@ -341,7 +361,7 @@ def test_a_photo_gone_from_the_bucket_gets_the_same_text():
     answer = search.answer(job(media_key="whatsapp-media/1122334455667/gone"))
 
     assert (answer.outcome, answer.reason) == ("unreadable", "photo_missing")
-    assert parse_outbound(the_reply(search).message) == Text(body=UNREADABLE_PHOTO)
+    assert parse_outbound(the_reply(search).message) == Text(body=EN.text(phrases.PHOTO_UNREADABLE))
 
 
 # --- once ----------------------------------------------------------------------------------------
@@ -396,8 +416,8 @@ class RefusingFinder:
 @pytest.mark.parametrize(
     ("error", "outcome", "text"),
     [
-        (FeatureNotAvailable("visual_search", "MX"), "not-live", ACKNOWLEDGEMENT),
-        (NotFound("No shop."), "no-match", NO_MATCH),
+        (FeatureNotAvailable("visual_search", "MX"), "not-live", phrases.PHOTO_KEPT),
+        (NotFound("No shop."), "no-match", phrases.PHOTO_NO_MATCH),
     ],
     ids=["visual-search-not-live-there", "shop-closed-since"],
 )
@@ -410,5 +430,124 @@ def test_a_shop_search_may_not_answer_gets_a_plain_reply(error, outcome, text):
 
     # Then the customer gets the plain reply, once, and the job succeeds
     assert answer.outcome == outcome
-    assert parse_outbound(the_reply(search).message) == Text(body=text)
+    assert parse_outbound(the_reply(search).message) == Text(body=EN.text(text))
     assert search.outbox.sent == [SendJob(outbound_id=f"photo-{WAMID}")]
+
+
+# --- in the conversation's language ---------------------------------------------------------------
+
+
+def test_a_spanish_conversation_gets_the_product_list_in_spanish():
+    search = photo_search([result(product(1)), result(product(2))])
+
+    search.answer(job(language="es"))
+
+    message = parse_outbound(the_reply(search).message)
+    assert isinstance(message, ProductListMessage)
+    assert message.header == "Productos parecidos a tu foto"
+    assert message.body == "Estos son los productos que más se parecen a tu foto. Toca uno para verlo."
+    assert [s.title for s in message.sections] == ["Los más parecidos"]
+
+
+def test_a_listing_writes_its_prices_as_the_shop_s_country_writes_them():
+    # Given a Mexican shop, which speaks Spanish when its customer's language is not known
+    mug = product(1, title="Taza roja", price=Money(amount=129900, currency="MXN"))
+    plate = product(
+        2,
+        title="Plato azul",
+        price=Money(amount=45000, currency="MXN"),
+        sale_price=Money(amount=39950, currency="MXN"),
+    )
+    search = photo_search([result(mug), result(plate)], catalog=None, shop=FakeShop("MX"))
+
+    # When a photo comes with no language of the conversation
+    search.answer(job())
+
+    # Then the matches are listed in Spanish, with pesos as Mexico writes them
+    message = parse_outbound(the_reply(search).message)
+    assert message.body.splitlines() == [
+        "Esto es lo que encontramos para tu foto:",
+        "1. Taza roja - $1,299.00",
+        "2. Plato azul - $399.50 (antes $450.00)",
+    ]
+
+
+def test_the_shop_s_chosen_language_comes_before_its_country_s():
+    search = photo_search([result(product(1))], catalog=None, shop=FakeShop("US", "pt-BR"))
+
+    search.answer(job())
+
+    lines = parse_outbound(the_reply(search).message).body.splitlines()
+    assert lines == ["Veja o que encontramos para a sua foto:", f"1. Red mug 1 - US${NBSP}13,00"]
+
+
+def test_the_conversation_s_language_comes_before_the_shop_s():
+    search = photo_search([], shop=FakeShop("MX", "es"))
+
+    search.answer(job(language="en"))
+
+    assert parse_outbound(the_reply(search).message).body.startswith("We could not find a product")
+
+
+def test_a_language_the_assistant_does_not_speak_leaves_the_shop_s():
+    search = photo_search([], shop=FakeShop("BR"))
+
+    search.answer(job(language="fr"))
+
+    assert parse_outbound(the_reply(search).message).body.startswith("Não encontramos nenhum produto")
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("hi", "माफ़ कीजिए, हम वह फ़ोटो खोल नहीं पाए।"), (None, "Sorry, we could not read that photo.")],
+    ids=["hindi", "no-language"],
+)
+def test_a_shop_gone_since_the_photo_came_is_answered_in_the_conversation_s_language(language, said):
+    search = photo_search([], photo=Photo(b"", "image/jpeg"), shop=None)
+
+    search.answer(job(language=language))
+
+    assert parse_outbound(the_reply(search).message).body.startswith(said)
+
+
+@pytest.mark.parametrize(
+    ("failure", "photo", "said"),
+    [
+        (None, Photo(b"", "image/jpeg"), "Perdón, no pudimos abrir esa foto."),
+        (None, None, "No encontramos ningún producto como el de tu foto."),
+        (FeatureNotAvailable("visual_search", "MX"), None, "¡Gracias por tu foto! La tienda te responderá"),
+        (NotFound("No shop."), None, "No encontramos ningún producto como el de tu foto."),
+    ],
+    ids=["unreadable", "no-match", "visual-search-not-live-there", "shop-closed-since"],
+)
+def test_every_plain_answer_is_said_in_the_conversation_s_language(failure, photo, said):
+    search = photo_search([], photo=photo)
+    if failure is not None:
+        search = replace(search, find=RefusingFinder(failure))
+
+    search.answer(job(language="es"))
+
+    assert parse_outbound(the_reply(search).message).body.startswith(said)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_answer_fits_whatsapp_s_limits_in_every_language(language):
+    t = translator(language, "IN")
+    # The longest listing there is: five titles at the cut, each on sale at a large price
+    expensive = Money(amount=99_999_999_99, currency="INR")
+    found = [
+        result(product(n, title="x" * 200, price=expensive, sale_price=Money(amount=1, currency="INR")))
+        for n in range(1, 9)
+    ]
+
+    shown = listing_text(t, found)
+
+    assert len(t.text(phrases.PHOTO_LIST_HEADER)) <= MAX_HEADER_TEXT
+    assert len(t.text(phrases.PHOTO_LIST_BODY)) <= MAX_INTERACTIVE_BODY
+    assert len(t.text(phrases.PHOTO_LIST_SECTION)) <= MAX_SECTION_TITLE
+    for said in (phrases.PHOTO_NO_MATCH, phrases.PHOTO_UNREADABLE, phrases.PHOTO_KEPT):
+        assert len(t.text(said)) <= MAX_TEXT_BODY
+    # Whole: the caption's cut is never what keeps it under the limit
+    assert len(shown.splitlines()) == LISTED_MATCHES + 1
+    assert shown.endswith(price_label(t, found[LISTED_MATCHES - 1].product))
+    assert len(shown) <= MAX_CAPTION

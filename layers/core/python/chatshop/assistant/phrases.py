@@ -92,3 +92,21 @@ HANDOFF_AFTER_FAILURES = N_(
     "I am sorry I could not help. A person from {shop} will answer you here as soon as they can."
 )
 ORDER_HANDOFF = N_("Thanks! A person from {shop} will confirm your order of {title} here shortly.")
+
+# --- A photo the customer sent (said by the photo search worker) ------------------------------------
+
+# TRANSLATORS: At most 60 characters (Meta's limit on a product list's header).
+PHOTO_LIST_HEADER = N_("Matches for your photo")
+PHOTO_LIST_BODY = N_("These products look most like your photo. Tap one to see it.")
+PHOTO_LIST_SECTION = N_("Best matches")
+PHOTO_LISTING_INTRO = N_("This is what we found for your photo:")
+PHOTO_LISTING_LINE = N_("{position}. {title} - {price}")
+PHOTO_NO_MATCH = N_(
+    "We could not find a product like the one in your photo. "
+    "Try another photo, or tell us in a few words what you are looking for."
+)
+PHOTO_UNREADABLE = N_(
+    "Sorry, we could not read that photo. Please send it again as a JPEG, PNG or WebP picture."
+)
+# Where visual search is not live for the shop's country: the photo waits for the shop's people.
+PHOTO_KEPT = N_("Thanks for your photo! The shop will get back to you here shortly.")

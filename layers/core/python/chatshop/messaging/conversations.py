@@ -6,6 +6,10 @@ every step runs again and does only what is still undone. What the shop says bac
 :class:`Responder`'s (the assistant, ``chatshop.assistant.dialogue``); without one, a message gets
 an acknowledgement and a photo goes to the photo search worker where it is deployed (this
 function has no models to embed it), which answers it with the best matches.
+
+This package speaks no language of its own: the assistant says the words and hands the photo
+search the conversation's language. The acknowledgement below is only for a channel run without
+an assistant (the inbound function always has one), so it stays in English.
 """
 
 from __future__ import annotations
@@ -33,10 +37,11 @@ Outcome = Literal["stored", "duplicate", "status", "status-ignored", "kept-unpar
 
 class Responder(Protocol):
     def __call__(
-        self, shop_id: str, message: InboundMessage, search_photo: Callable[[], str] | None
+        self, shop_id: str, message: InboundMessage, search_photo: Callable[[str], str] | None
     ) -> str | None:
-        """Answer a stored message; ``search_photo`` hands a photo to the photo search and says its
-        answer's id (None where it is not deployed). The id of the reply, if any."""
+        """Answer a stored message; ``search_photo`` hands a photo to the photo search, to be
+        answered in the language it is given (the conversation's), and says its answer's id (None
+        where it is not deployed). The id of the reply, if any."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +94,14 @@ def _handle_message(
     media_key = summary.get("media_key")
     search_photo = None
     if photos is not None and message.type == "image" and media_key:
-        search_photo = lambda: _search_photo(store, outbox, photos, shop_id, message, media_key)  # noqa: E731
+        search_photo = lambda language: _search_photo(  # noqa: E731
+            store, outbox, photos, shop_id, message, media_key, language
+        )
     if responder is not None:
         return UnitResult(outcome, responder(shop_id, message, search_photo))
     if search_photo is not None:
-        return UnitResult(outcome, search_photo())
+        # No assistant to say which language the conversation speaks: the worker uses the shop's.
+        return UnitResult(outcome, search_photo(None))
     reply = OutboundRecord(
         id=f"ack-{message.id}",  # one acknowledgement per inbound message, however often it is handled
         shop_id=shop_id,
@@ -124,6 +132,7 @@ def _search_photo(
     shop_id: str,
     message: InboundMessage,
     media_key: str,
+    language: str | None,
 ) -> str:
     """Hand the photo to the search worker, unless it answered it already; the id of the answer."""
     job = PhotoSearchJob(
@@ -132,6 +141,7 @@ def _search_photo(
         customer=message.customer,
         media_key=media_key,
         reply_to=message.id,
+        language=language,
     )
     answered = store.outbound(job.reply_id)
     if answered is None:

@@ -2,7 +2,7 @@
 
 The inbound worker is a light function without ML libraries; the photo search function is the
 search container with the models. A job names the photo already kept in the media bucket and the
-message it answers, and nothing else: the worker reads all the rest itself.
+message it answers, and the language the conversation speaks: the worker reads all the rest itself.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class PhotoSearchJob(BaseModel):
     customer: NonEmpty  # the customer's wa_id
     media_key: NonEmpty  # the photo in the media bucket
     reply_to: NonEmpty  # the WhatsApp id of the customer's message
+    # The conversation's language, as the assistant decided it; None: the shop's own (a photo that
+    # came while no assistant answered the channel).
+    language: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
     @property
     def reply_id(self) -> str:
@@ -40,4 +43,6 @@ class PhotoSearchQueue:
         self._sqs = aws.client("sqs", settings)
 
     def send(self, job: PhotoSearchJob) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=job.model_dump_json())
+        # Without a language the job reads as it did before it had one, so a worker deployed earlier
+        # (which refuses fields it does not know) still takes it.
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=job.model_dump_json(exclude_none=True))

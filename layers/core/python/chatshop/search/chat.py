@@ -9,8 +9,12 @@ asks a :class:`ProductFinder` for the shop's best matches and answers once:
 - otherwise the best match's picture with the matches listed, title and price, in its caption
   (a plain text when the best match has no picture);
 - a friendly text when nothing matched or the photo could not be read;
-- the shop's usual acknowledgement where visual search is not live for the shop's country (the
-  finder raises FeatureNotAvailable): the photo is kept for the shop like any message.
+- a thank-you saying the shop will answer where visual search is not live for the shop's country
+  (the finder raises FeatureNotAvailable): the photo is kept for the shop like any message.
+
+Every answer is said in the conversation's language, which the job carries (the shop's own where
+it names none), with the assistant's catalogs (``chatshop.assistant.phrases``) and its money
+formatting for the shop's country.
 
 The answer is an outbound record with a deterministic id (``photo-<message id>``) stored once and
 queued to the sender like every reply, so a job run twice answers once.
@@ -25,7 +29,9 @@ from typing import Literal, Protocol
 
 from PIL.Image import Image as PILImage
 
-from chatshop.messaging.conversations import ACKNOWLEDGEMENT, queue_reply
+from chatshop.assistant import phrases
+from chatshop.assistant.i18n import SOURCE_LANGUAGE, Translator, default_language, supported, translator
+from chatshop.messaging.conversations import queue_reply
 from chatshop.messaging.outbound import (
     MAX_CAPTION,
     MAX_PRODUCT_ITEMS,
@@ -42,7 +48,6 @@ from chatshop.platform.config import Settings
 from chatshop.platform.errors import FeatureNotAvailable, NotFound
 from chatshop.shops.domain import Product
 from chatshop.shops.media import MediaBucket, image_key
-from chatshop.shops.money import format_price
 
 from .images import MAX_QUERY_IMAGE_BYTES, ImageRejected, validate_image
 
@@ -53,16 +58,6 @@ LISTED_MATCHES = 5
 MAX_LISTED_TITLE = 60
 # What WhatsApp's image messages carry; a WebP picture would be refused by Meta (it sends WebP as stickers).
 WHATSAPP_IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
-
-PRODUCT_LIST_HEADER = "Matches for your photo"
-PRODUCT_LIST_BODY = "These products look most like your photo. Tap one to see it."
-PRODUCT_LIST_SECTION = "Best matches"
-LISTING_INTRO = "This is what we found for your photo:"
-NO_MATCH = (
-    "We could not find a product like the one in your photo. "
-    "Try another photo, or tell us in a few words what you are looking for."
-)
-UNREADABLE_PHOTO = "Sorry, we could not read that photo. Please send it again as a JPEG, PNG or WebP picture."
 
 Outcome = Literal["matches", "no-match", "unreadable", "not-live", "answered-before"]
 
@@ -81,6 +76,16 @@ class Match(Protocol):
 
     @property
     def product(self) -> Product: ...
+
+
+class SpokenShop(Protocol):
+    """What of a shop decides the words of its answers (``chatshop.shops.domain.Shop`` has it)."""
+
+    @property
+    def country(self) -> str: ...
+
+    @property
+    def language(self) -> str | None: ...
 
 
 class ProductFinder(Protocol):
@@ -130,6 +135,7 @@ class PhotoSearch:
     image_link: Callable[[Product], str | None]  # a URL Meta can fetch the product's picture from
     store: ReplyStore
     outbox: SendQueue
+    shop_of: Callable[[str], SpokenShop | None]  # None: the shop is gone
     limit: int = MATCH_LIMIT
 
     def answer(self, job: PhotoSearchJob) -> PhotoAnswer:
@@ -154,18 +160,21 @@ class PhotoSearch:
         return answer
 
     def _compose(self, job: PhotoSearchJob) -> tuple[PhotoAnswer, OutboundMessage]:
+        t = voice(job.language, self.shop_of(job.shop_id))
         image = self._read(job.media_key)
         if isinstance(image, str):
-            return PhotoAnswer("unreadable", job.reply_id, reason=image), Text(body=UNREADABLE_PHOTO)
+            return PhotoAnswer("unreadable", job.reply_id, reason=image), Text(
+                body=t.text(phrases.PHOTO_UNREADABLE)
+            )
         try:
             matches = distinct(self.find(image, job.shop_id, self.limit))
         except FeatureNotAvailable:
-            return PhotoAnswer("not-live", job.reply_id), Text(body=ACKNOWLEDGEMENT)
+            return PhotoAnswer("not-live", job.reply_id), Text(body=t.text(phrases.PHOTO_KEPT))
         except NotFound:  # the shop closed or paused since the photo came: nothing to offer
-            return PhotoAnswer("no-match", job.reply_id), Text(body=NO_MATCH)
+            return PhotoAnswer("no-match", job.reply_id), Text(body=t.text(phrases.PHOTO_NO_MATCH))
         if not matches:
-            return PhotoAnswer("no-match", job.reply_id), Text(body=NO_MATCH)
-        message = reply_for(matches, self.catalog_of(job.shop_id), self.image_link)
+            return PhotoAnswer("no-match", job.reply_id), Text(body=t.text(phrases.PHOTO_NO_MATCH))
+        message = reply_for(t, matches, self.catalog_of(job.shop_id), self.image_link)
         shown = tuple(m.product_id for m in matches[: shown_count(message, matches)])
         return PhotoAnswer("matches", job.reply_id, shown), message
 
@@ -183,6 +192,16 @@ class PhotoSearch:
 # --- Composing the reply (pure) ---------------------------------------------------------------------
 
 
+def voice(language: str | None, shop: SpokenShop | None) -> Translator:
+    """The conversation's language, else the shop's as the assistant picks it (the one it chose, else
+    its country's); money written as the shop's country writes it. A shop gone since the photo came
+    leaves English, the catalogs' source, for a job that names no language."""
+    if shop is None:
+        return translator(supported(language) or SOURCE_LANGUAGE)
+    spoken = supported(language) or supported(shop.language) or default_language(shop.country)
+    return translator(spoken, shop.country)
+
+
 def distinct(matches: Sequence[Match]) -> list[Match]:
     """One match per product, the best one; a product with several pictures may match more than once."""
     seen: set[str] = set()
@@ -195,44 +214,58 @@ def distinct(matches: Sequence[Match]) -> list[Match]:
 
 
 def reply_for(
-    matches: Sequence[Match], catalog_id: str | None, image_link: Callable[[Product], str | None]
+    t: Translator,
+    matches: Sequence[Match],
+    catalog_id: str | None,
+    image_link: Callable[[Product], str | None],
 ) -> OutboundMessage:
     if catalog_id:
-        return product_list(matches, catalog_id)
-    return listing(matches, image_link(matches[0].product))
+        return product_list(t, matches, catalog_id)
+    return listing(t, matches, image_link(matches[0].product))
 
 
-def product_list(matches: Sequence[Match], catalog_id: str) -> ProductListMessage:
+def product_list(t: Translator, matches: Sequence[Match], catalog_id: str) -> ProductListMessage:
     """Meta's multi-product message; its catalog knows a product by our retailer id."""
     retailer_ids = list(dict.fromkeys(m.product.retailer_id for m in matches))[:MAX_PRODUCT_ITEMS]
+    section = ProductSection(
+        title=t.text(phrases.PHOTO_LIST_SECTION), product_retailer_ids=tuple(retailer_ids)
+    )
     return ProductListMessage(
         catalog_id=catalog_id,
-        header=PRODUCT_LIST_HEADER,
-        body=PRODUCT_LIST_BODY,
-        sections=(ProductSection(title=PRODUCT_LIST_SECTION, product_retailer_ids=tuple(retailer_ids)),),
+        header=t.text(phrases.PHOTO_LIST_HEADER),
+        body=t.text(phrases.PHOTO_LIST_BODY),
+        sections=(section,),
     )
 
 
-def listing(matches: Sequence[Match], best_image_url: str | None) -> Image | Text:
+def listing(t: Translator, matches: Sequence[Match], best_image_url: str | None) -> Image | Text:
     """The matches as lines of title and price: under the best match's picture when it has one."""
-    text = listing_text(matches)
+    text = listing_text(t, matches)
     if best_image_url is None:
         return Text(body=text)
     return Image(link=best_image_url, caption=text)
 
 
-def listing_text(matches: Sequence[Match]) -> str:
-    lines = [LISTING_INTRO]
+def listing_text(t: Translator, matches: Sequence[Match]) -> str:
+    lines = [t.text(phrases.PHOTO_LISTING_INTRO)]
     for position, match in enumerate(matches[:LISTED_MATCHES], start=1):
-        lines.append(f"{position}. {_short(match.product.title)} - {price_label(match.product)}")
+        line = t.text(
+            phrases.PHOTO_LISTING_LINE,
+            position=position,
+            title=_short(match.product.title),
+            price=price_label(t, match.product),
+        )
+        lines.append(line)
     # Titles are capped, so five lines fit a caption; the cut only guards a future change of limits.
     return "\n".join(lines)[:MAX_CAPTION]
 
 
-def price_label(product: Product) -> str:
-    if product.sale_price is not None and product.sale_price.amount < product.price.amount:
-        return f"{format_price(product.sale_price)} (was {format_price(product.price)})"
-    return format_price(product.price)
+def price_label(t: Translator, product: Product) -> str:
+    price = t.money(product.price.amount, product.price.currency)
+    sale = product.sale_price
+    if sale is not None and sale.amount < product.price.amount:
+        return t.text(phrases.SALE_PRICE, sale=t.money(sale.amount, sale.currency), price=price)
+    return price
 
 
 def shown_count(message: OutboundMessage, matches: Sequence[Match]) -> int:
