@@ -1,4 +1,5 @@
-"""A customer sends a shop a photo of one of its products in WhatsApp and gets that product back."""
+"""A customer sends a shop a photo of one of its products in WhatsApp and gets that product back, in
+the conversation's language."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 import requests
 from PIL import Image
 
-from chatshop.search.chat import UNREADABLE_PHOTO
+from chatshop.assistant import phrases
+from chatshop.assistant.i18n import translator
 from chatshop_local.graph_emulator import image_message
 from chatshop_local.sqs_poller import lambda_record
 
@@ -141,7 +143,10 @@ def test_without_a_catalog_the_best_match_comes_as_its_picture_with_title_and_pr
     answer = answer_to(app_stack, customer, message_id)
     assert answer["type"] == "image"
     caption = answer["body"]["image"]["caption"]
-    assert caption.splitlines()[1] == "1. Red stoneware mug - 19.99 USD"
+    assert caption.splitlines()[:2] == [
+        "This is what we found for your photo:",
+        "1. Red stoneware mug - $19.99",
+    ]
     # The picture is the product's own, served by the media bucket
     assert requests.get(answer["body"]["image"]["link"], timeout=10).content == photo(1)
     assert red["id"] in answer["body"]["image"]["link"]
@@ -155,7 +160,21 @@ def test_a_file_that_is_not_a_picture_gets_a_friendly_text(app_stack, merchant):
     message_id = send_photo(app_stack, number, customer, b"%PDF-1.7 this is no photo", "image/jpeg")
 
     answer = answer_to(app_stack, customer, message_id)
-    assert answer["body"]["text"]["body"] == UNREADABLE_PHOTO
+    assert answer["body"]["text"]["body"] == translator("en").text(phrases.PHOTO_UNREADABLE)
+
+
+def test_a_mexican_shop_s_customer_is_answered_in_spanish(app_stack, merchant):
+    # Given a shop in Mexico, which speaks Spanish when its customer has not written yet
+    shop = open_shop(merchant, name="Tienda Sol", country="MX", currency="MXN")
+    number = connect(merchant, shop["id"])
+    customer = new_customer()
+    # When its customer sends a file that is no picture
+    message_id = send_photo(app_stack, number, customer, b"%PDF-1.7 esto no es una foto", "image/jpeg")
+    # Then the photo search says so in Spanish
+    answer = answer_to(app_stack, customer, message_id)
+    assert answer["body"]["text"]["body"] == (
+        "Perdón, no pudimos abrir esa foto. Por favor, envíala de nuevo como imagen JPEG, PNG o WebP."
+    )
 
 
 def test_a_photo_job_handled_twice_is_answered_once(app_stack, merchant):
