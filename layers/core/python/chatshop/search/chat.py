@@ -163,9 +163,8 @@ class PhotoSearch:
         t = voice(job.language, self.shop_of(job.shop_id))
         image = self._read(job.media_key)
         if isinstance(image, str):
-            return PhotoAnswer("unreadable", job.reply_id, reason=image), Text(
-                body=t.text(phrases.PHOTO_UNREADABLE)
-            )
+            unreadable = Text(body=t.text(phrases.PHOTO_UNREADABLE))
+            return PhotoAnswer("unreadable", job.reply_id, reason=image), unreadable
         try:
             matches = distinct(self.find(image, job.shop_id, self.limit))
         except FeatureNotAvailable:
