@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from chatshop.search.chat import LISTING_INTRO
+from chatshop.assistant import phrases
 from chatshop_local.devserver import DevServer
 
 pytestmark = pytest.mark.e2e
+
+LISTING_INTRO = phrases.PHOTO_LISTING_INTRO  # the demo shop speaks English: the message id is its text
 
 # The indexer indexes the demo's pictures and the photo search loads its models on the first photo.
 PHOTO_TIMEOUT_S = 120
@@ -173,7 +175,7 @@ def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_pat
         assert code == 0, output
         assert "you> Hi!" in output
         assert f"sent photo {photo.name} (image/jpeg" in output
-        assert "Organic cotton tee, black, M - 25.00 USD" in output
+        assert "Organic cotton tee, black, M - $25.00" in output
         # Every reply came once, from the shop's number
         assert len(shop_says(output, number)) == 5, output
         # And the customer's number shows only in the header, as typed
