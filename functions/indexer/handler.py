@@ -23,6 +23,7 @@ from chatshop.search.text_prefetch import PrefetchingEmbedder, texts_of
 
 settings = load_settings()
 logger = get_logger()
+LOCAL_STAGE = "local"  # the template's Stage under `chatshop dev`
 
 
 @cache
@@ -34,6 +35,14 @@ def indexer() -> Indexer:
     from chatshop.shops.product_store import ProductStore
     from chatshop.shops.shop_store import ShopStore
 
+    if settings.stage == LOCAL_STAGE:
+        import torch
+
+        # `chatshop dev` runs every function of the template in one process, on the machine's own
+        # cores. Two intra-op threads there mostly spin-wait for a core (a 50-text batch took ~1 s
+        # of CPU on a busy 2-core machine, 0.3 s on one thread) and starve the API beside them. A
+        # Lambda sandbox has its CPUs to itself, so the deployed indexer keeps torch's default.
+        torch.set_num_threads(1)
     embedder = SentenceTransformersEmbedder(settings)
     dimensions = {"image": embedder.image_dimensions, "text": embedder.text_dimensions}
     return Indexer(

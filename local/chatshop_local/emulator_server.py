@@ -34,7 +34,7 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from waitress import serve
 from waitress.channel import HTTPChannel
 
-from .emulator_sqs import install_atomic_receive, install_cheap_queue_attributes
+from .emulator_sqs import install_atomic_receive, install_cheap_queue_attributes, install_cheap_scans
 
 ITEM_ACTIONS = frozenset(
     {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem"}
@@ -239,6 +239,7 @@ def main() -> None:
     install_direct_batch_write_parse()
     install_fixed_module_list()
     install_cheap_queue_attributes()
+    install_cheap_scans()
     install_atomic_receive()
     install_empty_body_expect_fix()
     application = DomainDispatcherApplication(create_backend_app)

@@ -12,6 +12,12 @@ message received (its retention period). A queue holding a few hundred messages 
 per send and more per receive, so a queue that falls behind falls further behind. Here a queue's
 attributes are a mapping that reads each attribute from the queue when it is asked for, so only a
 caller that asks for the message counts pays for counting.
+
+Receiving and deleting scan the whole queue: moto reads the clock twice per message held to tell
+the visible ones, and walks every message twice per deleted receipt handle, building a list of its
+handles each time. With the index queue holding an import's 5,000 jobs, a receive of ten and the
+delete of those ten cost the emulator ~75 ms, while every other call of the stack waited on its
+GIL; here the clock is read once per scan and a handle is compared in place (~8 ms).
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from moto.core.utils import camelcase_to_underscores
-from moto.sqs.models import Queue, SQSBackend
+from moto.core.utils import camelcase_to_underscores, unix_time_millis
+from moto.sqs.exceptions import ReceiptHandleIsInvalid
+from moto.sqs.models import Message, Queue, SQSBackend
 
 
 class _QueueAttributes(Mapping[str, Any]):
@@ -98,3 +105,37 @@ def install_atomic_receive() -> None:
         patched = atomic_receive(SQSBackend.receive_message)
         patched._chatshop_atomic = True  # type: ignore[attr-defined]
         SQSBackend.receive_message = patched  # type: ignore[method-assign]
+
+
+_moto_messages = Queue.messages
+_moto_delete_message = Queue.delete_message
+
+
+def visible_messages(queue: Queue) -> list[Message]:
+    """moto's ``Queue.messages`` (visible and not delayed, in order) as of one reading of the clock."""
+    now = unix_time_millis()
+    return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def delete_message(queue: Queue, receipt_handle: str) -> None:
+    """moto's ``Queue.delete_message``: a handle deletes the message it was ever given for."""
+    if receipt_handle in queue.deleted_messages:
+        return  # deleting again is harmless
+    matching = [
+        message
+        for message in queue._messages
+        if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles
+    ]
+    if not matching:
+        raise ReceiptHandleIsInvalid()
+    for message in matching:
+        queue.pending_messages.discard(message)
+        queue.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
+        # In place: a message sent meanwhile (appended under the queue's lock) is never lost to a
+        # rebuilt list, as it could be with moto's.
+        queue._messages.remove(message)
+
+
+def install_cheap_scans() -> None:
+    Queue.messages = property(visible_messages)  # type: ignore[assignment]
+    Queue.delete_message = delete_message  # type: ignore[method-assign]

@@ -90,6 +90,29 @@ def test_an_index_state_is_stored_read_and_removed(indexer_environ, merchant, sh
     assert store.get_index_state(shop["id"], state.product_id) is None
 
 
+def test_index_states_are_stored_and_removed_in_batches(indexer_environ, merchant, shop):
+    # Given 30 stored states (more than one BatchWriteItem holds)
+    store = ProductStore(indexer_environ)
+    ids = [f"p{k:031d}" for k in range(60)]
+    store.write_index_states(
+        [IndexState(shop["id"], pid, "US", f"h{pid}", {"i": "indexed"}) for pid in ids[:30]], []
+    )
+    assert store.get_index_state(shop["id"], ids[29]) == IndexState(
+        shop["id"], ids[29], "US", f"h{ids[29]}", {"i": "indexed"}
+    )
+
+    # When the next batch stores 30 others and removes the first 30 in the same write
+    store.write_index_states(
+        [IndexState(shop["id"], pid, "CA", None) for pid in ids[30:]], [(shop["id"], pid) for pid in ids[:30]]
+    )
+
+    # Then only the new states are left, as a put and a delete each would have left them
+    _, states = store.get_with_index_states([(shop["id"], pid) for pid in ids])
+    assert states == {(shop["id"], pid): IndexState(shop["id"], pid, "CA", None) for pid in ids[30:]}
+    store.write_index_states([], [(shop["id"], pid) for pid in ids[30:]])
+    assert store.get_with_index_states([(shop["id"], pid) for pid in ids])[1] == {}
+
+
 def test_products_are_listed_with_their_live_shops_in_one_read(indexer_environ, merchant, shop):
     product = add_product(merchant, shop["id"], "IDX-LIST").json
     listed = ProductStore(indexer_environ).get_listed(

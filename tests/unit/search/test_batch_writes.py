@@ -93,3 +93,22 @@ def test_a_failed_flush_records_no_state_so_the_redelivered_batch_embeds_again(r
     writes.flush()
     assert rig.vectors.keys("text") == {PID}
     assert rig.products.states[PID].text_hash is not None
+
+
+def test_a_batchs_index_states_are_stored_and_removed_in_one_write(rig):
+    # Given one product indexed before, and a batch that indexes a second and sees the first gone
+    rig.put({IMG_A: png((255, 0, 0))})
+    rig.handle()
+    second = "p" + "2" * 31
+    rig.products.products[second] = rig.products.products.pop(PID).model_copy(update={"id": second})
+    rig.products.state_writes.clear()
+    writes, batch = batch_of(rig)
+
+    # When the batch handles both and is flushed
+    assert batch.handle(SHOP, PID).action == "removed"
+    assert batch.handle(SHOP, second).action == "indexed"
+    writes.flush()
+
+    # Then the new state and the removal went to the store together
+    assert rig.products.state_writes == [(1, 1)]
+    assert set(rig.products.states) == {second}

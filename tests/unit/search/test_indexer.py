@@ -34,6 +34,7 @@ class FakeProducts:
     def __init__(self) -> None:
         self.products: dict[str, Product] = {}
         self.states: dict[str, IndexState] = {}
+        self.state_writes: list[tuple[int, int]] = []  # (puts, deletes) of each write_index_states
 
     def get(self, shop_id: str, product_id: str) -> StoredVersion | None:
         product = self.products.get(product_id)
@@ -47,6 +48,13 @@ class FakeProducts:
 
     def delete_index_state(self, shop_id: str, product_id: str) -> None:
         self.states.pop(product_id, None)
+
+    def write_index_states(self, puts: Sequence[IndexState], deletes: Sequence[tuple[str, str]]) -> None:
+        self.state_writes.append((len(puts), len(deletes)))
+        for state in puts:
+            self.put_index_state(state)
+        for shop_id, product_id in deletes:
+            self.delete_index_state(shop_id, product_id)
 
     def record_image_index(self, shop_id: str, product_id: str, image: ProductImage) -> bool:
         product = self.products.get(product_id)
@@ -314,5 +322,7 @@ def test_a_batch_reads_its_products_and_index_states_once_and_writes_through():
     assert store.single_reads == 0
     batch.put_index_state(IndexState(SHOP, other, "US", "new"))
     assert store.states[other].text_hash == "new"
+    batch.write_index_states([IndexState(SHOP, PID, "US", "newer")], [(SHOP, other)])
+    assert store.states == {PID: IndexState(SHOP, PID, "US", "newer")}
     # A product outside the batch is read from the store.
     assert batch.get(SHOP, "p" + "3" * 31) is None and store.single_reads == 1

@@ -5,7 +5,8 @@ Each ``apply`` of the ANN backend rewrites a shop's snapshot and the region's, s
 change. Here the changes of a batch are merged (the last change of a key wins) and written once
 per space and shop. The index states are written only after the vectors and words they describe:
 a batch cut short leaves states saying "not yet indexed", so its redelivery embeds again rather
-than skipping what never reached the index.
+than skipping what never reached the index. They are written together, in BatchWriteItem calls
+of 25, where each took a PutItem of its own (fifty round trips a batch).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from chatshop.shops.domain import ProductImage
 from chatshop.shops.product_store import IndexState, StoredVersion
 
-from .indexer import IndexStateStore, IndexWriter, LexicalWriter
+from .indexer import IndexStateStore, IndexStateWriter, IndexWriter, LexicalWriter
 from .lexical import LexicalEntry
 from .vectors import VectorRecord
 
@@ -101,7 +102,7 @@ class BatchWrites:
 
     One per batch: a failed flush fails the whole batch, whose redelivery starts afresh."""
 
-    def __init__(self, vectors: IndexWriter, lexicon: LexicalWriter, states: IndexStateStore) -> None:
+    def __init__(self, vectors: IndexWriter, lexicon: LexicalWriter, states: IndexStateWriter) -> None:
         self._targets = (vectors, lexicon, states)
         self.vectors = _DeferredVectors()
         self.lexicon = _DeferredLexicon()
@@ -115,10 +116,10 @@ class BatchWrites:
         for shop_id, pending in self.lexicon.pending.items():
             upserts, deletes = pending.split()
             lexicon.apply(shop_id, upserts, deletes)
-        for (shop_id, product_id), state in self.states.states.items():
-            if state is None:
-                states.delete_index_state(shop_id, product_id)
-            else:
-                states.put_index_state(state)
+        recorded = self.states.states
+        states.write_index_states(
+            [state for state in recorded.values() if state is not None],
+            [key for key, state in recorded.items() if state is None],
+        )
         for shop_id, product_id, image in self.states.image_records:
             states.record_image_index(shop_id, product_id, image)

@@ -59,6 +59,10 @@ class IndexStateStore(Protocol):
     def record_image_index(self, shop_id: str, product_id: str, image: ProductImage) -> bool: ...
 
 
+class IndexStateWriter(IndexStateStore, Protocol):
+    def write_index_states(self, puts: Sequence[IndexState], deletes: Sequence[tuple[str, str]]) -> None: ...
+
+
 class ShopReader(Protocol):
     def get(self, shop_id: str) -> Shop | None: ...
 
@@ -78,7 +82,7 @@ class ShopsOfBatch:
         return self._read[shop_id]
 
 
-class BatchReadableStore(IndexStateStore, Protocol):
+class BatchReadableStore(IndexStateWriter, Protocol):
     def get_with_index_states(
         self, keys: Sequence[tuple[str, str]]
     ) -> tuple[dict[tuple[str, str], StoredVersion], dict[tuple[str, str], IndexState]]: ...
@@ -120,6 +124,9 @@ class ProductsOfBatch:
 
     def put_index_state(self, state: IndexState) -> None:
         self._store.put_index_state(state)
+
+    def write_index_states(self, puts: Sequence[IndexState], deletes: Sequence[tuple[str, str]]) -> None:
+        self._store.write_index_states(puts, deletes)
 
     def delete_index_state(self, shop_id: str, product_id: str) -> None:
         self._store.delete_index_state(shop_id, product_id)
