@@ -61,25 +61,42 @@ class ConversationStore:
         at: datetime,
         summary: dict[str, Any],
     ) -> bool:
-        """Store an inbound message once; False when it was already stored."""
-        marker = {"pk": _s(f"INBOUND#{message_id}"), "sk": _s("MSG"), "shop_id": _s(shop_id)}
-        thread_item = {
-            "pk": _s(f"CONV#{phone_number_id}#{customer}"),
-            "sk": _s(f"MSG#{at.isoformat()}#{message_id}"),
-            "direction": _s("in"),
+        """Store an inbound message once; False when it was already stored.
+
+        In the thread it is placed by when it was first stored, not by Meta's timestamp: Meta's is in
+        whole seconds, so a message sent a moment after one of our replies would sort before it. The
+        marker keeps that time, so a message handled again lands under the same key.
+        """
+        received = datetime.now(UTC)
+        marker = {
+            "pk": _s(f"INBOUND#{message_id}"),
+            "sk": _s("MSG"),
             "shop_id": _s(shop_id),
-            "summary": _s(json.dumps(summary, ensure_ascii=False, default=str)),
+            "received_at": _s(received.isoformat()),
         }
-        # The thread item first, under a key of its own making (writing it again changes nothing),
-        # then the marker, whose condition says whether this is the first time.
-        self._dynamodb.put_item(TableName=self._table, Item=thread_item)
         try:
             self._dynamodb.put_item(
                 TableName=self._table, Item=marker, ConditionExpression="attribute_not_exists(pk)"
             )
+            first = True
         except self._conditional_failed:
-            return False
-        return True
+            first = False
+            stored = self._dynamodb.get_item(
+                TableName=self._table, Key={"pk": marker["pk"], "sk": marker["sk"]}, ConsistentRead=True
+            ).get("Item", {})
+            # Markers written before arrival times were kept: Meta's timestamp, as they were placed.
+            received = datetime.fromisoformat(stored["received_at"]["S"]) if "received_at" in stored else at
+        thread_item = {
+            "pk": _s(f"CONV#{phone_number_id}#{customer}"),
+            "sk": _s(f"MSG#{received.isoformat()}#{message_id}"),
+            "direction": _s("in"),
+            "shop_id": _s(shop_id),
+            "summary": _s(json.dumps(summary, ensure_ascii=False, default=str)),
+        }
+        # Written every time, under a key of its own making: a worker cut short after the marker
+        # leaves the message in the thread on its next try, and a repeat changes nothing.
+        self._dynamodb.put_item(TableName=self._table, Item=thread_item)
+        return first
 
     def touch_customer(self, phone_number_id: str, customer: str, name: str | None, at: datetime) -> None:
         """Move the customer's last-message time forward (never back: queues reorder across groups)."""
