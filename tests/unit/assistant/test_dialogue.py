@@ -297,6 +297,7 @@ def test_a_question_goes_to_the_question_worker_and_its_answer_becomes_the_reply
     reply = message(replies, turn.reply_id)
     assert turn.reply_id == pending
     assert reply.body.count("$10.00") == 3
+    assert len([line for line in reply.body.splitlines() if line[:2] in ("1.", "2.", "3.")]) == 3
     assert [r.id for r in reply.sections[0].rows][:3] == [f"show:{p.id}" for p in SOCKS[:3]]
     assert state(states).pending is None and state(states).shown == tuple(p.id for p in SOCKS[:3])
 
@@ -418,3 +419,13 @@ def test_the_assistant_follows_the_language_the_customer_writes_in(world, greeti
     if button:
         assert reply.buttons[0].title == button
     assert state(states).language in ("es", "pt_BR", "hi")
+
+
+def test_a_follow_up_sent_before_the_answer_carries_the_question_it_follows(world):
+    assistant, _, _, _, questions, clock = world
+    says(assistant, clock, "do you have merino socks?")
+    # When the customer adds "in blue" before the answer came
+    says(assistant, clock, "in blue")
+    # Then the second job knows the first question, so it can refine it
+    first, second = questions.jobs
+    assert second.previous_text == first.text and second.previous is None

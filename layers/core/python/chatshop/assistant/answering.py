@@ -48,11 +48,15 @@ class Answerer:
     def _follow_up(
         self, job: QuestionJob, catalog: Sequence[Product], vocabulary: CatalogVocabulary
     ) -> Question | None:
-        if job.previous is None:
+        if job.previous_text:
+            previous = parse_question(job.previous_text, vocabulary, job.language)
+        elif job.previous is not None:
+            previous = Question.from_dict(job.previous)
+        else:
             return None
         by_id = {p.id: p for p in catalog}
         shown = [by_id[pid] for pid in job.shown if pid in by_id]
-        return refine(Question.from_dict(job.previous), shown, job.text, vocabulary, job.language)
+        return refine(previous, shown, job.text, vocabulary, job.language)
 
     def _from_advice(self, job: QuestionJob, question: Question, found: Advice) -> Answer:
         remembered = question.to_dict()

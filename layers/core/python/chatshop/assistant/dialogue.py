@@ -304,8 +304,9 @@ class Assistant:
             language=t.language,
             previous=state.question,
             shown=state.shown,
+            previous_text=state.pending_text if state.pending else None,
         )
-        self.states.save(state.model_copy(update={"pending": message.id}))
+        self.states.save(state.model_copy(update={"pending": message.id, "pending_text": message.text}))
         self.questions.ask(job)
         return Turn("question", job.answer_id)
 
@@ -317,9 +318,9 @@ class Assistant:
         if state.handled_before(answer.reply_id):
             return self._again(state, answer.reply_id)
         now = self.clock()
-        state = state.with_handled(
-            answer.reply_id, pending=None if state.pending == answer.message_id else state.pending
-        )
+        if state.pending == answer.message_id:
+            state = state.model_copy(update={"pending": None, "pending_text": None})
+        state = state.with_handled(answer.reply_id)
         shop = self.catalogs.shop(answer.shop_id)
         if state.holder != "assistant" or shop is None:
             # A person took over while the question was searched: the assistant keeps quiet.

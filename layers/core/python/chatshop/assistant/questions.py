@@ -32,6 +32,8 @@ class QuestionJob(BaseModel):
     # The conversation's last question (``Question.to_dict``) and what it showed, for follow-ups.
     previous: dict[str, Any] | None = None
     shown: tuple[str, ...] = ()
+    # A question asked just before this one and not answered yet: this one may refine it.
+    previous_text: str | None = None
 
     @property
     def answer_id(self) -> str:

@@ -61,7 +61,14 @@ _BROKEN = {
 
 
 def cut(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters (a title, a name)."""
     text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def cut_body(text: str, limit: int) -> str:
+    """A message body of at most ``limit`` characters, its lines kept."""
+    text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
@@ -150,7 +157,7 @@ def product_page(
         return ProductListMessage(
             catalog_id=catalog_id,
             header=cut(header or t.text(phrases.PRODUCTS_SECTION), MAX_HEADER_TEXT),
-            body=cut(body, MAX_INTERACTIVE_BODY),
+            body=cut_body(body, MAX_INTERACTIVE_BODY),
             sections=(
                 ProductSection(
                     title=cut(header or t.text(phrases.PRODUCTS_SECTION), MAX_SECTION_TITLE),
@@ -170,7 +177,7 @@ def product_page(
             )
         )
     return ListMessage(
-        body=cut(body, MAX_LIST_BODY),
+        body=cut_body(body, MAX_LIST_BODY),
         button_label=t.text(phrases.PRODUCTS_BUTTON),
         header=cut(header, MAX_HEADER_TEXT) if header else None,
         sections=(
@@ -207,7 +214,7 @@ def product_card(
         return ProductMessage(
             catalog_id=catalog_id,
             product_retailer_id=product.retailer_id,
-            body=cut(caption, MAX_INTERACTIVE_BODY),
+            body=cut_body(caption, MAX_INTERACTIVE_BODY),
         )
     buttons = [
         Button(
@@ -217,7 +224,7 @@ def product_card(
     ]
     buttons.append(Button(id=intents.MENU, title=t.text(phrases.BUTTON_MENU)))
     return ReplyButtons(
-        body=cut(caption, MAX_INTERACTIVE_BODY), header_image=image_url, buttons=tuple(buttons)
+        body=cut_body(caption, MAX_INTERACTIVE_BODY), header_image=image_url, buttons=tuple(buttons)
     )
 
 

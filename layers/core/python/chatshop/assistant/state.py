@@ -47,8 +47,10 @@ class ConversationState(BaseModel):
     category: str | None = None
     # The last question asked, as ``chatshop.assistant.constraints.Question.to_dict``, for follow-ups.
     question: dict[str, Any] | None = None
-    # The inbound id of a question the search worker has not answered yet.
+    # The inbound id and the words of a question the question worker has not answered yet: a
+    # follow-up sent before the answer came ("in blue") refines that question, not the one before.
     pending: str | None = None
+    pending_text: str | None = None
     handled: tuple[str, ...] = ()
     last_message_at: datetime | None = None
     created_at: datetime | None = None
