@@ -98,7 +98,7 @@ def try_next(stack: Any, demo: dict[str, str] | None, state_dir: Path) -> list[s
     if demo.get("phone_number_id"):
         lines += [
             f"  chatshop chat --shop {shop} --as {shlex.quote(DEMO_CUSTOMER)}{state}",
-            f"    then type a question, or /photo {photo}",
+            f'    then say hi, ask "do you have a warm jacket under 100 dollars?", or /photo {photo}',
         ]
     lines += [
         f"  curl -H 'Authorization: Bearer {demo['api_key']}' {stack.gateway.url}/shops/{shop}/products",
