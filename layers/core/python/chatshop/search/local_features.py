@@ -1,0 +1,515 @@
+"""Photo-to-product matching with local features, no trained model needed: the product itself, found
+in a customer's photo however it was cropped, turned, lit, tilted, recompressed or framed.
+
+The classic instance-retrieval pipeline (Sivic and Zisserman's Video Google, Philbin et al.'s
+spatial re-ranking), chosen because the untrained CLIP cannot tell one product from another and a
+pretrained one cannot be had here, while SIFT needs no training and OpenCV's headless wheel has it:
+
+1. **Features**: SIFT keypoints on the grey image scaled to ``max_side``, the strongest
+   ``catalog_features`` per product image (``query_features`` for a photo, which holds clutter too),
+   with RootSIFT descriptors (L1-normalised, square-rooted: Arandjelović and Zisserman, 2012), whose
+   Euclidean distance is the Hellinger kernel that matches SIFT histograms better.
+2. **Words**: each descriptor becomes the id of its leaf in a vocabulary tree learned from the
+   catalog's own descriptors (:mod:`chatshop.search.local_vocabulary`).
+3. **Candidates**: an inverted index from word to the images holding it, scored by tf-idf cosine;
+   a query touches only the postings of its own words, so its cost grows with the words' postings,
+   not with a scan of every image.
+4. **Verification**: for the best ``candidates``, features sharing a word are paired and a RANSAC
+   homography (``cv2.findHomography``) keeps the pairs one plane explains. The score is that inlier
+   count (pairs, one per catalog feature and one per photo feature); below ``min_inliers`` nothing
+   matched, which is what an unrelated photo or a flat colour (no features at all) gets.
+
+Per indexed image only the word ids (u32) and keypoint positions (u16, 1/16 px) are kept: 8 bytes a
+feature, about 3 KB at 400 features, so the index of 10,000 images fits a function's memory. The
+descriptors themselves are not kept; a new vocabulary means extracting the images again.
+
+Snapshot format (``to_bytes``/``from_bytes``), never pickle, since snapshots are read from S3:
+``MAGIC | u32 header length | JSON header | u32 vocabulary length | vocabulary | u32 counts[slots] |
+u32 words[total] | u16 positions[total, 2]``; the header names the format version, the parameters
+and the keys by slot (``null`` for a free slot).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+from PIL import Image
+
+from chatshop.search.local_vocabulary import Vocabulary
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Features",
+    "catalog_features",
+    "LocalFeatureIndex",
+    "LocalFeatureParams",
+    "LocalFormatError",
+    "LocalMatch",
+    "extract_features",
+]
+
+MAGIC = b"CSLOC\x00"
+FORMAT_VERSION = 1
+_U32 = struct.Struct("<I")
+_POSITION_SCALE = 16.0  # u16 positions in 1/16 px: up to 4095 px a side, finer than RANSAC's tolerance
+
+
+class LocalFormatError(ValueError):
+    """Bytes that are not a local-feature snapshot this code can read."""
+
+
+@dataclass(frozen=True)
+class LocalFeatureParams:
+    """Measured in ``bench/search_quality.py``; see the figures there."""
+
+    max_side: int = 512  # product pictures are scaled to this longest side before SIFT sees them
+    query_max_side: int = 768  # and photos to this: more keeps a product that is small in a big scene
+    min_side: int = 256  # and small ones up to this, so a thumbnail still yields features
+    catalog_features: int = 600
+    blurred_view_features: int = 150  # more per product image, from a blurred copy of it
+    blurred_view_sigma: float = 4.0  # px at max_side
+    # More from the colour-opponent channels: off, as on the bench they lifted flat drawn products
+    # by 0.03 recall@1 for three times the query time and more false matches.
+    colour_features: int = 0
+    query_colour_features: int = 0
+    query_features: int = 1500
+    contrast_threshold: float = 0.02  # below OpenCV's 0.04: dim photos and flat prints keep features
+    few_features: int = 100  # fewer than this, and the picture is looked at again with a lower threshold
+    branching: int = 64  # vocabulary tree: branching ** depth words
+    depth: int = 2
+    candidates: int = 24  # images verified per query, best tf-idf first
+    min_inliers: int = 14
+    ransac_threshold: float = 6.0  # px, in the photo as scaled to max_side
+    max_pairs_per_word: int = 4  # a word repeated more (a texture, a font) pairs only this often
+    inlier_cell: float = 4.0  # px: inliers closer than this on either side count once
+    ransac: str = "usac_fast"  # OpenCV's USAC RANSAC: early exit on hopeless candidates, 3x faster
+    ransac_iterations: int = 2000
+
+
+@dataclass(frozen=True)
+class Features:
+    positions: np.ndarray  # float32 (n, 2), x and y in pixels of the scaled picture
+    descriptors: np.ndarray  # float32 (n, 128), RootSIFT
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+@dataclass(frozen=True)
+class LocalMatch:
+    key: str
+    inliers: int  # the score: catalog features that the verified homography maps onto the photo's
+    similarity: float  # tf-idf cosine of the candidate stage, for ties and diagnostics
+
+
+def extract_features(
+    image: Image.Image | np.ndarray,
+    limit: int,
+    params: LocalFeatureParams,
+    *,
+    blurred_limit: int = 0,
+    colour_limit: int = 0,
+    max_side: int | None = None,
+) -> Features:
+    """The ``limit`` strongest SIFT features of ``image`` (a PIL picture or an RGB/grey array); with
+    ``blurred_limit``, that many more from a blurred copy of it; with ``colour_limit``, that many
+    more from its two colour-opponent channels."""
+    import cv2
+
+    pixels = _scaled(image, params, max_side or params.max_side)
+    grey = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    parts = [_sift(cv2, grey, limit, params.contrast_threshold)]
+    if len(parts[0]) < params.few_features:
+        # Soft photos (blur, dim light, a small JPEG scaled up) have weak extrema everywhere: with
+        # the usual threshold they would offer too few features to verify a match.
+        parts = [_sift(cv2, grey, limit, params.contrast_threshold / 4)]
+    if blurred_limit and len(parts[0]):
+        # A blurred or out-of-focus photo keeps few of the sharp picture's features, and those it
+        # keeps describe differently; features of a blurred view of the product image meet it halfway.
+        sigma = params.blurred_view_sigma * max(grey.shape) / params.max_side
+        parts.append(
+            _sift(cv2, cv2.GaussianBlur(grey, (0, 0), sigma), blurred_limit, params.contrast_threshold / 4)
+        )
+    if colour_limit and pixels.ndim == 3:
+        # Flat printed colours of equal brightness are one grey: their edges and corners exist only
+        # in colour (red against green, yellow against blue).
+        for channel in _opponent(pixels):
+            parts.append(_sift(cv2, channel, colour_limit // 2, params.contrast_threshold))
+    if len(parts) == 1:
+        return parts[0]
+    return Features(
+        np.concatenate([part.positions for part in parts]),
+        np.concatenate([part.descriptors for part in parts]),
+    )
+
+
+def _opponent(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rgb = pixels.astype(np.float32)
+    red_green = (rgb[..., 0] - rgb[..., 1]) / 2 + 128
+    yellow_blue = (rgb[..., 0] + rgb[..., 1] - 2 * rgb[..., 2]) / 4 + 128
+    return tuple(np.clip(c, 0, 255).astype(np.uint8) for c in (red_green, yellow_blue))
+
+
+def catalog_features(image: Image.Image | np.ndarray, params: LocalFeatureParams) -> Features:
+    """What a product image is indexed by."""
+    return extract_features(
+        image,
+        params.catalog_features,
+        params,
+        blurred_limit=params.blurred_view_features,
+        colour_limit=params.colour_features,
+    )
+
+
+def _sift(cv2, grey: np.ndarray, limit: int, contrast_threshold: float) -> Features:
+    sift = cv2.SIFT_create(nfeatures=limit, contrastThreshold=contrast_threshold)
+    keypoints, descriptors = sift.detectAndCompute(grey, None)
+    if descriptors is None or not keypoints:
+        return Features(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32))
+    # SIFT may return a few more than asked (ties in response, keypoints with two orientations).
+    keypoints, descriptors = keypoints[:limit], descriptors[:limit]
+    descriptors = descriptors.astype(np.float32)
+    descriptors /= np.maximum(descriptors.sum(axis=1, keepdims=True), 1e-7)
+    positions = np.array([k.pt for k in keypoints], dtype=np.float32)
+    return Features(positions, np.sqrt(descriptors))
+
+
+def _scaled(image: Image.Image | np.ndarray, params: LocalFeatureParams, max_side: int) -> np.ndarray:
+    """uint8 RGB (or grey, if given grey) with its longest side brought within min_side..max_side."""
+    import cv2
+
+    if isinstance(image, Image.Image):
+        pixels = np.asarray(image if image.mode in ("RGB", "L") else image.convert("RGB"))
+    else:
+        pixels = np.asarray(image)
+        if pixels.ndim == 3:
+            pixels = pixels[:, :, :3]
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    longest = max(pixels.shape[:2])
+    if longest == 0:
+        return pixels
+    scale = 1.0
+    if longest > max_side:
+        scale = max_side / longest
+    elif longest < params.min_side:
+        scale = params.min_side / longest
+    if scale != 1.0:
+        size = (max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale)))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        pixels = cv2.resize(pixels, size, interpolation=interpolation)
+    return pixels
+
+
+class LocalFeatureIndex:
+    """Product images by key, searchable by photo. Thread-safe; queries may run concurrently."""
+
+    def __init__(self, vocabulary: Vocabulary, params: LocalFeatureParams | None = None) -> None:
+        self._vocabulary = vocabulary
+        self._params = params or LocalFeatureParams()
+        self._lock = threading.RLock()
+        self._keys: list[str | None] = []
+        self._slot_of: dict[str, int] = {}
+        self._free: list[int] = []
+        self._words: list[np.ndarray] = []  # by slot: u32 word ids
+        self._positions: list[np.ndarray] = []  # by slot: float32 (n, 2)
+        self._inverted: _Inverted | None = None  # rebuilt on the first query after a change
+
+    @classmethod
+    def learn(
+        cls,
+        images: Iterable[Image.Image | np.ndarray | Features],
+        params: LocalFeatureParams | None = None,
+        *,
+        seed: int = 0,
+    ) -> LocalFeatureIndex:
+        """A vocabulary learned from ``images`` (a catalog, or a sample of it; or their features from
+        :func:`catalog_features`, so a build extracts each image once) and an empty index."""
+        params = params or LocalFeatureParams()
+        descriptors = [
+            (image if isinstance(image, Features) else catalog_features(image, params)).descriptors
+            for image in images
+        ]
+        vocabulary = Vocabulary.learn(
+            np.concatenate(descriptors), branching=params.branching, depth=params.depth, seed=seed
+        )
+        return cls(vocabulary, params)
+
+    @property
+    def params(self) -> LocalFeatureParams:
+        return self._params
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self._vocabulary
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slot_of
+
+    def features_of(self, image: Image.Image | np.ndarray, *, query: bool = False) -> Features:
+        if query:
+            return extract_features(
+                image,
+                self._params.query_features,
+                self._params,
+                colour_limit=self._params.query_colour_features,
+                max_side=self._params.query_max_side,
+            )
+        return catalog_features(image, self._params)
+
+    def upsert(self, key: str, image: Image.Image | np.ndarray | Features) -> int:
+        """Index (or re-index) ``key``; returns how many features it kept (0: it can never match)."""
+        features = image if isinstance(image, Features) else self.features_of(image)
+        words = self._vocabulary.assign(features.descriptors)
+        positions = _quantise(features.positions)
+        with self._lock:
+            slot = self._slot_of.get(key)
+            if slot is None:
+                slot = self._free.pop() if self._free else len(self._keys)
+                if slot == len(self._keys):
+                    self._keys.append(key)
+                    self._words.append(words)
+                    self._positions.append(positions)
+                self._slot_of[key] = slot
+            self._keys[slot] = key
+            self._words[slot], self._positions[slot] = words, positions
+            self._inverted = None
+        return len(words)
+
+    def delete(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            for key in keys:
+                slot = self._slot_of.pop(key, None)
+                if slot is None:
+                    continue
+                self._keys[slot] = None
+                self._words[slot] = np.zeros(0, np.uint32)
+                self._positions[slot] = np.zeros((0, 2), np.float32)
+                self._free.append(slot)
+            self._inverted = None
+
+    def query(self, image: Image.Image | np.ndarray | Features, limit: int = 5) -> list[LocalMatch]:
+        """Verified matches, most inliers first; an empty list means nothing matched."""
+        import cv2
+
+        features = image if isinstance(image, Features) else self.features_of(image, query=True)
+        if len(features) < 4:
+            return []
+        words = self._vocabulary.assign(features.descriptors)
+        with self._lock:
+            inverted = self._inverted or self._rebuild()
+            keys, stored_words, stored_positions = self._keys, self._words, self._positions
+        similarity = inverted.score(words)
+        ranked = np.argsort(-similarity, kind="stable")[: self._params.candidates]
+        matches = []
+        for slot in ranked:
+            if similarity[slot] <= 0 or keys[slot] is None:
+                break
+            inliers = _verify(
+                cv2, stored_words[slot], stored_positions[slot], words, features.positions, self._params
+            )
+            if inliers >= self._params.min_inliers:
+                matches.append(LocalMatch(str(keys[slot]), inliers, float(similarity[slot])))
+        matches.sort(key=lambda m: (-m.inliers, -m.similarity))
+        return matches[:limit]
+
+    def _rebuild(self) -> _Inverted:
+        self._inverted = _Inverted(self._words, self._vocabulary.size)
+        return self._inverted
+
+    # --- snapshots ------------------------------------------------------------------------------
+
+    def image_bytes(self) -> int:
+        """Bytes the snapshot spends on its images (not the vocabulary): the cost of one more image."""
+        with self._lock:
+            total = sum(len(w) for w in self._words)
+            return len(self._header()) + 4 * len(self._keys) + 8 * total
+
+    def to_bytes(self) -> bytes:
+        with self._lock:
+            header = self._header()
+            vocabulary = self._vocabulary.to_bytes()
+            counts = np.array([len(w) for w in self._words], dtype="<u4")
+            words = np.concatenate([*self._words, np.zeros(0, np.uint32)]).astype("<u4")
+            positions = np.concatenate([*self._positions, np.zeros((0, 2), np.float32)])
+            return b"".join(
+                (
+                    MAGIC,
+                    _U32.pack(len(header)),
+                    header,
+                    _U32.pack(len(vocabulary)),
+                    vocabulary,
+                    counts.tobytes(),
+                    words.tobytes(),
+                    np.round(positions * _POSITION_SCALE).astype("<u2").tobytes(),
+                )
+            )
+
+    def _header(self) -> bytes:
+        return json.dumps(
+            {"format": FORMAT_VERSION, "params": asdict(self._params), "keys": self._keys},
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, params: LocalFeatureParams | None = None) -> LocalFeatureIndex:
+        """Read a snapshot; ``params`` overrides the query-time settings stored in it."""
+        view = memoryview(data)
+        if bytes(view[: len(MAGIC)]) != MAGIC:
+            raise LocalFormatError("not a local-feature snapshot")
+        try:
+            offset = len(MAGIC)
+            (length,) = _U32.unpack_from(view, offset)
+            header = json.loads(bytes(view[offset + 4 : offset + 4 + length]))
+            offset += 4 + length
+            if header["format"] != FORMAT_VERSION:
+                raise LocalFormatError(f"format {header['format']} is not {FORMAT_VERSION}")
+            stored = LocalFeatureParams(**header["params"])
+            keys = list(header["keys"])
+            (length,) = _U32.unpack_from(view, offset)
+            vocabulary = Vocabulary.from_bytes(bytes(view[offset + 4 : offset + 4 + length]))
+            offset += 4 + length
+        except (KeyError, TypeError, ValueError, struct.error) as exc:
+            if isinstance(exc, LocalFormatError):
+                raise
+            raise LocalFormatError("the snapshot's header is unreadable") from exc
+        slots = len(keys)
+        counts = _array(view, offset, slots, "<u4").astype(np.int64)
+        offset += 4 * slots
+        total = int(counts.sum())
+        words = _array(view, offset, total, "<u4").astype(np.uint32)
+        offset += 4 * total
+        positions = _array(view, offset, 2 * total, "<u2").reshape(-1, 2).astype(np.float32) / _POSITION_SCALE
+        if offset + 4 * total != len(view):
+            raise LocalFormatError("the snapshot's feature tables do not match its header")
+        if total and int(words.max()) >= vocabulary.size:
+            raise LocalFormatError("a word id is outside the vocabulary")
+        index = cls(vocabulary, replace(stored, **_query_settings(params)) if params else stored)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        index._keys = keys
+        index._words = [words[bounds[i] : bounds[i + 1]] for i in range(slots)]
+        index._positions = [positions[bounds[i] : bounds[i + 1]] for i in range(slots)]
+        index._slot_of = {key: slot for slot, key in enumerate(keys) if key is not None}
+        index._free = [slot for slot, key in enumerate(keys) if key is None]
+        return index
+
+
+def _query_settings(params: LocalFeatureParams) -> dict:
+    # What was extracted and how it was quantised belongs to the snapshot; only search settings change.
+    return {
+        name: getattr(params, name)
+        for name in ("query_features", "candidates", "min_inliers", "ransac_threshold", "max_pairs_per_word")
+    }
+
+
+def _array(view: memoryview, offset: int, count: int, dtype: str) -> np.ndarray:
+    size = np.dtype(dtype).itemsize * count
+    if offset + size > len(view):
+        raise LocalFormatError("the snapshot is truncated")
+    return np.frombuffer(view[offset : offset + size], dtype=dtype)
+
+
+def _quantise(positions: np.ndarray) -> np.ndarray:
+    # Kept as the snapshot will give them back, so an index behaves the same before and after a save.
+    return np.round(np.clip(positions, 0, 65535 / _POSITION_SCALE) * _POSITION_SCALE) / _POSITION_SCALE
+
+
+class _Inverted:
+    """Postings by word, with tf-idf weights already divided by each image's norm."""
+
+    def __init__(self, words_by_slot: list[np.ndarray], size: int) -> None:
+        self.slots = len(words_by_slot)
+        counts = np.array([len(w) for w in words_by_slot], dtype=np.int64)
+        words = np.concatenate([*words_by_slot, np.zeros(0, np.uint32)]).astype(np.int64)
+        owner = np.repeat(np.arange(self.slots), counts)
+        # One posting per (word, image), its term frequency the number of times the word occurs.
+        pair = np.unique(words * self.slots + owner, return_counts=True)
+        word, image, tf = pair[0] // max(self.slots, 1), pair[0] % max(self.slots, 1), pair[1]
+        documents = np.bincount(word, minlength=size)
+        alive = max(int(np.count_nonzero(counts)), 1)
+        # Smoothed, so a word in every image still counts: a shop with one product must find it.
+        self.idf = np.log1p(alive / np.maximum(documents, 1)).astype(np.float32)
+        weight = tf * self.idf[word]
+        norms = np.sqrt(np.bincount(image, weights=weight**2, minlength=self.slots))
+        self.weight = (weight / np.maximum(norms[image], 1e-12)).astype(np.float32)
+        self.image = image.astype(np.int32)
+        self.offsets = np.concatenate([[0], np.cumsum(documents)])  # pairs are sorted by word
+
+    def score(self, words: np.ndarray) -> np.ndarray:
+        unique, tf = np.unique(words.astype(np.int64), return_counts=True)
+        weight = tf * self.idf[unique]
+        norm = math.sqrt(float(np.sum(weight**2)))
+        if norm == 0 or self.slots == 0:
+            return np.zeros(self.slots, np.float32)
+        starts, lengths = self.offsets[unique], self.offsets[unique + 1] - self.offsets[unique]
+        postings = _ranges(starts, lengths)
+        return np.bincount(
+            self.image[postings],
+            weights=self.weight[postings] * np.repeat(weight / norm, lengths),
+            minlength=self.slots,
+        )
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])`` without the loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    shift = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(total) + shift
+
+
+def _verify(cv2, catalog_words, catalog_positions, query_words, query_positions, params) -> int:
+    """Inliers of the RANSAC homography over pairs of features sharing a word; 0 if none holds."""
+    order = np.argsort(catalog_words, kind="stable")
+    sorted_words = catalog_words[order]
+    left = np.searchsorted(sorted_words, query_words, side="left")
+    right = np.searchsorted(sorted_words, query_words, side="right")
+    lengths = np.minimum(right - left, params.max_pairs_per_word)
+    if int(lengths.sum()) < max(params.min_inliers, 4):
+        return 0  # fewer pairs than the inliers a match needs: RANSAC cannot change the answer
+    catalog_index = order[_ranges(left, lengths)]
+    query_index = np.repeat(np.arange(len(query_words)), lengths)
+    source = catalog_positions[catalog_index].reshape(-1, 1, 2).astype(np.float32)
+    target = query_positions[query_index].reshape(-1, 1, 2).astype(np.float32)
+    homography, mask = cv2.findHomography(
+        source,
+        target,
+        _METHODS[params.ransac],
+        params.ransac_threshold,
+        maxIters=params.ransac_iterations,
+        confidence=0.995,
+    )
+    if homography is None or mask is None or not _plausible(homography):
+        return 0
+    kept = mask.ravel().astype(bool)
+    # An inlier counts once per spot of the product image and of the photo: features stacked at one
+    # point (several scales, the blurred view) or one feature paired twice are one piece of evidence.
+    cell = params.inlier_cell
+    spots = [
+        np.unique(np.floor(positions[index[kept]] / cell).astype(np.int64) @ np.array([1, 1 << 20]))
+        for positions, index in ((catalog_positions, catalog_index), (query_positions, query_index))
+    ]
+    return int(min(len(spots[0]), len(spots[1])))
+
+
+_METHODS = {"ransac": 8, "usac_fast": 35, "usac_magsac": 38, "usac_default": 32, "usac_accurate": 36}
+
+
+def _plausible(homography: np.ndarray) -> bool:
+    """A photo of the product: not a mirror, not squashed to a line, not more than 8x in scale."""
+    if abs(homography[2, 2]) < 1e-9:
+        return False
+    linear = homography[:2, :2] / homography[2, 2]
+    determinant = float(np.linalg.det(linear))
+    return 1 / 64 < determinant < 64 and abs(homography[2, 0]) + abs(homography[2, 1]) < 0.01 * abs(
+        homography[2, 2]
+    )

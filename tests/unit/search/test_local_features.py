@@ -1,0 +1,223 @@
+"""The local-feature matcher on a small synthetic catalog: printed, textured product pictures,
+photographed again the ways a customer would (cropped, turned, in dim light, at an angle, inside a
+bigger scene), each photo going through the API's image validation as JPEG bytes."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+
+from chatshop.search.images import ImageEmpty, ImageRejected, ImageTruncated, validate_image
+from chatshop.search.local_features import (
+    LocalFeatureIndex,
+    LocalFeatureParams,
+    LocalFormatError,
+    catalog_features,
+    extract_features,
+)
+from chatshop.search.local_vocabulary import Vocabulary, VocabularyFormatError
+
+SIDE = 256
+CATALOG = 8
+
+
+def product_picture(seed: int) -> Image.Image:
+    """A product print: a smooth two-colour texture, a brand name, a few shapes, a barcode."""
+    rng = np.random.default_rng(seed)
+    blend = sum(
+        cv2.resize(rng.random((cells, cells), dtype=np.float32), (SIDE, SIDE), interpolation=cv2.INTER_CUBIC)
+        / weight
+        for cells, weight in ((4, 1), (16, 2), (64, 4))
+    )
+    blend = (blend - blend.min()) / (blend.max() - blend.min())
+    first, second = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    picture = Image.fromarray((first * (1 - blend[..., None]) + second * blend[..., None]).astype(np.uint8))
+    draw = ImageDraw.Draw(picture)
+    ink = tuple(int(c) for c in rng.integers(0, 256, 3))
+    brand = "".join(chr(int(c)) for c in rng.integers(65, 91, 6))
+    draw.text((20, 90), brand, fill=ink, font=ImageFont.load_default(40))
+    for _ in range(4):
+        x, y, size = (int(v) for v in rng.integers(10, SIDE - 60, 3))
+        draw.ellipse((x, y, x + size % 50 + 10, y + size % 40 + 10), outline=ink, width=3)
+    x = 60
+    for width in rng.integers(1, 4, 20):
+        draw.rectangle((x, 200, x + int(width), 230), fill=ink)
+        x += int(width) + 2
+    return picture
+
+
+def upload(picture: Image.Image) -> Image.Image:
+    """As the API receives it: JPEG bytes, validated and decoded."""
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=85)
+    return validate_image(out.getvalue(), "image/jpeg").image
+
+
+def crop(picture: Image.Image) -> Image.Image:
+    return picture.crop((30, 20, 30 + 170, 20 + 170))
+
+
+def rotation(picture: Image.Image) -> Image.Image:
+    return picture.rotate(25, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(128, 128, 128))
+
+
+def darker(picture: Image.Image) -> Image.Image:
+    return ImageEnhance.Brightness(picture).enhance(0.5)
+
+
+def perspective(picture: Image.Image) -> Image.Image:
+    corners = np.float32([[0, 0], [SIDE, 0], [SIDE, SIDE], [0, SIDE]])
+    tilted = np.float32([[40, 25], [SIDE - 40, 25], [SIDE, SIDE], [0, SIDE]])
+    warp = cv2.getPerspectiveTransform(corners, tilted)
+    return Image.fromarray(cv2.warpPerspective(np.asarray(picture), warp, (SIDE, SIDE)))
+
+
+def in_a_scene(picture: Image.Image) -> Image.Image:
+    rng = np.random.default_rng(99)
+    room = cv2.resize(rng.random((12, 16), dtype=np.float32), (640, 480), interpolation=cv2.INTER_CUBIC)
+    scene = Image.fromarray(np.clip(60 + 140 * room, 0, 255).astype(np.uint8)).convert("RGB")
+    ImageDraw.Draw(scene).rectangle((400, 60, 560, 300), fill=(30, 90, 160))
+    scene.paste(picture.resize((160, 160), Image.Resampling.LANCZOS), (120, 200))
+    return scene
+
+
+@pytest.fixture(scope="module")
+def index() -> LocalFeatureIndex:
+    pictures = [upload(product_picture(seed)) for seed in range(CATALOG)]
+    features = [catalog_features(picture, LocalFeatureParams()) for picture in pictures]
+    index = LocalFeatureIndex.learn(features, seed=1)
+    for seed, feature in enumerate(features):
+        index.upsert(f"product-{seed}", feature)
+    return index
+
+
+@pytest.mark.parametrize("change", [crop, rotation, darker, perspective, in_a_scene])
+@pytest.mark.parametrize("seed", [0, 5])
+def test_a_changed_photo_finds_its_product(index: LocalFeatureIndex, change, seed: int) -> None:
+    # Given a customer's photo of catalog product `seed`, changed as a real photo would be
+    photo = upload(change(product_picture(seed)))
+
+    # When it is searched
+    matches = index.query(photo)
+
+    # Then its product comes first, verified by more inliers than a match needs
+    assert matches, "nothing matched"
+    assert matches[0].key == f"product-{seed}"
+    assert matches[0].inliers >= index.params.min_inliers
+    assert all(a.inliers >= b.inliers for a, b in zip(matches, matches[1:], strict=False))
+
+
+def test_a_product_outside_the_catalog_matches_nothing(index: LocalFeatureIndex) -> None:
+    stranger = upload(product_picture(1000))
+
+    assert index.query(stranger) == []
+
+
+@pytest.mark.parametrize("colour", [(255, 255, 255), (200, 30, 40)])
+def test_a_flat_colour_has_no_features_and_matches_nothing(index: LocalFeatureIndex, colour) -> None:
+    flat = upload(Image.new("RGB", (400, 300), colour))
+
+    assert len(index.features_of(flat, query=True)) == 0
+    assert index.query(flat) == []
+
+
+def test_a_tiny_or_grey_picture_is_searched_without_error(index: LocalFeatureIndex) -> None:
+    assert index.query(np.zeros((1, 1), np.uint8)) == []
+    grey = np.asarray(upload(crop(product_picture(3))).convert("L"))
+
+    assert index.query(grey)[0].key == "product-3"
+
+
+def test_bad_bytes_are_rejected_before_the_matcher_as_today(index: LocalFeatureIndex) -> None:
+    # The matcher takes validated pictures only: zero bytes and a cut file are 4xx errors, never retried.
+    out = io.BytesIO()
+    product_picture(0).save(out, "JPEG", quality=85)
+    with pytest.raises(ImageEmpty) as empty:
+        validate_image(b"", "image/jpeg")
+    with pytest.raises(ImageTruncated) as truncated:
+        validate_image(out.getvalue()[: len(out.getvalue()) // 2], "image/jpeg")
+
+    assert isinstance(empty.value, ImageRejected) and empty.value.status == 400
+    assert isinstance(truncated.value, ImageRejected) and truncated.value.status == 422
+
+
+def test_the_snapshot_round_trip_answers_the_same(index: LocalFeatureIndex) -> None:
+    # Given a snapshot of the index
+    data = index.to_bytes()
+
+    # When it is read back
+    loaded = LocalFeatureIndex.from_bytes(data)
+
+    # Then it holds the same images and answers every photo exactly as the original does
+    assert len(loaded) == len(index) == CATALOG
+    assert loaded.params == index.params
+    assert loaded.to_bytes() == data
+    for seed in (2, 6):
+        photo = upload(rotation(product_picture(seed)))
+        assert loaded.query(photo) == index.query(photo)
+
+
+def test_an_indexed_image_costs_at_most_20_kb(index: LocalFeatureIndex) -> None:
+    assert index.image_bytes() / len(index) <= 20_000
+
+
+def test_query_settings_can_be_changed_when_a_snapshot_is_read(index: LocalFeatureIndex) -> None:
+    strict = LocalFeatureIndex.from_bytes(index.to_bytes(), LocalFeatureParams(min_inliers=10_000))
+
+    assert strict.params.min_inliers == 10_000
+    assert strict.params.catalog_features == index.params.catalog_features
+    assert strict.query(upload(crop(product_picture(4)))) == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",
+        lambda data: b"NOTLOC" + data[6:],
+        lambda data: data[: len(data) - 10],
+        lambda data: data + b"\x00\x00\x00\x00",
+    ],
+    ids=["empty", "wrong magic", "truncated", "trailing bytes"],
+)
+def test_a_damaged_snapshot_is_refused(index: LocalFeatureIndex, damage) -> None:
+    with pytest.raises(LocalFormatError):
+        LocalFeatureIndex.from_bytes(damage(index.to_bytes()))
+
+
+def test_a_replaced_image_is_found_by_its_new_picture_and_a_deleted_one_not_at_all() -> None:
+    pictures = {seed: upload(product_picture(seed)) for seed in (10, 11, 12)}
+    index = LocalFeatureIndex.learn(pictures.values(), seed=2)
+    index.upsert("a", pictures[10])
+    index.upsert("b", pictures[11])
+
+    # When "a" gets another picture and "b" is deleted
+    index.upsert("a", pictures[12])
+    index.delete(["b", "never-indexed"])
+
+    # Then only the new picture of "a" is found
+    assert "b" not in index and len(index) == 1
+    assert index.query(upload(crop(product_picture(12))))[0].key == "a"
+    assert index.query(upload(crop(product_picture(10)))) == []
+    assert index.query(upload(crop(product_picture(11)))) == []
+    # And a freed slot is used again, its snapshot still readable
+    index.upsert("c", pictures[11])
+    loaded = LocalFeatureIndex.from_bytes(index.to_bytes())
+    assert loaded.query(upload(darker(product_picture(11))))[0].key == "c"
+
+
+def test_the_vocabulary_assigns_the_same_words_after_a_round_trip() -> None:
+    descriptors = extract_features(product_picture(20), 500, LocalFeatureParams()).descriptors
+    vocabulary = Vocabulary.learn(descriptors, branching=8, depth=2, seed=3)
+
+    loaded = Vocabulary.from_bytes(vocabulary.to_bytes())
+
+    words = vocabulary.assign(descriptors)
+    assert loaded.size == 64 and words.max() < 64
+    assert len(np.unique(words)) > 16  # the words spread over the vocabulary, not one bucket
+    np.testing.assert_array_equal(loaded.assign(descriptors), words)
+    with pytest.raises(VocabularyFormatError):
+        Vocabulary.from_bytes(vocabulary.to_bytes()[:-2])
