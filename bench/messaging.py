@@ -344,8 +344,7 @@ def check_replies(outbox: Outbox, expected: dict[str, str], label: str) -> list[
         m
         for m, replies in outbox.replies.items()
         for r in replies
-        if r["to"] != expected[m]
-        or not said(r.get("body") or {}).startswith(GREETING_OPENINGS)
+        if r["to"] != expected[m] or not said(r.get("body") or {}).startswith(GREETING_OPENINGS)
     ]
     if missing:
         problems.append(f"{label}: {len(missing)} messages without a reply, e.g. {missing[:3]}")
