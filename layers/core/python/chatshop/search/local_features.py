@@ -86,7 +86,7 @@ class LocalFeatureParams:
     candidates: int = 24  # images verified per query, best tf-idf first
     min_inliers: int = 14
     ransac_threshold: float = 6.0  # px, in the photo as scaled to max_side
-    max_pairs_per_word: int = 4  # a word repeated more (a texture, a font) pairs only this often
+    max_pairs_per_word: int = 2  # a word repeated more (a texture, a font) pairs only this often
     inlier_cell: float = 4.0  # px: inliers closer than this on either side count once
     ransac: str = "usac_fast"  # OpenCV's USAC RANSAC: early exit on hopeless candidates, 3x faster
     ransac_iterations: int = 2000
