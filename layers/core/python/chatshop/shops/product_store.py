@@ -183,33 +183,43 @@ class ProductStore:
         self._batch_write([plain_item(write.product, write.content_hash) for write in writes])
 
     def _batch_write(self, puts: Sequence[dict[str, Any]], deletes: Sequence[dict[str, Any]] = ()) -> None:
-        """Items (and keys to delete) as DynamoDB's attribute values, 25 to a BatchWriteItem, through
-        the models' own connection (as their batch writer sends them; its client skips botocore's
-        parameter validation, which walked every attribute again). What DynamoDB leaves unprocessed
-        is sent again after a short backoff, as often as the models retry, and then fails the write."""
+        """Items (and keys to delete) as DynamoDB's attribute values, 25 to a BatchWriteItem, the calls
+        made concurrently: each waits on DynamoDB's answer, and the next one is built meanwhile."""
+        requests = [(PUT_REQUEST, item) for item in puts] + [(DELETE_REQUEST, key) for key in deletes]
+        chunks = [requests[i : i + _BATCH_WRITE_LIMIT] for i in range(0, len(requests), _BATCH_WRITE_LIMIT)]
+        if len(chunks) <= 1:
+            for chunk in chunks:
+                self._write_chunk(chunk)
+            return
+        with ThreadPoolExecutor(max_workers=min(_WRITE_CONCURRENCY, len(chunks))) as pool:
+            # Each thread runs in a copy of this context: the function's environment and log keys.
+            list(pool.map(lambda c: contextvars.copy_context().run(self._write_chunk, c), chunks))
+
+    def _write_chunk(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        """One BatchWriteItem through the models' own connection (as their batch writer sends it; its
+        client skips botocore's parameter validation, which walked every attribute again). What
+        DynamoDB leaves unprocessed is sent again after a short backoff, as often as the models
+        retry, and then fails the write."""
         connection = self._products._get_connection()
         table = self._products.Meta.table_name
-        requests = [(PUT_REQUEST, item) for item in puts] + [(DELETE_REQUEST, key) for key in deletes]
-        for start in range(0, len(requests), _BATCH_WRITE_LIMIT):
-            pending = requests[start : start + _BATCH_WRITE_LIMIT]
-            for attempt in range(MAX_ATTEMPTS):
-                if attempt:
-                    time.sleep(_UNPROCESSED_BACKOFF_S * 2 ** (attempt - 1))
-                response = connection.batch_write_item(
-                    put_items=[value for kind, value in pending if kind == PUT_REQUEST],
-                    delete_items=[value for kind, value in pending if kind == DELETE_REQUEST],
-                )
-                unprocessed = ((response or {}).get("UnprocessedItems") or {}).get(table) or []
-                pending = [
-                    (PUT_REQUEST, r[PUT_REQUEST]["Item"])
-                    if PUT_REQUEST in r
-                    else (DELETE_REQUEST, r[DELETE_REQUEST]["Key"])
-                    for r in unprocessed
-                ]
-                if not pending:
-                    break
-            else:
-                raise PutError("Failed to batch write items: max_retry_attempts exceeded")
+        pending = chunk
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(_UNPROCESSED_BACKOFF_S * 2 ** (attempt - 1))
+            response = connection.batch_write_item(
+                put_items=[value for kind, value in pending if kind == PUT_REQUEST],
+                delete_items=[value for kind, value in pending if kind == DELETE_REQUEST],
+            )
+            unprocessed = ((response or {}).get("UnprocessedItems") or {}).get(table) or []
+            pending = [
+                (PUT_REQUEST, r[PUT_REQUEST]["Item"])
+                if PUT_REQUEST in r
+                else (DELETE_REQUEST, r[DELETE_REQUEST]["Key"])
+                for r in unprocessed
+            ]
+            if not pending:
+                return
+        raise PutError("Failed to batch write items: max_retry_attempts exceeded")
 
     def write_each(self, writes: Sequence[ProductWrite]) -> list[ProductWrite]:
         """Conditionally write each product, concurrently; returns the writes whose condition failed.
