@@ -20,19 +20,26 @@ from __future__ import annotations
 import argparse
 import calendar
 import contextlib
+import functools
 import json
 import logging
+import re
+import string
+import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from moto import backends
-from moto.core.responses import ActionResult
+from moto.core import responses as moto_responses
+from moto.core import utils as moto_utils
+from moto.core.responses import ActionResult, BaseResponse
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.moto_api._internal import mock_random
 from moto.server import DomainDispatcherApplication, create_backend_app
 from moto.sqs.responses import SQSResponse
 from waitress import serve
@@ -192,6 +199,69 @@ def install_fixed_module_list() -> None:
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
 
 
+_moto_method_names = moto_responses.method_names_from_class
+
+
+@functools.cache
+def _method_names(clazz: type) -> frozenset[str]:
+    return frozenset(_moto_method_names(clazz))
+
+
+_REQUEST_ID_CHARS = string.ascii_letters + string.digits
+_XML_REQUEST_ID = re.compile(r"(?<=<RequestId>).*(?=<\/RequestId>)")
+
+
+def _enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+    # moto's BaseResponse._enrich_response: the status as text, a 52-character request id (from
+    # moto's own seeded random, so a seeded emulator stays repeatable), and that id in an XML body's
+    # RequestId. moto ran the XML substitution over every body, a megabyte of GetRecords JSON too.
+    if "status" in headers:
+        headers["status"] = str(headers["status"])
+    request_id = "".join(mock_random.choices(_REQUEST_ID_CHARS, k=52))
+    headers["x-amzn-requestid"] = request_id
+    if isinstance(body, str) and "<RequestId>" in body:
+        body = _XML_REQUEST_ID.sub(request_id, body)
+    return headers, body
+
+
+def install_cheap_dispatch() -> None:
+    """moto lists a response class's methods (``inspect.getmembers``, ~1 ms) on every request to find
+    the action's, and builds every request id one random character at a time; the classes do not
+    change while it runs, so their method names are listed once."""
+    moto_responses.method_names_from_class = _method_names  # type: ignore[assignment]
+    BaseResponse._enrich_response = staticmethod(_enrich_response)  # type: ignore[method-assign]
+
+
+_EPOCH = datetime(1970, 1, 1)
+_moto_unix_time = moto_utils.unix_time
+_moto_utcnow = moto_utils.utcnow
+
+
+def utcnow() -> datetime:
+    """moto's ``utcnow``: now in UTC, naive (without importing ``datetime.UTC`` on every call)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def unix_time(dt: datetime | None = None) -> float:
+    """moto's ``unix_time`` (the same arithmetic), against an epoch made once rather than per call."""
+    dt = dt or utcnow()
+    delta = dt - _EPOCH
+    return (delta.days * 86400) + (delta.seconds + (delta.microseconds / 1e6))
+
+
+def install_cheap_clock() -> None:
+    """moto reads the clock through helpers that import ``datetime.UTC`` and rebuild the epoch on
+    every call: twice per message on every SQS receive, and for every stream record's timestamp.
+    Every loaded moto module that imported them by name is given these."""
+    replacements = ((_moto_unix_time, unix_time), (_moto_utcnow, utcnow))
+    for name, module in list(sys.modules.items()):
+        if name == "moto" or name.startswith("moto."):
+            for attribute, value in list(vars(module).items()):
+                for moto_own, cheap in replacements:
+                    if value is moto_own:
+                        setattr(module, attribute, cheap)
+
+
 def install_empty_body_expect_fix() -> None:
     """boto3 sends ``Expect: 100-continue`` on every S3 upload, an empty one included. waitress 3.0
     answers it with "100 Continue" and then marks the (already complete, bodiless) request as
@@ -273,6 +343,8 @@ def main() -> None:
     install_linear_item_size_check()
     install_direct_batch_write_parse()
     install_fixed_module_list()
+    install_cheap_dispatch()
+    install_cheap_clock()
     install_cheap_queue_attributes()
     install_cheap_scans()
     install_atomic_receive()
