@@ -102,17 +102,25 @@ def function_environment(logical_id: str, root: Path = REPO_ROOT) -> tuple[Path,
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
     }
-    environment.update({name: _resolved(name, value) for name, value in variables.items()})
+    defaults = {
+        name: str(spec_["Default"])
+        for name, spec_ in template.body.get("Parameters", {}).items()
+        if "Default" in spec_
+    }
+    environment.update({name: _resolved(name, value, defaults) for name, value in variables.items()})
     module = spec.handler.rpartition(".")[0]
     return spec.code_dir / f"{module.replace('.', '/')}.py", spec.code_dir, environment
 
 
-def _resolved(name: str, value: object) -> str:
-    """A variable's value with the stack's parameters filled in; another resource's name a placeholder."""
+def _resolved(name: str, value: object, defaults: dict[str, str]) -> str:
+    """A variable's value with the stack's parameters filled in (the template's defaults for those the
+    benchmark does not set); another resource's name a placeholder."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and value.get("Ref") in PARAMETERS:
         return PARAMETERS[value["Ref"]]
+    if isinstance(value, dict) and value.get("Ref") in defaults:
+        return defaults[value["Ref"]]
     if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
         return re.sub(r"\$\{([^}]+)\}", lambda m: PARAMETERS.get(m.group(1), "bench"), value["Fn::Sub"])
     return f"bench-{name.lower().replace('_', '-')}"

@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chatshop.assistant.dialogue import Assistant
-from chatshop.assistant.directory import ShopDirectory
-from chatshop.assistant.queues import QuestionQueue
 from chatshop.assistant.state_store import StateStore
 from chatshop.assistant.worker import InboundWorker, OutboxReplies
 from chatshop.messaging.conversation_store import ConversationStore
@@ -27,6 +25,9 @@ from chatshop.platform.batch import sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
 
+if TYPE_CHECKING:
+    from chatshop.assistant.dialogue import Assistant
+
 settings = load_settings()
 logger = get_logger()
 
@@ -37,14 +38,25 @@ def worker() -> InboundWorker:
     media = MediaFetcher(GraphClient(settings), TokenVault(settings), MediaBucketWriter(settings))
     # Without a photo search queue (search not deployed here), a photo is answered like any message.
     photos = PhotoSearchQueue(settings) if settings.photo_search_queue else None
-    assistant = Assistant(
+    return InboundWorker(
+        store, outbox, media, photos, states, cache(lambda: assistant(store, outbox, states))
+    )
+
+
+def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStore) -> Assistant:
+    """Made when a message first needs an answer: a container that only sees Meta's statuses (most of
+    what comes in) never loads the catalog's stores."""
+    from chatshop.assistant.dialogue import Assistant
+    from chatshop.assistant.directory import ShopDirectory
+    from chatshop.assistant.queues import QuestionQueue
+
+    return Assistant(
         states=states,
         catalogs=ShopDirectory(settings),
         replies=OutboxReplies(store, outbox),
         questions=QuestionQueue(settings),
         agent_quiet=timedelta(minutes=settings.agent_quiet_minutes),
     )
-    return InboundWorker(store, outbox, media, photos, states, assistant)
 
 
 def handle_record(record: SQSRecord) -> None:

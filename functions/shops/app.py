@@ -9,20 +9,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from chalice import Response
 from pydantic import ValidationError
 
 import chatshop
-from chatshop.assistant import inbox
-from chatshop.assistant.inbox import AgentReply
-from chatshop.assistant.queues import InboundReturn
-from chatshop.assistant.state_store import StateStore
 from chatshop.messaging import channels
 from chatshop.messaging.channel_models import WhatsAppChannelConnect
 from chatshop.messaging.channel_store import ChannelStore
-from chatshop.messaging.conversation_store import ConversationStore
 from chatshop.messaging.token_vault import TokenVault
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
@@ -52,6 +47,11 @@ from chatshop.shops.product_store import ProductStore
 from chatshop.shops.shop_store import ShopStore
 
 # Read once per function sandbox, under this function's own environment.
+if TYPE_CHECKING:
+    from chatshop.assistant.queues import InboundReturn
+    from chatshop.assistant.state_store import StateStore
+    from chatshop.messaging.conversation_store import ConversationStore
+
 settings = load_settings()
 app = create_app("shops")
 
@@ -97,16 +97,23 @@ class Dependencies:
     def channels(self) -> ChannelStore:
         return ChannelStore(self.settings)
 
+    # The inbox's stores load with its first route: most of this function's requests are the catalog's.
     @cached_property
     def conversations(self) -> StateStore:
+        from chatshop.assistant.state_store import StateStore
+
         return StateStore(self.settings)
 
     @cached_property
     def messages(self) -> ConversationStore:
+        from chatshop.messaging.conversation_store import ConversationStore
+
         return ConversationStore(self.settings)
 
     @cached_property
     def agent_acts(self) -> InboundReturn:
+        from chatshop.assistant.queues import InboundReturn
+
         return InboundReturn(self.settings)
 
     @cached_property
@@ -385,6 +392,8 @@ def holder_filter() -> str:
 
 @app.route("/shops/{shop_id}/conversations", methods=["GET"])
 def list_conversations(shop_id: str) -> Response:
+    from chatshop.assistant import inbox
+
     shop = my_shop(shop_id)
     page = inbox.list_conversations(deps.conversations, shop, holder_filter(), page_size(), query("cursor"))
     return json_response(page_body(page))
@@ -392,6 +401,8 @@ def list_conversations(shop_id: str) -> Response:
 
 @app.route("/shops/{shop_id}/conversations/{conversation_id}", methods=["GET"])
 def get_conversation(shop_id: str, conversation_id: str) -> Response:
+    from chatshop.assistant import inbox
+
     shop = my_shop(shop_id)
     detail = inbox.conversation_detail(
         deps.conversations, deps.messages, shop, conversation_id, page_size(), query("cursor")
@@ -401,6 +412,9 @@ def get_conversation(shop_id: str, conversation_id: str) -> Response:
 
 @app.route("/shops/{shop_id}/conversations/{conversation_id}/messages", methods=["POST"])
 def send_agent_message(shop_id: str, conversation_id: str) -> Response:
+    from chatshop.assistant import inbox
+    from chatshop.assistant.inbox import AgentReply
+
     shop = my_shop(shop_id)
     reply = parse_body(AgentReply)
     act = inbox.send_agent_reply(
@@ -411,6 +425,8 @@ def send_agent_message(shop_id: str, conversation_id: str) -> Response:
 
 @app.route("/shops/{shop_id}/conversations/{conversation_id}/release", methods=["POST"])
 def release_conversation(shop_id: str, conversation_id: str) -> Response:
+    from chatshop.assistant import inbox
+
     act = inbox.release(deps.conversations, deps.agent_acts, my_shop(shop_id), conversation_id)
     return json_response(act.model_dump(mode="json"), status=202)
 

@@ -23,9 +23,8 @@ from chatshop.shops.cursor import decode_cursor, encode_cursor
 from chatshop.shops.domain import Page, Shop
 
 from .state import ConversationState, Holder, masked_number
+from .units import AGENT_MESSAGE, AGENT_RELEASE
 
-AGENT_MESSAGE = "agent_message"
-AGENT_RELEASE = "agent_release"
 MAX_PAGE = 50
 
 

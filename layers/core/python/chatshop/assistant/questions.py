@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .units import ANSWER_KIND
 from .views import ProductView
 
-ANSWER_KIND = "assistant_answer"
 AnswerKind = Literal["faq", "advice", "no_fit", "no_match"]
 # Enough for "more" to page through; the reply names three.
 MAX_RESULTS = 30

@@ -7,22 +7,23 @@ conversation's state has one writer and sees its events in order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatshop.messaging.conversation_store import ConversationStore
 from chatshop.messaging.conversations import handle_unit, queue_reply
 from chatshop.messaging.inbound import InboundMessage
 from chatshop.messaging.media_fetch import MediaFetcher
-from chatshop.messaging.outbound import Text
 from chatshop.messaging.outbound_queue import OutboundQueue
 from chatshop.messaging.photo_queue import PhotoSearchQueue
 from chatshop.messaging.records import OutboundRecord, SendJob
 
-from .dialogue import Assistant
-from .inbox import AGENT_MESSAGE, AGENT_RELEASE
-from .questions import ANSWER_KIND, Answer
 from .state_store import StateStore
+from .units import AGENT_MESSAGE, AGENT_RELEASE, ANSWER_KIND
+
+if TYPE_CHECKING:
+    from .dialogue import Assistant
 
 
 class OutboxReplies:
@@ -48,12 +49,19 @@ class InboundWorker:
     media: MediaFetcher
     photos: PhotoSearchQueue | None
     states: StateStore
-    assistant: Assistant
+    # Made on first use: units that are only Meta's statuses never need it.
+    assistant_of: Callable[[], Assistant]
+
+    @property
+    def assistant(self) -> Assistant:
+        return self.assistant_of()
 
     def handle(self, body: dict[str, Any]) -> str:
         """One unit of the inbound queue; the outcome, for the log."""
         kind = body.get("kind")
         if kind == ANSWER_KIND:
+            from .questions import Answer
+
             return self.assistant.on_answer(Answer.model_validate(body["answer"])).outcome
         if kind in (AGENT_MESSAGE, AGENT_RELEASE):
             return self._agent_act(kind, body)
@@ -69,4 +77,6 @@ class InboundWorker:
         act_id = str(body["act_id"])
         if kind == AGENT_RELEASE:
             return self.assistant.on_release(state, act_id).outcome
+        from chatshop.messaging.outbound import Text
+
         return self.assistant.on_agent_message(state, act_id, Text(body=str(body["text"]))).outcome
