@@ -25,7 +25,7 @@ statistics, so near-identical photos (blur) match and changed ones (background, 
 do not. A real model configured with ``--model DIR`` or CHATSHOP_IMAGE_MODEL gives its own figures.
 
     .venv/bin/python bench/search_quality.py --products 100
-    .venv/bin/python bench/search_quality.py --products 20 --scale 1000 10000
+    .venv/bin/python bench/search_quality.py --products 0 --scale 1000 10000
     .venv/bin/python bench/search_quality.py --model /opt/models/clip-ViT-B-32
 """
 
@@ -543,8 +543,8 @@ def main() -> None:
     )
     parser.add_argument("--scale-queries", type=int, default=200)
     args = parser.parse_args()
-    if args.products < 5:
-        parser.error("--products must be at least 5")
+    if 0 < args.products < 5:
+        parser.error("--products must be 0 (only --scale) or at least 5")
     # One thread: a search function answers one request per instance, on its share of a core.
     cv2.setNumThreads(1)
     params = LocalFeatureParams()

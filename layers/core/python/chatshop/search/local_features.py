@@ -55,9 +55,12 @@ __all__ = [
 ]
 
 MAGIC = b"CSLOC\x00"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _U32 = struct.Struct("<I")
-_POSITION_SCALE = 16.0  # u16 positions in 1/16 px: up to 4095 px a side, finer than RANSAC's tolerance
+# Frames as u16: x and y in 1/16 px (up to 4095 px a side, finer than RANSAC's tolerance), log2 of
+# the scale in 1/4096 (offset by 8, so keypoints from 1/256 px to 2^8 px), angle in 1/128 degree.
+_FRAME_SCALE = np.array([16.0, 16.0, 4096.0, 128.0], np.float32)
+_LOG_SCALE_OFFSET = 8.0
 
 
 class LocalFormatError(ValueError):
@@ -84,9 +87,9 @@ class LocalFeatureParams:
     branching: int = 64  # vocabulary tree: branching ** depth words
     depth: int = 2
     candidates: int = 24  # images verified per query, best tf-idf first
-    min_inliers: int = 14
+    min_inliers: int = 16
     ransac_threshold: float = 6.0  # px, in the photo as scaled to max_side
-    max_pairs_per_word: int = 2  # a word repeated more (a texture, a font) pairs only this often
+    max_pairs_per_word: int = 8  # a word repeated more (a texture, a font) pairs only this often
     inlier_cell: float = 4.0  # px: inliers closer than this on either side count once
     ransac: str = "usac_fast"  # OpenCV's USAC RANSAC: early exit on hopeless candidates, 3x faster
     ransac_iterations: int = 2000
@@ -95,6 +98,8 @@ class LocalFeatureParams:
 @dataclass(frozen=True)
 class Features:
     positions: np.ndarray  # float32 (n, 2), x and y in pixels of the scaled picture
+    scales: np.ndarray  # float32 (n,), the keypoint's diameter in those pixels
+    angles: np.ndarray  # float32 (n,), its orientation in degrees
     descriptors: np.ndarray  # float32 (n, 128), RootSIFT
 
     def __len__(self) -> int:
@@ -145,6 +150,8 @@ def extract_features(
         return parts[0]
     return Features(
         np.concatenate([part.positions for part in parts]),
+        np.concatenate([part.scales for part in parts]),
+        np.concatenate([part.angles for part in parts]),
         np.concatenate([part.descriptors for part in parts]),
     )
 
@@ -167,17 +174,27 @@ def catalog_features(image: Image.Image | np.ndarray, params: LocalFeatureParams
     )
 
 
+_NO_FEATURES = Features(
+    np.zeros((0, 2), np.float32),
+    np.zeros(0, np.float32),
+    np.zeros(0, np.float32),
+    np.zeros((0, 128), np.float32),
+)
+
+
 def _sift(cv2, grey: np.ndarray, limit: int, contrast_threshold: float) -> Features:
     sift = cv2.SIFT_create(nfeatures=limit, contrastThreshold=contrast_threshold)
     keypoints, descriptors = sift.detectAndCompute(grey, None)
     if descriptors is None or not keypoints:
-        return Features(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32))
+        return _NO_FEATURES
     # SIFT may return a few more than asked (ties in response, keypoints with two orientations).
     keypoints, descriptors = keypoints[:limit], descriptors[:limit]
     descriptors = descriptors.astype(np.float32)
     descriptors /= np.maximum(descriptors.sum(axis=1, keepdims=True), 1e-7)
     positions = np.array([k.pt for k in keypoints], dtype=np.float32)
-    return Features(positions, np.sqrt(descriptors))
+    scales = np.array([k.size for k in keypoints], dtype=np.float32)
+    angles = np.array([k.angle for k in keypoints], dtype=np.float32)
+    return Features(positions, scales, angles, np.sqrt(descriptors))
 
 
 def _scaled(image: Image.Image | np.ndarray, params: LocalFeatureParams, max_side: int) -> np.ndarray:
@@ -217,7 +234,7 @@ class LocalFeatureIndex:
         self._slot_of: dict[str, int] = {}
         self._free: list[int] = []
         self._words: list[np.ndarray] = []  # by slot: u32 word ids
-        self._positions: list[np.ndarray] = []  # by slot: float32 (n, 2)
+        self._frames: list[np.ndarray] = []  # by slot: float32 (n, 4): x, y, log2 scale, angle
         self._inverted: _Inverted | None = None  # rebuilt on the first query after a change
 
     @classmethod
@@ -269,7 +286,7 @@ class LocalFeatureIndex:
         """Index (or re-index) ``key``; returns how many features it kept (0: it can never match)."""
         features = image if isinstance(image, Features) else self.features_of(image)
         words = self._vocabulary.assign(features.descriptors)
-        positions = _quantise(features.positions)
+        frames = _quantise(_frames(features))
         with self._lock:
             slot = self._slot_of.get(key)
             if slot is None:
@@ -277,10 +294,10 @@ class LocalFeatureIndex:
                 if slot == len(self._keys):
                     self._keys.append(key)
                     self._words.append(words)
-                    self._positions.append(positions)
+                    self._frames.append(frames)
                 self._slot_of[key] = slot
             self._keys[slot] = key
-            self._words[slot], self._positions[slot] = words, positions
+            self._words[slot], self._frames[slot] = words, frames
             self._inverted = None
         return len(words)
 
@@ -292,7 +309,7 @@ class LocalFeatureIndex:
                     continue
                 self._keys[slot] = None
                 self._words[slot] = np.zeros(0, np.uint32)
-                self._positions[slot] = np.zeros((0, 2), np.float32)
+                self._frames[slot] = np.zeros((0, 4), np.float32)
                 self._free.append(slot)
             self._inverted = None
 
@@ -304,18 +321,21 @@ class LocalFeatureIndex:
         if len(features) < 4:
             return []
         words = self._vocabulary.assign(features.descriptors)
+        frames = _frames(features)
         with self._lock:
             inverted = self._inverted or self._rebuild()
-            keys, stored_words, stored_positions = self._keys, self._words, self._positions
+            # Copies of the slot tables (references, not arrays): a concurrent upsert or delete
+            # then changes what the next query sees, never this one halfway.
+            keys, stored_words, stored_frames = list(self._keys), list(self._words), list(self._frames)
         similarity = inverted.score(words)
         ranked = np.argsort(-similarity, kind="stable")[: self._params.candidates]
         matches = []
         for slot in ranked:
-            if similarity[slot] <= 0 or keys[slot] is None:
+            if similarity[slot] <= 0:
                 break
-            inliers = _verify(
-                cv2, stored_words[slot], stored_positions[slot], words, features.positions, self._params
-            )
+            if keys[slot] is None:
+                continue
+            inliers = _verify(cv2, stored_words[slot], stored_frames[slot], words, frames, self._params)
             if inliers >= self._params.min_inliers:
                 matches.append(LocalMatch(str(keys[slot]), inliers, float(similarity[slot])))
         matches.sort(key=lambda m: (-m.inliers, -m.similarity))
@@ -331,7 +351,7 @@ class LocalFeatureIndex:
         """Bytes the snapshot spends on its images (not the vocabulary): the cost of one more image."""
         with self._lock:
             total = sum(len(w) for w in self._words)
-            return len(self._header()) + 4 * len(self._keys) + 8 * total
+            return len(self._header()) + 4 * len(self._keys) + 12 * total
 
     def to_bytes(self) -> bytes:
         with self._lock:
@@ -339,7 +359,7 @@ class LocalFeatureIndex:
             vocabulary = self._vocabulary.to_bytes()
             counts = np.array([len(w) for w in self._words], dtype="<u4")
             words = np.concatenate([*self._words, np.zeros(0, np.uint32)]).astype("<u4")
-            positions = np.concatenate([*self._positions, np.zeros((0, 2), np.float32)])
+            frames = np.concatenate([*self._frames, np.zeros((0, 4), np.float32)])
             return b"".join(
                 (
                     MAGIC,
@@ -349,7 +369,7 @@ class LocalFeatureIndex:
                     vocabulary,
                     counts.tobytes(),
                     words.tobytes(),
-                    np.round(positions * _POSITION_SCALE).astype("<u2").tobytes(),
+                    np.round(frames * _FRAME_SCALE).astype("<u2").tobytes(),
                 )
             )
 
@@ -387,8 +407,8 @@ class LocalFeatureIndex:
         total = int(counts.sum())
         words = _array(view, offset, total, "<u4").astype(np.uint32)
         offset += 4 * total
-        positions = _array(view, offset, 2 * total, "<u2").reshape(-1, 2).astype(np.float32) / _POSITION_SCALE
-        if offset + 4 * total != len(view):
+        frames = _array(view, offset, 4 * total, "<u2").reshape(-1, 4).astype(np.float32) / _FRAME_SCALE
+        if offset + 8 * total != len(view):
             raise LocalFormatError("the snapshot's feature tables do not match its header")
         if total and int(words.max()) >= vocabulary.size:
             raise LocalFormatError("a word id is outside the vocabulary")
@@ -396,7 +416,7 @@ class LocalFeatureIndex:
         bounds = np.concatenate([[0], np.cumsum(counts)])
         index._keys = keys
         index._words = [words[bounds[i] : bounds[i + 1]] for i in range(slots)]
-        index._positions = [positions[bounds[i] : bounds[i + 1]] for i in range(slots)]
+        index._frames = [frames[bounds[i] : bounds[i + 1]] for i in range(slots)]
         index._slot_of = {key: slot for slot, key in enumerate(keys) if key is not None}
         index._free = [slot for slot, key in enumerate(keys) if key is None]
         return index
@@ -417,9 +437,21 @@ def _array(view: memoryview, offset: int, count: int, dtype: str) -> np.ndarray:
     return np.frombuffer(view[offset : offset + size], dtype=dtype)
 
 
-def _quantise(positions: np.ndarray) -> np.ndarray:
+def _frames(features: Features) -> np.ndarray:
+    """x, y, log2 of the scale (offset to stay positive) and angle: what verification needs."""
+    return np.column_stack(
+        [
+            features.positions,
+            np.log2(np.maximum(features.scales, 1e-3)) + _LOG_SCALE_OFFSET,
+            np.mod(features.angles, 360.0),
+        ]
+    ).astype(np.float32)
+
+
+def _quantise(frames: np.ndarray) -> np.ndarray:
     # Kept as the snapshot will give them back, so an index behaves the same before and after a save.
-    return np.round(np.clip(positions, 0, 65535 / _POSITION_SCALE) * _POSITION_SCALE) / _POSITION_SCALE
+    top = 65535 / _FRAME_SCALE
+    return np.round(np.clip(frames, 0, top) * _FRAME_SCALE) / _FRAME_SCALE
 
 
 class _Inverted:
@@ -467,8 +499,13 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total) + shift
 
 
-def _verify(cv2, catalog_words, catalog_positions, query_words, query_positions, params) -> int:
-    """Inliers of the RANSAC homography over pairs of features sharing a word; 0 if none holds."""
+def _verify(cv2, catalog_words, catalog_frames, query_words, query_frames, params) -> int:
+    """Inliers of the homography that the pairs of features sharing a word support; 0 if none holds.
+
+    Pairs are first clustered by the similarity transform each one implies (Lowe's Hough voting):
+    in a cluttered scene, or on a repeated texture, the right pairs are a few in hundreds, too few for
+    RANSAC to find by sampling, but they agree on where, how big and how turned the product is.
+    RANSAC then fits the homography to the largest cluster, and every pair it explains counts."""
     order = np.argsort(catalog_words, kind="stable")
     sorted_words = catalog_words[order]
     left = np.searchsorted(sorted_words, query_words, side="left")
@@ -478,11 +515,14 @@ def _verify(cv2, catalog_words, catalog_positions, query_words, query_positions,
         return 0  # fewer pairs than the inliers a match needs: RANSAC cannot change the answer
     catalog_index = order[_ranges(left, lengths)]
     query_index = np.repeat(np.arange(len(query_words)), lengths)
-    source = catalog_positions[catalog_index].reshape(-1, 1, 2).astype(np.float32)
-    target = query_positions[query_index].reshape(-1, 1, 2).astype(np.float32)
+    source_all = catalog_frames[catalog_index, :2]
+    target_all = query_frames[query_index, :2]
+    cluster = _largest_cluster(catalog_frames, catalog_index, query_frames, query_index)
+    if len(cluster) < max(params.min_inliers, 4):
+        return 0
     homography, mask = cv2.findHomography(
-        source,
-        target,
+        source_all[cluster].reshape(-1, 1, 2),
+        target_all[cluster].reshape(-1, 1, 2),
         _METHODS[params.ransac],
         params.ransac_threshold,
         maxIters=params.ransac_iterations,
@@ -490,15 +530,58 @@ def _verify(cv2, catalog_words, catalog_positions, query_words, query_positions,
     )
     if homography is None or mask is None or not _plausible(homography):
         return 0
-    kept = mask.ravel().astype(bool)
+    projected = cv2.perspectiveTransform(source_all.reshape(-1, 1, 2), homography).reshape(-1, 2)
+    kept = np.linalg.norm(projected - target_all, axis=1) <= params.ransac_threshold
     # An inlier counts once per spot of the product image and of the photo: features stacked at one
     # point (several scales, the blurred view) or one feature paired twice are one piece of evidence.
     cell = params.inlier_cell
     spots = [
-        np.unique(np.floor(positions[index[kept]] / cell).astype(np.int64) @ np.array([1, 1 << 20]))
-        for positions, index in ((catalog_positions, catalog_index), (query_positions, query_index))
+        np.unique(np.floor(points[kept] / cell).astype(np.int64) @ np.array([1, 1 << 20]))
+        for points in (source_all, target_all)
     ]
     return int(min(len(spots[0]), len(spots[1])))
+
+
+def _largest_cluster(catalog_frames, catalog_index, query_frames, query_index) -> np.ndarray:
+    """Indices of the pairs in the fullest bin of (log scale, angle, x, y of the product's centre)."""
+    c, q = catalog_frames[catalog_index], query_frames[query_index]
+    log_scale = q[:, 2] - c[:, 2]
+    turn = np.radians(q[:, 3] - c[:, 3])
+    # SIFT's angles turn with the picture as R(turn) does in image coordinates (y down).
+    centre = (catalog_frames[:, :2].min(axis=0) + catalog_frames[:, :2].max(axis=0)) / 2
+    extent = max(float(np.ptp(catalog_frames[:, :2], axis=0).max()), 1.0)
+    offset = (centre - c[:, :2]) * np.exp2(log_scale)[:, None]
+    cos, sin = np.cos(turn), np.sin(turn)
+    predicted = q[:, :2] + np.column_stack(
+        [cos * offset[:, 0] - sin * offset[:, 1], sin * offset[:, 0] + cos * offset[:, 1]]
+    )
+    # Lowe's bins: a factor of 2 in scale, 30 degrees, a quarter of the product's projected size.
+    location_bin = 0.25 * extent * np.exp2(np.round(log_scale))
+    coordinates = np.column_stack(
+        [
+            log_scale,
+            np.degrees(turn) % 360 / 30,
+            predicted[:, 0] / location_bin,
+            predicted[:, 1] / location_bin,
+        ]
+    )
+    # Each pair votes for the two nearest bins in every dimension, so a bin edge splits no cluster.
+    low = np.floor(coordinates - 0.5).astype(np.int64)
+    votes, voters = [], []
+    for corner in range(16):
+        step = np.array([(corner >> d) & 1 for d in range(4)])
+        cell = low + step
+        cell[:, 1] %= 12
+        votes.append(
+            ((cell[:, 0] + 64) << 48)
+            + (cell[:, 1] << 40)
+            + ((cell[:, 2] + 2**19) << 20)
+            + (cell[:, 3] + 2**19)
+        )
+        voters.append(np.arange(len(c)))
+    votes, voters = np.concatenate(votes), np.concatenate(voters)
+    bins, inverse, counts = np.unique(votes, return_inverse=True, return_counts=True)
+    return voters[inverse == int(np.argmax(counts))]
 
 
 _METHODS = {"ransac": 8, "usac_fast": 35, "usac_magsac": 38, "usac_default": 32, "usac_accurate": 36}
