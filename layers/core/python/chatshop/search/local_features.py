@@ -6,26 +6,29 @@ spatial re-ranking), chosen because the untrained CLIP cannot tell one product f
 pretrained one cannot be had here, while SIFT needs no training and OpenCV's headless wheel has it:
 
 1. **Features**: SIFT keypoints on the grey image scaled to ``max_side``, the strongest
-   ``catalog_features`` per product image (``query_features`` for a photo, which holds clutter too),
-   with RootSIFT descriptors (L1-normalised, square-rooted: Arandjelović and Zisserman, 2012), whose
+   ``catalog_features`` per product image plus ``blurred_view_features`` from a blurred copy (so a
+   soft photo meets features like its own), ``query_features`` for a photo (it holds clutter too);
+   RootSIFT descriptors (L1-normalised, square-rooted: Arandjelović and Zisserman, 2012), whose
    Euclidean distance is the Hellinger kernel that matches SIFT histograms better.
 2. **Words**: each descriptor becomes the id of its leaf in a vocabulary tree learned from the
    catalog's own descriptors (:mod:`chatshop.search.local_vocabulary`).
 3. **Candidates**: an inverted index from word to the images holding it, scored by tf-idf cosine;
-   a query touches only the postings of its own words, so its cost grows with the words' postings,
-   not with a scan of every image.
-4. **Verification**: for the best ``candidates``, features sharing a word are paired and a RANSAC
-   homography (``cv2.findHomography``) keeps the pairs one plane explains. The score is that inlier
-   count (pairs, one per catalog feature and one per photo feature); below ``min_inliers`` nothing
-   matched, which is what an unrelated photo or a flat colour (no features at all) gets.
+   a query touches only the postings of its own words, not every image.
+4. **Verification**: for the best ``candidates``, features sharing a word are paired, the pairs
+   are clustered by the similarity transform their keypoints' scale and angle imply (Lowe's Hough
+   voting), and a RANSAC homography (``cv2.findHomography``, OpenCV's USAC variant) is fitted to the
+   largest cluster. The score is the number of pairs that homography explains, counted once per
+   spot on either side; below ``min_inliers`` nothing matched, which is what an unrelated photo or
+   a flat colour (no features at all) gets.
 
-Per indexed image only the word ids (u32) and keypoint positions (u16, 1/16 px) are kept: 8 bytes a
-feature, about 3 KB at 400 features, so the index of 10,000 images fits a function's memory. The
-descriptors themselves are not kept; a new vocabulary means extracting the images again.
+Per indexed image only word ids (u32) and keypoint frames (x, y, scale, angle as u16) are kept:
+12 bytes a feature, about 2.5-3.5 KB an image on the bench (``bench/search_quality.py``), so 10,000
+images fit a function's memory. The descriptors are not kept: a new vocabulary means extracting the
+images again.
 
 Snapshot format (``to_bytes``/``from_bytes``), never pickle, since snapshots are read from S3:
 ``MAGIC | u32 header length | JSON header | u32 vocabulary length | vocabulary | u32 counts[slots] |
-u32 words[total] | u16 positions[total, 2]``; the header names the format version, the parameters
+u32 words[total] | u16 frames[total, 4]``; the header names the format version, the parameters
 and the keys by slot (``null`` for a free slot).
 """
 
