@@ -55,6 +55,9 @@ bench: install
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/catalog_api.py
 	$(BIN)/python bench/messaging.py
+	$(BIN)/python bench/assistant.py
+	$(BIN)/python bench/advice_quality.py
+	$(BIN)/python bench/faq_threshold.py
 	$(BIN)/python bench/ann.py
 	$(BIN)/python bench/search_api.py
 	$(BIN)/python bench/search_quality.py
