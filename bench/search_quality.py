@@ -470,7 +470,10 @@ def quality(args: argparse.Namespace, params: LocalFeatureParams) -> None:
         every_kind.append(kinds)
         latencies += run.latencies
         inliers += run.inliers
-        print(recall_line(name, ranks))
+        split = "  ".join(
+            f"{kind} {np.mean(ranks['local'][kinds == kind] < 1):.3f}" for kind in ("drawn", "photo")
+        )
+        print(f"{recall_line(name, ranks)}   | local r@1 {split}")
     overall = {ranker: np.concatenate(r) for ranker, r in every.items()}
     kind_of = np.concatenate(every_kind)
     for kind in ("drawn", "photo"):
