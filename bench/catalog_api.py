@@ -4,7 +4,8 @@ Runs the project's whole stack (``template.yaml``) on the embedded AWS, makes on
 and a few hundred products, then times sequential keep-alive requests: single-product GETs, product
 list pages, and CSV catalog imports (a queued 10,000-row feed, a 5,000-row feed applied in the
 request and the same rows again, all unchanged, then a 2,000-row feed and the same again). After
-each series it prints the load average and how busy the indexer beside the API was meanwhile.
+each series it prints the load average, how busy the indexer beside the API was meanwhile, and the
+CPU time the stack's process and the AWS emulator spent.
 Prints figures; never asserts on time, but exits non-zero when an answer is wrong (a status or a count).
 """
 
@@ -136,12 +137,28 @@ def main() -> None:
             client.close()
 
 
+def cpu_seconds(pid: int | None = None) -> float | None:
+    """CPU time (user and system, every thread) of this process or of ``pid``; None if unreadable."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Series:
-    """Brackets a timed series: afterwards, the machine's load and how busy the indexer was meanwhile."""
+    """Brackets a timed series: afterwards, the machine's load, how busy the indexer was meanwhile,
+    and the CPU time the stack's process and the AWS emulator spent on it: on a busy machine the
+    rows/s fall with the CPU left to the stack, its CPU seconds much less."""
 
     def __init__(self, bench: BenchStack) -> None:
         self.bench = bench
         self.started = 0.0
+        self.cpu: tuple[float | None, float | None] = (None, None)
 
     def start(self, settled: bool = False) -> None:
         """``settled``: first wait for the background work of what came before (the indexer embedding
@@ -150,11 +167,23 @@ class Series:
         if settled:
             print(f"  (waited {self.bench.settle():.1f} s for the index queue to empty)")
         self.started = time.monotonic()
+        self.cpu = self._cpu()
 
     def report(self) -> None:
         ended = time.monotonic()
         load = " ".join(f"{value:.2f}" for value in os.getloadavg())
         print(f"  meanwhile           load average {load}; {self.bench.busy(self.started, ended)}")
+        spent = [
+            f"{name} {after - before:.1f} s"
+            for name, before, after in zip(("stack", "emulator"), self.cpu, self._cpu(), strict=True)
+            if before is not None and after is not None
+        ]
+        if spent:
+            print(f"  CPU time            {', '.join(spent)}")
+
+    def _cpu(self) -> tuple[float | None, float | None]:
+        emulator = self.bench.stack.emulator
+        return cpu_seconds(), cpu_seconds(emulator.pid) if emulator is not None else None
 
 
 def run(client: Client, args: argparse.Namespace, rng: random.Random, series: Series) -> None:

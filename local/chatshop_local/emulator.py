@@ -55,6 +55,11 @@ class MotoServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The emulator's process id while it runs (a benchmark reads its CPU time)."""
+        return self._process.pid if self._process is not None else None
+
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(

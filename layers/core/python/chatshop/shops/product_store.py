@@ -9,6 +9,7 @@ stored in batches (see :meth:`ProductStore.create_many`).
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import time
 from collections.abc import Sequence
@@ -410,8 +411,10 @@ def plain_item(product: Product, content_hash: str) -> dict[str, Any]:
     return item
 
 
+@functools.lru_cache(maxsize=64)
 def _timestamp(moment: datetime) -> str:
     # As pynamodb writes it: UTC, microseconds, and years under 1000 padded whatever strftime does.
+    # Cached: a batch of new products shares one moment, created and updated.
     return moment.astimezone(UTC).strftime(_TIMESTAMP_FORMAT).zfill(31)
 
 
