@@ -10,7 +10,7 @@ from pynamodb.exceptions import PutError
 
 from chatshop.platform.config import load_settings
 from chatshop.shops.domain import Money, Product, ProductImage
-from chatshop.shops.product_store import ProductStore, plain_item
+from chatshop.shops.product_store import ProductStore, plain_item, stored_version
 
 NOW = datetime(2026, 12, 2, 0, 53, 21, 700001, tzinfo=UTC)
 
@@ -104,3 +104,19 @@ def test_what_dynamodb_leaves_unprocessed_is_sent_again_and_then_fails_the_write
         with pytest.raises(PutError):
             store._batch_write(items)
         stub.assert_no_pending_responses()
+
+
+def raw_cases() -> dict[str, dict]:
+    cases = {name: plain_item(p, "cd" * 32) for name, p in PRODUCTS.items()}
+    bare = plain_item(PRODUCTS["a feed row"], "cd" * 32)
+    del bare["images"]  # stored before images were kept on the product
+    cases["no images attribute"] = bare
+    nulls = plain_item(PRODUCTS["every optional field"], "cd" * 32)
+    nulls["category"] = {"NULL": True}
+    cases["a null attribute"] = nulls
+    return cases
+
+
+@pytest.mark.parametrize("raw", raw_cases().values(), ids=raw_cases().keys())
+def test_a_product_read_from_its_attribute_values_is_the_one_the_model_reads(store, raw):
+    assert store.stored_from_raw(raw) == stored_version(store._products.from_raw_data(raw))

@@ -159,15 +159,52 @@ class ProductStore:
         return Page[Product](items=[stored_version(item).product for item in page], next_cursor=next_cursor)
 
     def get_many(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, StoredVersion]:
+        """Consistent BatchGetItem reads, 100 keys to a call, through the models' own connection; each
+        item read from its attribute values (see :meth:`stored_from_raw`). What DynamoDB leaves
+        unprocessed is asked for again, after a backoff that grows, until it is answered."""
+        connection = self._products._get_connection()
+        table = self._products.Meta.table_name
+        ids = list(dict.fromkeys(product_ids))  # BatchGetItem refuses a key asked for twice
         found: dict[str, StoredVersion] = {}
-        for start in range(0, len(product_ids), _BATCH_GET_LIMIT):
+        for start in range(0, len(ids), _BATCH_GET_LIMIT):
             keys = [
-                (shop_key(shop_id), product_key(pid)) for pid in product_ids[start : start + _BATCH_GET_LIMIT]
+                {"pk": {"S": shop_key(shop_id)}, "sk": {"S": product_key(pid)}}
+                for pid in ids[start : start + _BATCH_GET_LIMIT]
             ]
-            for item in self._products.batch_get(keys, consistent_read=True):
-                stored = stored_version(item)
-                found[stored.product.id] = stored
+            attempt = 0
+            while keys:
+                if attempt:
+                    time.sleep(min(_UNPROCESSED_BACKOFF_S * 2 ** (attempt - 1), 1.0))
+                data = connection.batch_get_item(keys, consistent_read=True)
+                for raw in (data.get("Responses") or {}).get(table, []):
+                    stored = self.stored_from_raw(raw)
+                    found[stored.product.id] = stored
+                keys = ((data.get("UnprocessedKeys") or {}).get(table) or {}).get("Keys") or []
+                attempt += 1
         return found
+
+    def stored_from_raw(self, raw: dict[str, Any]) -> StoredVersion:
+        """:func:`stored_version` of a product item as DynamoDB's attribute values: each value read by
+        the model's own attribute, without building a model instance (most of a read's time)."""
+        model = self._products
+        values = {
+            name: attribute.deserialize(attribute.get_value(raw[attribute.attr_name]))
+            for name, attribute in model.get_attributes().items()
+            if raw.get(attribute.attr_name) and "NULL" not in raw[attribute.attr_name]
+        }
+        images = values.get("images")
+        item = _RawProduct(
+            pk=values["pk"],
+            sk=values["sk"],
+            retailer_id=values["retailer_id"],
+            fields=values.get("fields"),
+            images=images if images is not None else {},
+            content_hash=values["content_hash"],
+            version=values["version"],
+            created_at=values["created_at"],
+            updated_at=values["updated_at"],
+        )
+        return stored_version(item)  # type: ignore[arg-type]
 
     def create_many(self, writes: Sequence[ProductWrite]) -> None:
         """Store products that did not exist when the caller looked, 25 to a request.
@@ -299,7 +336,7 @@ class ProductStore:
                             shop = to_shop(shop_item)
                             listed.shops[shop.id] = shop
                     else:
-                        product = stored_version(self._products.from_raw_data(raw)).product
+                        product = self.stored_from_raw(raw).product
                         listed.products[product.id] = product
                 request = response.get("UnprocessedKeys") or {}
         return listed
@@ -337,7 +374,7 @@ class ProductStore:
                         state = _index_state(self._index_states.from_raw_data(raw))
                         states[(state.shop_id, state.product_id)] = state
                     else:
-                        stored = stored_version(self._products.from_raw_data(raw))
+                        stored = self.stored_from_raw(raw)
                         products[(stored.product.shop_id, stored.product.id)] = stored
                 request = response.get("UnprocessedKeys") or {}
         return products, states
@@ -416,6 +453,21 @@ def _timestamp(moment: datetime) -> str:
     # As pynamodb writes it: UTC, microseconds, and years under 1000 padded whatever strftime does.
     # Cached: a batch of new products shares one moment, created and updated.
     return moment.astimezone(UTC).strftime(_TIMESTAMP_FORMAT).zfill(31)
+
+
+@dataclass(frozen=True)
+class _RawProduct:
+    """The attributes of a product item that :func:`stored_version` reads, as the model gives them."""
+
+    pk: str
+    sk: str
+    retailer_id: str
+    fields: Any
+    images: Any
+    content_hash: str
+    version: Any
+    created_at: datetime
+    updated_at: datetime
 
 
 def stored_version(item: ProductItem) -> StoredVersion:
