@@ -45,7 +45,12 @@ from moto.sqs.responses import SQSResponse
 from waitress import serve
 from waitress.channel import HTTPChannel
 
-from .emulator_sqs import install_atomic_receive, install_cheap_queue_attributes, install_cheap_scans
+from .emulator_sqs import (
+    install_atomic_receive,
+    install_cheap_queue_attributes,
+    install_cheap_receipt_handles,
+    install_cheap_scans,
+)
 
 ITEM_ACTIONS = frozenset(
     {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem"}
@@ -392,6 +397,7 @@ def main() -> None:
     install_cheap_clock()
     install_cheap_queue_attributes()
     install_cheap_scans()
+    install_cheap_receipt_handles()
     install_atomic_receive()
     install_empty_body_expect_fix()
     application = DomainDispatcherApplication(create_backend_app)

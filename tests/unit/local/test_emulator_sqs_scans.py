@@ -1,14 +1,17 @@
-"""The emulator's cheap queue scans: the visible messages and the deletes that moto's own code gives."""
+"""The emulator's cheap queue scans and receipt handles: what moto's own code gives."""
 
 from __future__ import annotations
+
+import re
 
 import boto3
 import pytest
 from moto import mock_aws
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from moto.sqs.models import Queue, sqs_backends
+from moto.sqs.utils import generate_receipt_handle
 
-from chatshop_local.emulator_sqs import delete_message, visible_messages
+from chatshop_local.emulator_sqs import delete_message, receipt_handle, visible_messages
 
 _moto_messages = Queue.messages.fget
 _moto_delete = Queue.delete_message
@@ -69,3 +72,10 @@ def test_deleting_again_is_harmless_and_an_unknown_handle_is_refused(queues):
     assert len(work._messages) == 11
     with pytest.raises(ReceiptHandleIsInvalid):
         delete_message(work, "no-such-handle")
+
+
+def test_receipt_handles_are_made_as_motos_are():
+    handles = {receipt_handle() for _ in range(100)}
+    assert len(handles) == 100
+    assert all(re.fullmatch("[a-z]{185}", handle) for handle in handles)
+    assert re.fullmatch("[a-z]{185}", generate_receipt_handle())  # moto's own shape
