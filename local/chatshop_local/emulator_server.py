@@ -45,6 +45,7 @@ from moto.sqs.responses import SQSResponse
 from waitress import serve
 from waitress.channel import HTTPChannel
 
+from .emulator_dynamodb import install_atomic_item_writes
 from .emulator_sqs import (
     install_atomic_receive,
     install_cheap_queue_attributes,
@@ -399,6 +400,7 @@ def main() -> None:
     install_cheap_scans()
     install_cheap_receipt_handles()
     install_atomic_receive()
+    install_atomic_item_writes()
     install_empty_body_expect_fix()
     application = DomainDispatcherApplication(create_backend_app)
     serve(
