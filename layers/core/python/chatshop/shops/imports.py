@@ -2,9 +2,9 @@
 
 Small feeds are applied in the request; larger ones are kept in the bucket and applied by the
 import worker from the queue. Either way the same :func:`apply_feed` runs: rows go in batches of up
-to 100: new products are stored in batches, and each change to an existing product is one
-conditional write over the version it was compared with, so a concurrent edit is never silently
-overwritten. Re-importing the same feed writes nothing.
+to 1,000 (``WRITE_BATCH``), read together; new products are stored in batch writes, and each change
+to an existing product is one conditional write over the version it was compared with, so a
+concurrent edit is never silently overwritten. Re-importing the same feed writes nothing.
 """
 
 from __future__ import annotations
