@@ -49,7 +49,6 @@ from .emulator_dynamodb import install_atomic_item_writes
 from .emulator_sqs import (
     install_atomic_receive,
     install_cheap_queue_attributes,
-    install_cheap_receipt_handles,
     install_cheap_scans,
 )
 
@@ -398,7 +397,6 @@ def main() -> None:
     install_cheap_clock()
     install_cheap_queue_attributes()
     install_cheap_scans()
-    install_cheap_receipt_handles()
     install_atomic_receive()
     install_atomic_item_writes()
     install_empty_body_expect_fix()
