@@ -17,23 +17,18 @@ Receiving and deleting scan the whole queue: moto reads the clock twice per mess
 the visible ones, and walks every message twice per deleted receipt handle, building a list of its
 handles each time. With the index queue holding an import's 5,000 jobs, a receive of ten and the
 delete of those ten cost the emulator ~75 ms, while every other call of the stack waited on its
-GIL; here the clock is read once per scan and a handle is compared in place (~8 ms). Each
-message received is given a receipt handle of 185 random letters, which moto drew one call at a
-time (~55 us a handle; ~20 us drawn together).
+GIL; here the clock is read once per scan and a handle is compared in place (~8 ms).
 """
 
 from __future__ import annotations
 
 import json
-import string
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from moto.core.utils import camelcase_to_underscores, unix_time_millis
-from moto.moto_api._internal import mock_random
-from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from moto.sqs.models import Message, Queue, SQSBackend
 
@@ -126,33 +121,25 @@ def delete_message(queue: Queue, receipt_handle: str) -> None:
     """moto's ``Queue.delete_message``: a handle deletes the message it was ever given for."""
     if receipt_handle in queue.deleted_messages:
         return  # deleting again is harmless
-    matching = [
-        message
-        for message in queue._messages
-        if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles
-    ]
-    if not matching:
-        raise ReceiptHandleIsInvalid()
-    for message in matching:
-        queue.pending_messages.discard(message)
-        queue.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
-        # In place: a message sent meanwhile (appended under the queue's lock) is never lost to a
-        # rebuilt list, as it could be with moto's.
-        queue._messages.remove(message)
+    # Under the lock moto appends a sent message under, and into a new list: a message sent meanwhile
+    # is never lost (moto's rebuild could drop one), and a scan of the old list by another thread
+    # (a receive, another delete) is never shifted under its feet, as removing in place would.
+    with queue._messages_lock:  # type: ignore[attr-defined]
+        messages = queue._messages
+        matching = [
+            message
+            for message in messages
+            if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles
+        ]
+        if not matching:
+            raise ReceiptHandleIsInvalid()
+        for message in matching:
+            queue.pending_messages.discard(message)
+            queue.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
+        gone = {id(message) for message in matching}
+        queue._messages = [message for message in messages if id(message) not in gone]
 
 
 def install_cheap_scans() -> None:
     Queue.messages = property(visible_messages)  # type: ignore[assignment]
     Queue.delete_message = delete_message  # type: ignore[method-assign]
-
-
-_RECEIPT_HANDLE_LENGTH = 185  # moto's, after SQS's documented identifiers
-
-
-def receipt_handle() -> str:
-    """moto's ``generate_receipt_handle``: lowercase letters from moto's own (seedable) random."""
-    return "".join(mock_random.choices(string.ascii_lowercase, k=_RECEIPT_HANDLE_LENGTH))
-
-
-def install_cheap_receipt_handles() -> None:
-    sqs_models.generate_receipt_handle = receipt_handle  # type: ignore[attr-defined]

@@ -1,17 +1,17 @@
-"""The emulator's cheap queue scans and receipt handles: what moto's own code gives."""
+"""The emulator's cheap queue scans: the visible messages and the deletes that moto's own code gives."""
 
 from __future__ import annotations
 
-import re
+import sys
+import threading
 
 import boto3
 import pytest
 from moto import mock_aws
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from moto.sqs.models import Queue, sqs_backends
-from moto.sqs.utils import generate_receipt_handle
 
-from chatshop_local.emulator_sqs import delete_message, receipt_handle, visible_messages
+from chatshop_local.emulator_sqs import _QueueAttributes, delete_message, visible_messages
 
 _moto_messages = Queue.messages.fget
 _moto_delete = Queue.delete_message
@@ -74,8 +74,46 @@ def test_deleting_again_is_harmless_and_an_unknown_handle_is_refused(queues):
         delete_message(work, "no-such-handle")
 
 
-def test_receipt_handles_are_made_as_motos_are():
-    handles = {receipt_handle() for _ in range(100)}
-    assert len(handles) == 100
-    assert all(re.fullmatch("[a-z]{185}", handle) for handle in handles)
-    assert re.fullmatch("[a-z]{185}", generate_receipt_handle())  # moto's own shape
+def test_deletes_at_the_same_moment_each_find_their_message(monkeypatch):
+    # Given a queue of many received messages, deleted by four pollers at once, switching threads
+    # as often as the interpreter can (a delete that shifted the list under another's scan made
+    # that one's handle look invalid, and its message came back)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # moto's own attributes count the queue on every send and receive: seconds for 600 messages
+    monkeypatch.setattr(Queue, "attributes", property(_QueueAttributes))
+    with mock_aws():
+        sqs = boto3.client("sqs")
+        url = sqs.create_queue(QueueName="busy")["QueueUrl"]
+        for batch in range(60):
+            entries = [{"Id": str(i), "MessageBody": f"{batch}-{i}"} for i in range(10)]
+            sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        handles = []
+        while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300).get(
+            "Messages", []
+        ):
+            handles += [message["ReceiptHandle"] for message in got]
+        busy = sqs_backends["123456789012"]["us-east-1"].queues["busy"]
+        refused: list[str] = []
+
+        def poller(share: list[str]) -> None:
+            for handle in share:
+                try:
+                    delete_message(busy, handle)
+                except ReceiptHandleIsInvalid:
+                    refused.append(handle)
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)
+        try:
+            pollers = [threading.Thread(target=poller, args=(handles[k::4],)) for k in range(4)]
+            for thread in pollers:
+                thread.start()
+            for thread in pollers:
+                thread.join()
+        finally:
+            sys.setswitchinterval(interval)
+
+    # Then every handle deleted its message
+    assert len(handles) == 600
+    assert refused == []
+    assert busy._messages == []
