@@ -85,6 +85,10 @@ class Settings(BaseModel):
     image_model: Annotated[str | None, Env("CHATSHOP_IMAGE_MODEL")] = None
     text_model: Annotated[str | None, Env("CHATSHOP_TEXT_MODEL")] = None
     model_cache_dir: Annotated[Path | None, Env("CHATSHOP_MODEL_CACHE_DIR")] = None
+    # Shop Ads: campaigns, spend counters and user caps (one table), and the decision snapshot the
+    # ad refresh writes and every decision reads.
+    ads_table: Annotated[str | None, Env("CHATSHOP_ADS_TABLE")] = None
+    ads_bucket: Annotated[str | None, Env("CHATSHOP_ADS_BUCKET")] = None
 
     def require(self, name: str) -> Any:
         """The value of an optional setting this function needs, or a ConfigurationError naming its
