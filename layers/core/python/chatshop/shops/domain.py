@@ -31,6 +31,17 @@ ShopStatus = Literal["active", "paused"]
 # The languages the assistant speaks; a shop without one is spoken to in its country's language.
 Language = Literal["en", "es", "pt-BR", "hi"]
 _LANGUAGE_DOC = "The language the shop's assistant speaks; when absent, that of the shop's country."
+# Recruiting: how long after a customer's first contact an order is credited to where they came
+# from, and how often one customer may get an offer from the shop.
+DEFAULT_ATTRIBUTION_WINDOW_DAYS = 7
+DEFAULT_MARKETING_INTERVAL_HOURS = 24
+_ATTRIBUTION_DOC = (
+    "Days after a customer's first contact within which an order is credited to the ad, link or "
+    "post the conversation came from."
+)
+_MARKETING_INTERVAL_DOC = "Hours that must pass between two offers (marketing templates) to one customer."
+AttributionWindowDays = Annotated[int, Field(ge=1, le=90, strict=True, description=_ATTRIBUTION_DOC)]
+MarketingIntervalHours = Annotated[int, Field(ge=1, le=720, strict=True, description=_MARKETING_INTERVAL_DOC)]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 # Stripped before they are checked: the patterns say that some character must be left.
@@ -149,6 +160,8 @@ class ShopCreate(_Input):
     timezone: TimeZone = "UTC"
     status: ShopStatus = "active"
     language: Language | None = Field(default=None, description=_LANGUAGE_DOC)
+    attribution_window_days: AttributionWindowDays = DEFAULT_ATTRIBUTION_WINDOW_DAYS
+    marketing_interval_hours: MarketingIntervalHours = DEFAULT_MARKETING_INTERVAL_HOURS
 
 
 class ShopPatch(_Input):
@@ -161,6 +174,8 @@ class ShopPatch(_Input):
     status: ShopStatus | None = None
     # As for the other fields of a shop's patch, null leaves the language as it is.
     language: Language | None = Field(default=None, description=f"{_LANGUAGE_DOC} null keeps it.")
+    attribution_window_days: AttributionWindowDays | None = None
+    marketing_interval_hours: MarketingIntervalHours | None = None
 
 
 class Shop(BaseModel):
@@ -176,6 +191,8 @@ class Shop(BaseModel):
     timezone: str
     # None: the shop never chose one (shops opened before languages existed, among them).
     language: Language | None = Field(default=None, description=_LANGUAGE_DOC)
+    attribution_window_days: int = DEFAULT_ATTRIBUTION_WINDOW_DAYS
+    marketing_interval_hours: int = DEFAULT_MARKETING_INTERVAL_HOURS
     created_at: datetime
     updated_at: datetime
 

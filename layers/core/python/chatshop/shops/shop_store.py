@@ -20,7 +20,15 @@ _PROFILE = "PROFILE"
 _BY_MERCHANT_KEYS = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
 _BY_COUNTRY_KEYS = frozenset({"pk", "sk", "gsi2pk", "gsi2sk"})
 _BATCH_WRITE_LIMIT = 25
-_UPDATABLE = ("name", "description", "timezone", "status", "language")
+_UPDATABLE = (
+    "name",
+    "description",
+    "timezone",
+    "status",
+    "language",
+    "attribution_window_days",
+    "marketing_interval_hours",
+)
 
 
 class ShopNotFound(Exception):
@@ -52,6 +60,8 @@ class ShopStore:
             status=shop.status,
             timezone=shop.timezone,
             language=shop.language,
+            attribution_window_days=shop.attribution_window_days,
+            marketing_interval_hours=shop.marketing_interval_hours,
             created_at=shop.created_at,
             updated_at=shop.updated_at,
             gsi1pk=f"MERCHANT#{shop.merchant_id}",
@@ -188,6 +198,16 @@ def to_shop(item: ShopItem) -> Shop:
         status=item.status,
         timezone=item.timezone,
         language=item.language,
+        **_recruiting_settings(item),
         created_at=item.created_at.astimezone(UTC),
         updated_at=item.updated_at.astimezone(UTC),
     )
+
+
+def _recruiting_settings(item: ShopItem) -> dict[str, int]:
+    # Left out when absent, so a shop stored before these settings gets the domain's defaults.
+    settings = {
+        "attribution_window_days": item.attribution_window_days,
+        "marketing_interval_hours": item.marketing_interval_hours,
+    }
+    return {name: int(value) for name, value in settings.items() if value is not None}

@@ -95,6 +95,9 @@ class ShopItem(_Item):
     timezone = UnicodeAttribute()
     # Absent on shops stored before the field existed, and on shops that never chose one.
     language = UnicodeAttribute(null=True)
+    # Absent on shops stored before recruiting: the defaults of chatshop.shops.domain.Shop.
+    attribution_window_days = NumberAttribute(null=True)
+    marketing_interval_hours = NumberAttribute(null=True)
     deleted = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
