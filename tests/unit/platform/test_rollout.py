@@ -219,3 +219,81 @@ def test_the_country_list_is_iso_3166_alpha_2() -> None:
     assert len(ISO_3166_ALPHA2) == 249
     assert {"US", "GB", "DE", "BR", "IN", "NO"} <= ISO_3166_ALPHA2
     assert not {"UK", "EU", "EL"} & ISO_3166_ALPHA2
+
+
+# --- a share of a country's shops -----------------------------------------------------------------
+
+GRADUAL = """
+regions:
+  us-east-1: {countries: [US]}
+  ap-south-1: {countries: [IN]}
+features:
+  messenger_shops:
+    countries: [US, IN]
+    shops_percent: {IN: %d}
+"""
+
+SHOPS = [f"{n:032x}" for n in range(0x5EED, 0x5EED + 400)]
+
+
+def _gradual(tmp_path: Path, percent: int) -> Rollout:
+    return Rollout.from_yaml(_write(tmp_path, GRADUAL % percent))
+
+
+def test_a_partial_share_reaches_about_that_share_of_the_countrys_shops(tmp_path: Path) -> None:
+    rollout = _gradual(tmp_path, 25)
+
+    live = [shop for shop in SHOPS if rollout.is_live("messenger_shops", "IN", shop_id=shop)]
+
+    assert 0.18 < len(live) / len(SHOPS) < 0.32
+    assert rollout.shops_percent("messenger_shops", "IN") == 25
+    assert rollout.shops_percent("messenger_shops", "US") == 100
+
+
+def test_a_shop_stays_on_its_side_as_the_share_grows(tmp_path: Path) -> None:
+    # Given the shops the rollout reached at each share, from 1 % to 99 %
+    reached = [
+        {shop for shop in SHOPS if _gradual(tmp_path, percent).is_live("messenger_shops", "IN", shop_id=shop)}
+        for percent in (1, 5, 10, 25, 50, 75, 99)
+    ]
+
+    # Then every step only adds shops: none that had the feature loses it
+    for smaller, larger in zip(reached, reached[1:], strict=False):
+        assert smaller <= larger
+        assert len(smaller) < len(larger)
+
+
+def test_the_countrys_other_shops_and_the_country_alone_are_not_live(tmp_path: Path) -> None:
+    rollout = _gradual(tmp_path, 50)
+    outside = next(shop for shop in SHOPS if not rollout.is_live("messenger_shops", "IN", shop_id=shop))
+
+    with pytest.raises(FeatureNotAvailable):
+        rollout.require_live("messenger_shops", "IN", shop_id=outside)
+    # Without a shop a partly-live country offers nothing; a fully live one is live.
+    assert not rollout.is_live("messenger_shops", "IN")
+    assert rollout.is_live("messenger_shops", "US", shop_id=outside)
+
+
+def test_a_partial_share_is_still_served_only_from_the_home_region(tmp_path: Path) -> None:
+    rollout = _gradual(tmp_path, 99)
+    inside = next(shop for shop in SHOPS if rollout.is_live("messenger_shops", "IN", shop_id=shop))
+
+    assert rollout.is_live("messenger_shops", "IN", "ap-south-1", shop_id=inside)
+    assert not rollout.is_live("messenger_shops", "IN", "us-east-1", shop_id=inside)
+
+
+@pytest.mark.parametrize(
+    ("share", "problem"),
+    [
+        ("{IN: 0}", "must be a whole number from 1 to 99"),
+        ("{IN: 100}", "must be a whole number from 1 to 99"),
+        ("{IN: 12.5}", "must be a whole number from 1 to 99"),
+        ("{US: 10, JP: 5}", "JP is not in its countries"),
+        ("[IN]", "shops_percent must map country codes"),
+    ],
+)
+def test_a_bad_share_is_rejected_with_a_clear_error(tmp_path: Path, share: str, problem: str) -> None:
+    text = GRADUAL.replace("{IN: %d}", share)
+
+    with pytest.raises(RolloutConfigError, match=problem):
+        Rollout.from_yaml(_write(tmp_path, text))

@@ -5,10 +5,15 @@ a symlink). Features are evaluated with powertools FeatureFlags over an in-memor
 that file (one rule per feature: context key ``country`` IN the listed countries), so moving the
 flags to AppConfig later is a change of store, not of callers. Data residency (a country is
 served only by its home region) is checked here, outside the flags.
+
+A feature can be live for a share of a country's shops (``shops_percent``): a shop's bucket is a
+stable hash of its id modulo 100 and the flag's ``MODULO_RANGE`` rule lets buckets ``0..p-1``
+through, so raising the share only ever adds shops, and a shop never flips back and forth.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -28,13 +33,15 @@ __all__ = [
     "UnknownCountry",
     "UnknownFeature",
     "load_rollout",
+    "shop_bucket",
 ]
 
 PACKAGED_ROLLOUT = Path(__file__).with_name("rollout.yaml")
 
 _FEATURE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _REGION = re.compile(REGION_PATTERN)
-_FEATURE_KEYS = frozenset({"countries", "description"})
+_FEATURE_KEYS = frozenset({"countries", "description", "shops_percent"})
+_BUCKETS = 100
 _REGION_KEYS = frozenset({"countries"})
 
 
@@ -82,16 +89,18 @@ class Rollout:
         regions: Mapping[str, Iterable[str]],
         features: Mapping[str, Iterable[str]],
         *,
+        shops_percent: Mapping[str, Mapping[str, int]] | None = None,
         source: str = "<memory>",
     ) -> None:
         self.source = source
         self._regions = {region: frozenset(countries) for region, countries in regions.items()}
         self._features = {name: frozenset(countries) for name, countries in features.items()}
+        self._percent = {name: dict(shares) for name, shares in (shops_percent or {}).items() if shares}
         self._home: dict[str, str] = {}
         problems = self._index_and_check()
         if problems:
             raise RolloutConfigError(f"{source}: invalid rollout:\n  - " + "\n  - ".join(problems))
-        self._flags = _feature_flags(_flag_schema(self._features))
+        self._flags = _feature_flags(_flag_schema(self._features, self._percent))
         # Let powertools validate the schema now rather than on the first request.
         self._flags.get_configuration()
 
@@ -106,9 +115,10 @@ class Rollout:
             problems.append(f"unknown top-level keys: {', '.join(sorted(map(str, unknown)))}")
         regions = _section(document, "regions", _REGION_KEYS, problems)
         features = _section(document, "features", _FEATURE_KEYS, problems)
+        percent = _shares(document.get("features"), problems)
         if problems:
             raise RolloutConfigError(f"{source}: invalid rollout:\n  - " + "\n  - ".join(problems))
-        return cls(regions, features, source=source)
+        return cls(regions, features, shops_percent=percent, source=source)
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> Rollout:
@@ -147,20 +157,41 @@ class Rollout:
         return self._regions.get(region, frozenset())
 
     def live_countries(self, feature: str) -> frozenset[str]:
+        """The countries where ``feature`` is live for some or all of their shops."""
         self._check_feature(feature)
         return self._features[feature]
 
-    def is_live(self, feature: str, country: str, region: str | None = None) -> bool:
-        """Whether ``feature`` is on for ``country`` and, given ``region``, served from there."""
+    def shops_percent(self, feature: str, country: str) -> int:
+        """The share of ``country``'s shops ``feature`` is live for: 100, a partial share, or 0."""
+        self._check_feature(feature)
+        code = _normalise(country)
+        if code not in self._features[feature]:
+            return 0
+        return self._percent.get(feature, {}).get(code, 100)
+
+    def is_live(
+        self, feature: str, country: str, region: str | None = None, *, shop_id: str | None = None
+    ) -> bool:
+        """Whether ``feature`` is on for ``country`` (and ``shop_id``, where only some of the country's
+        shops have it) and, given ``region``, served from there.
+
+        Where a feature is live for only a share of a country's shops, a question about the country
+        without a shop is answered no: nothing is offered to a shop the rollout has not reached.
+        """
         self._check_feature(feature)
         code = _normalise(country)
         if region is not None and self._home.get(code) != region:
             return False
-        return bool(self._flags.evaluate(name=feature, context={"country": code}, default=False))
+        context: dict[str, Any] = {"country": code}
+        if shop_id is not None:
+            context["shop_bucket"] = shop_bucket(shop_id)
+        return bool(self._flags.evaluate(name=feature, context=context, default=False))
 
-    def require_live(self, feature: str, country: str, region: str | None = None) -> None:
+    def require_live(
+        self, feature: str, country: str, region: str | None = None, *, shop_id: str | None = None
+    ) -> None:
         """Raise FeatureNotAvailable (403) unless :meth:`is_live`."""
-        if not self.is_live(feature, country, region):
+        if not self.is_live(feature, country, region, shop_id=shop_id):
             code = _normalise(country)
             raise FeatureNotAvailable(feature, code if code in ISO_3166_ALPHA2 else "unknown")
 
@@ -182,6 +213,15 @@ class Rollout:
                     problems.append(f"country {country} is in two regions: {self._home[country]}, {region}")
                 else:
                     self._home[country] = region
+        for name, shares in self._percent.items():
+            for country, share in sorted(shares.items()):
+                if country not in self._features.get(name, ()):
+                    problems.append(f"features.{name}.shops_percent: {country} is not in its countries")
+                if not isinstance(share, int) or isinstance(share, bool) or not 1 <= share <= 99:
+                    problems.append(
+                        f"features.{name}.shops_percent.{country}: {share!r} must be a whole number "
+                        "from 1 to 99 (all shops: leave the country out of shops_percent)"
+                    )
         for name, countries in self._features.items():
             if not _FEATURE_NAME.match(name):
                 problems.append(f"features: {name!r} is not a snake_case feature name")
@@ -191,6 +231,12 @@ class Rollout:
                 elif country not in self._home:
                     problems.append(f"features.{name}: {country} has no home region (add it under regions)")
         return problems
+
+
+def shop_bucket(shop_id: str) -> int:
+    """A shop's place in a percentage rollout, 0-99: the same on every machine and every run."""
+    digest = hashlib.sha256(shop_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % _BUCKETS
 
 
 def _normalise(country: str) -> str:
@@ -235,17 +281,50 @@ def _section(
     return out
 
 
-def _flag_schema(features: Mapping[str, frozenset[str]]) -> dict[str, Any]:
+def _shares(features: Any, problems: list[str]) -> dict[str, dict[str, int]]:
+    """Each feature's ``shops_percent`` mapping (country -> share); malformed ones are problems."""
+    out: dict[str, dict[str, int]] = {}
+    if not isinstance(features, Mapping):
+        return out
+    for name, entry in features.items():
+        if not isinstance(entry, Mapping) or "shops_percent" not in entry:
+            continue
+        shares = entry["shops_percent"]
+        if not isinstance(shares, Mapping):
+            problems.append(f"features.{name}.shops_percent must map country codes to a share (1-99)")
+            continue
+        out[str(name)] = {str(country): share for country, share in shares.items()}
+    return out
+
+
+def _flag_schema(
+    features: Mapping[str, frozenset[str]], percent: Mapping[str, Mapping[str, int]]
+) -> dict[str, Any]:
     schema: dict[str, Any] = {}
     for name, countries in features.items():
         flag: dict[str, Any] = {"default": False}
-        if countries:
-            flag["rules"] = {
-                "listed countries": {
-                    "when_match": True,
-                    "conditions": [{"action": "IN", "key": "country", "value": sorted(countries)}],
-                }
+        shares = percent.get(name, {})
+        whole = sorted(countries - set(shares))
+        rules: dict[str, Any] = {}
+        if whole:
+            rules["listed countries"] = {
+                "when_match": True,
+                "conditions": [{"action": "IN", "key": "country", "value": whole}],
             }
+        for country, share in sorted(shares.items()):
+            rules[f"{share}% of the shops in {country}"] = {
+                "when_match": True,
+                "conditions": [
+                    {"action": "EQUALS", "key": "country", "value": country},
+                    {
+                        "action": "MODULO_RANGE",
+                        "key": "shop_bucket",
+                        "value": {"BASE": _BUCKETS, "START": 0, "END": share - 1},
+                    },
+                ],
+            }
+        if rules:
+            flag["rules"] = rules
         schema[name] = flag
     return schema
 

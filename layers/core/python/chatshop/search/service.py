@@ -126,7 +126,7 @@ def resolve_scope(
     shop = shops.get(shop_id)
     if shop is None or shop.status != "active":
         raise NotFound(f"No shop {shop_id}.")
-    rollout.require_live(FEATURE, shop.country, region)
+    rollout.require_live(FEATURE, shop.country, region, shop_id=shop.id)
     return SearchScope(shop_id=shop.id, in_stock_only=in_stock_only)
 
 

@@ -102,5 +102,5 @@ def marketplace_shop(store: ShopStore, rollout: Rollout, region: str, shop_id: s
     shop = store.get(shop_id)
     if shop is None or shop.status != "active":
         raise NotFound(f"No shop {shop_id} in the marketplace.")
-    rollout.require_live(MARKETPLACE_FEATURE, shop.country, region)
+    rollout.require_live(MARKETPLACE_FEATURE, shop.country, region, shop_id=shop.id)
     return shop
