@@ -7,22 +7,32 @@ with the API key of the shops API, checked by ``chatshop.shops.merchants``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from chalice import Response
 
+from chatshop.ads import campaigns
+from chatshop.ads.campaign_store import CampaignStore
+from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch
+from chatshop.ads.spend import SpendStore
 from chatshop.platform.config import Settings, load_settings
-from chatshop.platform.http import create_app, current_request
+from chatshop.platform.errors import ValidationFailed
+from chatshop.platform.http import create_app, current_request, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
 from chatshop.shops import merchants, shops
 from chatshop.shops.domain import Merchant, Shop
 from chatshop.shops.merchant_store import MerchantStore
+from chatshop.shops.product_store import ProductStore
 from chatshop.shops.shop_store import ShopStore
 
 # Read once per function sandbox, under this function's own environment.
 settings = load_settings()
 app = create_app("ads")
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
 
 
 class Dependencies:
@@ -38,6 +48,18 @@ class Dependencies:
     @cached_property
     def shops(self) -> ShopStore:
         return ShopStore(self.settings)
+
+    @cached_property
+    def products(self) -> ProductStore:
+        return ProductStore(self.settings)
+
+    @cached_property
+    def campaigns(self) -> CampaignStore:
+        return CampaignStore(self.settings)
+
+    @cached_property
+    def spend(self) -> SpendStore:
+        return SpendStore(self.settings)
 
     @property
     def rollout(self) -> Rollout:
@@ -67,3 +89,91 @@ def my_shop(shop_id: str) -> Shop:
 
 def query(name: str) -> str | None:
     return (current_request().query_params or {}).get(name)
+
+
+def page_size() -> int:
+    raw = query("limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ValidationFailed(["limit"], f"limit must be a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)
+
+
+def moment(name: str) -> datetime | None:
+    raw = query(name)
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed([name], f"{name} must be an ISO 8601 date or time.") from None
+
+
+def campaign_body(campaign: Campaign, status: int = 200) -> Response:
+    return json_response(campaign.model_dump(mode="json"), status=status, headers={"ETag": campaign.etag})
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+@app.route("/shops/{shop_id}/campaigns", methods=["POST"])
+def create_campaign(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    campaign = campaigns.create_campaign(
+        deps.campaigns,
+        deps.spend,
+        deps.products,
+        deps.rollout,
+        settings.region,
+        shop,
+        parse_body(CampaignCreate),
+    )
+    return campaign_body(campaign, status=201)
+
+
+@app.route("/shops/{shop_id}/campaigns", methods=["GET"])
+def list_campaigns(shop_id: str) -> Response:
+    shop = my_shop(shop_id)
+    page = campaigns.list_campaigns(deps.campaigns, deps.spend, shop, page_size(), query("cursor"))
+    return json_response(page.model_dump(mode="json"))
+
+
+@app.route("/shops/{shop_id}/campaigns/{campaign_id}", methods=["GET"])
+def get_campaign(shop_id: str, campaign_id: str) -> Response:
+    return campaign_body(campaigns.get_campaign(deps.campaigns, deps.spend, my_shop(shop_id), campaign_id))
+
+
+@app.route("/shops/{shop_id}/campaigns/{campaign_id}", methods=["PATCH"])
+def patch_campaign(shop_id: str, campaign_id: str) -> Response:
+    shop = my_shop(shop_id)
+    patch = parse_body(CampaignPatch)
+    campaign = campaigns.update_campaign(
+        deps.campaigns,
+        deps.spend,
+        deps.products,
+        deps.rollout,
+        settings.region,
+        shop,
+        campaign_id,
+        patch,
+        current_request().headers.get("if-match"),
+    )
+    return campaign_body(campaign)
+
+
+@app.route("/shops/{shop_id}/campaigns/{campaign_id}/report", methods=["GET"])
+def campaign_report(shop_id: str, campaign_id: str) -> Response:
+    shop = my_shop(shop_id)
+    granularity = query("granularity") or "day"
+    if granularity not in ("hour", "day"):
+        raise ValidationFailed(["granularity"], "granularity must be hour or day.")
+    report = campaigns.campaign_report(
+        deps.campaigns,
+        shop,
+        campaign_id,
+        moment("from"),
+        moment("to"),
+        granularity,  # type: ignore[arg-type]
+    )
+    return json_response(report.model_dump(mode="json", by_alias=True))

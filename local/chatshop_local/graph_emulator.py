@@ -17,6 +17,9 @@ The emulator's own routes, for tests and people (no token):
     DELETE /_emulator/faults[?phone_number_id=…]
     POST   /_emulator/media     raw bytes, Content-Type = mime type, X-Phone-Number-Id -> {"id"}
     POST   /_emulator/inbound   {"phone_number_id", "from", "profile_name", "message"} -> the webhook posted
+    POST   /_emulator/payments  {"phone_number_id", "reference_id", "status"?} the customer pays an
+                                order_details bill (status captured, or failed): the payment status
+                                webhook posted, as WhatsApp sends it in India and Brazil
 
 After a message is accepted, signed status webhooks ``sent``, ``delivered`` and ``read`` (or ``failed``)
 go to ``webhook_url`` from a background thread, in Meta's payload shape; a customer's message is posted
@@ -194,6 +197,18 @@ class _SentMessage:
     outbox_entry: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Bill:
+    """An order_details message the customer can pay in the chat."""
+
+    message_id: str
+    number: _Number
+    wa_id: str
+    currency: str
+    total: int
+    payment_type: str
+
+
 @dataclass
 class _StatusChain:
     """The statuses still to report for one message, in order; retries keep the same body."""
@@ -245,6 +260,7 @@ class GraphEmulator:
         self._profiles: dict[str, str] = {}
         self._media: dict[str, _Media] = {}
         self._media_urls: dict[str, _MediaUrl] = {}
+        self._bills: dict[tuple[str, str], _Bill] = {}
         self._scheduler = _Scheduler("graph-webhooks")
         try:
             self._server = LoopbackHttpServer(
@@ -400,6 +416,50 @@ class GraphEmulator:
         log.info("customer %s sent a %s message to %s", _mask(wa_id), inbound.get("type"), phone_number_id)
         return body
 
+    def pay(self, phone_number_id: str, reference_id: str, status: str = "captured") -> dict[str, Any]:
+        """The customer pays (or fails to pay) the order_details bill ``reference_id`` in the chat:
+        WhatsApp's payment status webhook is posted, signed, and returned. A bill can be paid again
+        (a redelivery, or a retry after ``failed``); it is the receiver's to be idempotent."""
+        if status not in ("captured", "failed", "pending"):
+            raise ValueError("status must be captured, pending or failed")
+        with self._lock:
+            bill = self._bills.get((phone_number_id, reference_id))
+            if bill is None:
+                raise ValueError(
+                    f"no order_details with reference_id {reference_id} was sent from {phone_number_id}"
+                )
+            now = str(int(self._clock()))
+            transaction = {
+                "id": f"pay_{secrets.token_hex(8)}",
+                "type": "razorpay" if bill.payment_type == "upi" else "payment_link",
+                "status": {"captured": "success", "failed": "failed", "pending": "pending"}[status],
+                "created_timestamp": now,
+                "updated_timestamp": now,
+                "amount": {"value": bill.total, "offset": 100},
+                "currency": bill.currency,
+                "method": {"type": "upi" if bill.payment_type == "upi" else "card"},
+            }
+            item = {
+                "id": bill.message_id,
+                "type": "payment",
+                "status": status,
+                "timestamp": now,
+                "recipient_id": bill.wa_id,
+                "payment": {
+                    "reference_id": reference_id,
+                    "amount": {"value": bill.total, "offset": 100},
+                    "currency": bill.currency,
+                    "transaction": transaction,
+                },
+            }
+            body = _webhook_envelope(bill.number, self._contact(bill.number, bill.wa_id), "statuses", [item])
+        if self._webhook is not None and not self._deliver_with_retries(self._webhook, _meta_json(body)):
+            raise WebhookDeliveryError(
+                f"the webhook refused the payment status of {reference_id} on every try"
+            )
+        log.info("customer %s paid %s: %s", _mask(bill.wa_id), reference_id, status)
+        return body
+
     def _inbound_message(self, number: _Number, wa_id: str, message: dict[str, Any]) -> dict[str, Any]:
         content = copy.deepcopy(message)
         inbound: dict[str, Any] = {}
@@ -471,6 +531,7 @@ class GraphEmulator:
             ("DELETE", "faults"): self._clear_faults_route,
             ("POST", "media"): self._store_media_route,
             ("POST", "inbound"): self._inbound_route,
+            ("POST", "payments"): self._payments_route,
         }
         handler = handlers.get(route)
         if handler is None:
@@ -574,6 +635,17 @@ class GraphEmulator:
             "status": "accepted",
         }
         self._outbox.append(entry)
+        interactive = payload.get("interactive") if message.type == "interactive" else None
+        if isinstance(interactive, dict) and interactive.get("type") == "order_details":
+            parameters = interactive["action"]["parameters"]
+            self._bills[(number.phone_number_id, parameters["reference_id"])] = _Bill(
+                message_id,
+                number,
+                message.wa_id,
+                parameters["currency"],
+                parameters["total_amount"]["value"],
+                parameters["payment_type"],
+            )
         self._sent[message_id] = _SentMessage(
             number=number,
             wa_id=message.wa_id,
@@ -793,6 +865,20 @@ class GraphEmulator:
         try:
             body = self.send_customer_message(
                 spec["phone_number_id"], spec["from"], spec["profile_name"], message
+            )
+        except WebhookDeliveryError as exc:
+            raise GraphError(502, 100, str(exc)) from exc
+        except ValueError as exc:
+            raise _control_error(str(exc)) from exc
+        return _json_response(200, body)
+
+    def _payments_route(self, request: HttpRequest) -> HttpResponse:
+        spec = _control_json(request)
+        if not all(isinstance(spec.get(name), str) for name in ("phone_number_id", "reference_id")):
+            raise _control_error("phone_number_id and reference_id (strings) are required")
+        try:
+            body = self.pay(
+                spec["phone_number_id"], spec["reference_id"], str(spec.get("status", "captured"))
             )
         except WebhookDeliveryError as exc:
             raise GraphError(502, 100, str(exc)) from exc

@@ -45,6 +45,11 @@ LIST_ROW_ID_MAX = 200
 SECTION_TITLE_MAX = 24
 PRODUCT_LIST_ITEMS_MAX = 30  # across all sections together
 CTA_DISPLAY_TEXT_MAX = 20
+ORDER_ITEM_NAME_MAX = 60
+ORDER_REFERENCE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,35}")
+# Payments in the chat: India (UPI and payment gateways, INR) and Brazil (BRL); offset 100 in both.
+ORDER_PAYMENT_CURRENCY = {"upi": "INR", "br": "BRL"}
+ORDER_AMOUNT_OFFSET = 100
 BIZ_OPAQUE_CALLBACK_DATA_MAX = 512
 
 MEDIA_TYPES = frozenset({"image", "audio", "video", "document", "sticker"})
@@ -57,6 +62,7 @@ INTERACTIVE_TYPES = frozenset(
         "product_list",
         "catalog_message",
         "cta_url",
+        "order_details",
         "flow",
         "location_request_message",
         "address_message",
@@ -568,6 +574,69 @@ def _check_cta_url(_interactive: dict[str, Any], action: dict[str, Any]) -> None
         raise parameter_value_invalid("action.parameters.url must be an http(s) URL.")
 
 
+def _order_amount(what: str, amount: Any, *, required: bool = True) -> int:
+    if amount is None and not required:
+        return 0
+    if not isinstance(amount, dict) or "value" not in amount or "offset" not in amount:
+        raise required_parameter_missing(f"{what} needs value and offset.")
+    value, offset = amount["value"], amount["offset"]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise parameter_value_invalid(f"{what}.value must be a non-negative integer.")
+    if offset != ORDER_AMOUNT_OFFSET:
+        raise parameter_value_invalid(f"{what}.offset must be {ORDER_AMOUNT_OFFSET}.")
+    return value
+
+
+def _check_order_details(_interactive: dict[str, Any], action: dict[str, Any]) -> None:
+    parameters = action.get("parameters")
+    if action.get("name") != "review_and_pay" or not isinstance(parameters, dict):
+        raise required_parameter_missing("action.name 'review_and_pay' and action.parameters are required.")
+    reference_id = parameters.get("reference_id")
+    if not isinstance(reference_id, str) or not ORDER_REFERENCE_ID.fullmatch(reference_id):
+        raise parameter_value_invalid("reference_id must be 1-35 characters of A-Z, a-z, 0-9, '_', '-', '.'.")
+    if parameters.get("type") not in ("physical-goods", "digital-goods"):
+        raise parameter_value_invalid("parameters.type must be physical-goods or digital-goods.")
+    payment_type = parameters.get("payment_type")
+    if payment_type not in ORDER_PAYMENT_CURRENCY:
+        raise parameter_value_invalid("payment_type must be upi (India) or br (Brazil).")
+    currency = ORDER_PAYMENT_CURRENCY[payment_type]
+    if parameters.get("currency") != currency:
+        raise parameter_value_invalid(f"currency must be {currency} for {payment_type}.")
+    if payment_type == "upi" and not isinstance(parameters.get("payment_configuration"), str):
+        raise required_parameter_missing("payment_configuration is required.")
+    if payment_type == "br" and not parameters.get("payment_settings"):
+        raise required_parameter_missing("payment_settings is required.")
+    order = parameters.get("order")
+    if not isinstance(order, dict) or order.get("status") != "pending":
+        raise parameter_value_invalid("order.status must be pending in an order_details message.")
+    items = order.get("items")
+    if not isinstance(items, list) or not items:
+        raise required_parameter_missing("order.items is required.")
+    subtotal = 0
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("retailer_id"), str):
+            raise required_parameter_missing("order.items[].retailer_id is required.")
+        _check_length("Item name", item.get("name"), ORDER_ITEM_NAME_MAX)
+        quantity = item.get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            raise parameter_value_invalid("order.items[].quantity must be a positive integer.")
+        amount = _order_amount("order.items[].amount", item.get("amount"))
+        sale = _order_amount("order.items[].sale_amount", item.get("sale_amount"), required=False)
+        if "sale_amount" in item and sale >= amount:
+            raise parameter_value_invalid("order.items[].sale_amount must be less than amount.")
+        subtotal += (sale if "sale_amount" in item else amount) * quantity
+    if _order_amount("order.subtotal", order.get("subtotal")) != subtotal:
+        raise parameter_value_invalid("order.subtotal must equal the items' amounts times their quantities.")
+    total = (
+        subtotal
+        + _order_amount("order.tax", order.get("tax"))
+        + _order_amount("order.shipping", order.get("shipping"), required=False)
+        - _order_amount("order.discount", order.get("discount"), required=False)
+    )
+    if _order_amount("total_amount", parameters.get("total_amount")) != total:
+        raise parameter_value_invalid("total_amount must equal subtotal + tax + shipping - discount.")
+
+
 def _sections(action: dict[str, Any]) -> list[dict[str, Any]]:
     sections = action.get("sections")
     if not isinstance(sections, list) or not sections:
@@ -592,6 +661,7 @@ _INTERACTIVE_ACTIONS = {
     "product": _check_product,
     "product_list": _check_product_list,
     "cta_url": _check_cta_url,
+    "order_details": _check_order_details,
 }
 
 

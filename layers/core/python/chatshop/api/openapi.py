@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch, CampaignReport
 from chatshop.assistant.inbox import AgentAct, AgentReply, ConversationDetail, ConversationSummary
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
 from chatshop.platform.iso import ISO_3166_ALPHA2
@@ -155,6 +156,16 @@ _PRODUCT_LINKS = {
     },
     "RequestImageUpload": {"operationId": "requestImageUpload", "parameters": _PRODUCT},
     "DeleteProduct": {"operationId": "deleteProduct", "parameters": _PRODUCT},
+}
+
+_CAMPAIGN = {"shop_id": "$response.body#/shop_id", "campaign_id": "$response.body#/id"}
+_CAMPAIGN_LINKS = {
+    "GetCampaign": {"operationId": "getCampaign", "parameters": _CAMPAIGN},
+    "PatchCampaign": {
+        "operationId": "patchCampaign",
+        "parameters": {**_CAMPAIGN, "header.If-Match": "$response.header.ETag"},
+    },
+    "CampaignReport": {"operationId": "campaignReport", "parameters": _CAMPAIGN},
 }
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -376,6 +387,55 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         auth=None,
         parameters=_PAGE + _PRODUCT_FILTERS,
         errors=(403, 404, 422),
+    ),
+    # --- AdsFunction --------------------------------------------------------------------------
+    ("/shops/{shop_id}/campaigns", "POST"): Operation(
+        "Start an ad campaign (draft or active); only in countries where Shop Ads is live (403)",
+        "campaigns",
+        201,
+        Campaign,
+        CampaignCreate,
+        errors=(400, 403, 404, 422),
+        headers=("ETag",),
+        links=_CAMPAIGN_LINKS,
+        operation_id="createCampaign",
+    ),
+    ("/shops/{shop_id}/campaigns", "GET"): Operation(
+        "Campaigns of a shop, a page at a time",
+        "campaigns",
+        response=Page[Campaign],
+        parameters=_PAGE,
+        errors=(403, 404, 422),
+    ),
+    ("/shops/{shop_id}/campaigns/{campaign_id}", "GET"): Operation(
+        "A campaign, with its ETag and whether its budget is spent",
+        "campaigns",
+        response=Campaign,
+        errors=(403, 404),
+        headers=("ETag",),
+        operation_id="getCampaign",
+    ),
+    ("/shops/{shop_id}/campaigns/{campaign_id}", "PATCH"): Operation(
+        "Change a campaign (status: draft -> active <-> paused -> ended); needs If-Match with its ETag",
+        "campaigns",
+        response=Campaign,
+        request=CampaignPatch,
+        errors=(400, 403, 404, 409, 412, 422, 428),
+        parameters=(_IF_MATCH,),
+        headers=("ETag",),
+        operation_id="patchCampaign",
+    ),
+    ("/shops/{shop_id}/campaigns/{campaign_id}/report", "GET"): Operation(
+        "Impressions, clicks, CTR, spend, conversions, revenue and ROAS by hour or day (UTC)",
+        "campaigns",
+        response=CampaignReport,
+        parameters=(
+            Param("from", schema={"type": "string", "format": "date-time"}),
+            Param("to", schema={"type": "string", "format": "date-time"}),
+            Param("granularity", schema={"type": "string", "enum": ["hour", "day"]}),
+        ),
+        errors=(403, 404, 422),
+        operation_id="campaignReport",
     ),
     # --- SearchFunction -----------------------------------------------------------------------
     ("/search", "GET"): Operation(

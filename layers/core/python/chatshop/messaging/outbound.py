@@ -39,12 +39,16 @@ __all__ = [
     "CUSTOMER_WINDOW",
     "MAX_DELAY_S",
     "PERMANENT_ERRORS",
+    "Amount",
     "Button",
+    "CallToAction",
     "Image",
     "ListMessage",
     "ListRow",
     "ListSection",
     "OutboundMessage",
+    "OrderDetails",
+    "OrderDetailsItem",
     "OutboundValidationError",
     "OutsideCustomerWindow",
     "ProductListMessage",
@@ -105,11 +109,21 @@ MAX_ROW_DESCRIPTION = 72
 MAX_PRODUCT_ITEMS = 30  # across all sections together
 MAX_RETAILER_ID = 100  # a catalog item's retailer id (content id) is at most 100 characters
 MAX_TEMPLATE_NAME = 512
+MAX_CTA_DISPLAY_TEXT = 20  # a call-to-action URL button's label
+MAX_ORDER_ITEM_NAME = 60  # an order_details item's name
+MAX_ORDER_ITEMS = 999  # Meta's documented ceiling on an order_details message's items
+MAX_REFERENCE_ID = 35  # an order_details reference id: [A-Za-z0-9_.-], unique per order
+# Meta writes every order_details amount as an integer over an offset; for INR and BRL the offset is
+# 100 (paise, centavos), the currencies' minor unit.
+ORDER_AMOUNT_OFFSET = 100
+# Where WhatsApp takes payment in the chat, and the payment type and currency Meta expects there.
+ORDER_DETAILS_PAYMENT = MappingProxyType({"upi": "INR", "br": "BRL"})
 
 _WHITESPACE = re.compile(r"\s")
 _TEMPLATE_NAME = re.compile(rf"[a-z0-9_]{{1,{MAX_TEMPLATE_NAME}}}")
 # Meta's language codes: "en", "fil", "en_US", "pt_BR", "zh_HK" ...
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+_REFERENCE_ID = re.compile(rf"[A-Za-z0-9_.\-]{{1,{MAX_REFERENCE_ID}}}")
 
 
 def _not_blank(value: str) -> str:
@@ -137,6 +151,14 @@ def _one_word(value: str) -> str:
     # Catalog and media ids are Meta's opaque ids: a space in one is always a mistake.
     if _WHITESPACE.search(value):
         raise ValueError("must not contain whitespace")
+    return value
+
+
+def _reference_id(value: str) -> str:
+    if not _REFERENCE_ID.fullmatch(value):
+        raise ValueError(
+            f"must be 1 to {MAX_REFERENCE_ID} letters, digits, '_', '-' or '.', as Meta takes a reference_id"
+        )
     return value
 
 
@@ -179,6 +201,9 @@ RetailerId = Annotated[str, _chars(MAX_RETAILER_ID), AfterValidator(_not_blank)]
 MediaLink = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_http_url)]
 TemplateName = Annotated[str, AfterValidator(_template_name)]
 LanguageCode = Annotated[str, AfterValidator(_language_code)]
+CtaText = Annotated[str, _chars(MAX_CTA_DISPLAY_TEXT), AfterValidator(_not_blank)]
+ItemName = Annotated[str, _chars(MAX_ORDER_ITEM_NAME), AfterValidator(_not_blank)]
+ReferenceId = Annotated[str, AfterValidator(_reference_id)]
 
 
 # --- Models -------------------------------------------------------------------------------------
@@ -343,8 +368,121 @@ class TemplateMessage(_Part):
         return self
 
 
+class CallToAction(_Part):
+    """One URL button under a body (Meta's ``cta_url``): how a payment link is offered; the tap opens
+    the browser, so nothing comes back in the webhook."""
+
+    type: Literal["cta_url"] = "cta_url"
+    body: InteractiveBody
+    display_text: CtaText
+    url: MediaLink
+    header: HeaderText | None = None
+    footer: FooterText | None = None
+
+
+class Amount(_Part):
+    """An order_details amount: ``value`` in the currency's minor units over Meta's offset of 100."""
+
+    value: Annotated[int, Field(ge=0)]
+    offset: Literal[100] = ORDER_AMOUNT_OFFSET
+    description: Annotated[str, _chars(MAX_ORDER_ITEM_NAME)] | None = None
+
+
+class OrderDetailsItem(_Part):
+    retailer_id: RetailerId
+    name: ItemName
+    amount: Amount
+    quantity: Annotated[int, Field(ge=1)]
+    # Less than ``amount`` when the product is on sale; Meta sums the sale amount into the subtotal.
+    sale_amount: Amount | None = None
+
+    @property
+    def charged(self) -> int:
+        unit = self.sale_amount if self.sale_amount is not None else self.amount
+        return unit.value * self.quantity
+
+
+class OrderDetails(_Part):
+    """Meta's in-chat bill (``order_details`` with ``review_and_pay``) where WhatsApp takes payment:
+    India (``payment_type`` upi, INR, a payment configuration named in WhatsApp Manager) and Brazil
+    (``br``, BRL, ``payment_settings`` such as a payment link). ``reference_id`` is the order's key
+    in WhatsApp's payment status webhooks. Meta refuses a bill whose sums do not add up, and so does
+    this model: the subtotal is the items' (sale) amounts times their quantities, the total is the
+    subtotal plus tax and shipping less the discount."""
+
+    type: Literal["order_details"] = "order_details"
+    body: InteractiveBody
+    reference_id: ReferenceId
+    payment_type: Literal["upi", "br"]
+    currency: Literal["INR", "BRL"]
+    items: Annotated[tuple[OrderDetailsItem, ...], Field(min_length=1, max_length=MAX_ORDER_ITEMS)]
+    subtotal: Amount
+    tax: Amount = Amount(value=0)
+    shipping: Amount | None = None
+    discount: Amount | None = None
+    total: Amount
+    goods: Literal["physical-goods", "digital-goods"] = "physical-goods"
+    payment_configuration: Annotated[str, _chars(60), AfterValidator(_not_blank)] | None = None
+    # Brazil's ways to pay, in Meta's shape ({"type": "payment_link", "payment_link": {"uri"}} ...).
+    payment_settings: tuple[dict[str, Any], ...] = ()
+    catalog_id: Identifier | None = None
+    # Unix seconds after which WhatsApp no longer lets the customer pay (an unpaid order's expiry).
+    expires_at: Annotated[int, Field(gt=0)] | None = None
+    expiration_description: Annotated[str, _chars(120), AfterValidator(_not_blank)] | None = None
+    header: HeaderText | None = None
+    footer: FooterText | None = None
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> OrderDetails:
+        expected = ORDER_DETAILS_PAYMENT[self.payment_type]
+        if expected != self.currency:
+            raise OutboundValidationError("currency", f"payment_type {self.payment_type!r} takes {expected}")
+        if self.payment_type == "upi" and self.payment_configuration is None:
+            raise OutboundValidationError(
+                "payment_configuration", "is required for India: the configuration's name in WhatsApp Manager"
+            )
+        if self.payment_type == "br" and not self.payment_settings:
+            raise OutboundValidationError("payment_settings", "Brazil needs at least one way to pay")
+        for i, setting in enumerate(self.payment_settings):
+            if not isinstance(setting.get("type"), str) or not isinstance(setting.get(setting["type"]), dict):
+                raise OutboundValidationError(
+                    f"payment_settings.{i}", "each needs a type and an object of that name, as Meta has it"
+                )
+        for i, item in enumerate(self.items):
+            if item.sale_amount is not None and item.sale_amount.value >= item.amount.value:
+                raise OutboundValidationError(
+                    f"items.{i}.sale_amount", "must be less than the item's amount, as Meta requires"
+                )
+        subtotal = sum(item.charged for item in self.items)
+        if self.subtotal.value != subtotal:
+            raise OutboundValidationError(
+                "subtotal", f"is {self.subtotal.value}, but the items add up to {subtotal}"
+            )
+        total = (
+            subtotal
+            + self.tax.value
+            + (self.shipping.value if self.shipping else 0)
+            - (self.discount.value if self.discount else 0)
+        )
+        if self.total.value != total:
+            raise OutboundValidationError(
+                "total", f"is {self.total.value}, but subtotal + tax + shipping - discount is {total}"
+            )
+        if self.expiration_description is not None and self.expires_at is None:
+            raise OutboundValidationError("expires_at", "is required with an expiration_description")
+        return self
+
+
 OutboundMessage = Annotated[
-    Text | Image | ReplyButtons | ListMessage | ProductMessage | ProductListMessage | TemplateMessage,
+    Text
+    | Image
+    | ReplyButtons
+    | ListMessage
+    | ProductMessage
+    | ProductListMessage
+    | TemplateMessage
+    | CallToAction
+    | OrderDetails,
     Field(discriminator="type"),
 ]
 
@@ -439,7 +577,10 @@ def _describe(error: ErrorDetails) -> str:
     if kind == "union_tag_invalid":
         return f"unknown message type {ctx['tag']!r}; expected one of {ctx['expected_tags']}"
     if kind == "union_tag_not_found":
-        return "is required: the message kind (text, image, buttons, list, product, product_list, template)"
+        return (
+            "is required: the message kind (text, image, buttons, list, product, product_list, template, "
+            "cta_url, order_details)"
+        )
     if kind == "value_error" and "error" in ctx:
         return str(ctx["error"])
     return error["msg"]
@@ -483,6 +624,10 @@ def _payload(message: OutboundMessage) -> tuple[str, dict[str, Any]]:
             return "interactive", _product_list(message)
         case TemplateMessage():
             return "template", _template(message)
+        case CallToAction():
+            return "interactive", _cta_url(message)
+        case OrderDetails():
+            return "interactive", _order_details(message)
     raise TypeError(f"not an outbound message: {type(message).__name__}")
 
 
@@ -555,6 +700,57 @@ def _product_list(message: ProductListMessage) -> dict[str, Any]:
 
 def _titled(title: str | None, section: dict[str, Any]) -> dict[str, Any]:
     return {"title": title, **section} if title is not None else section
+
+
+def _cta_url(message: CallToAction) -> dict[str, Any]:
+    action = {"name": "cta_url", "parameters": {"display_text": message.display_text, "url": message.url}}
+    return _interactive("cta_url", action, message.body, message.header, message.footer)
+
+
+def _amount(amount: Amount) -> dict[str, Any]:
+    shown: dict[str, Any] = {"value": amount.value, "offset": amount.offset}
+    if amount.description is not None:
+        shown["description"] = amount.description
+    return shown
+
+
+def _order_details(message: OrderDetails) -> dict[str, Any]:
+    items = []
+    for item in message.items:
+        entry: dict[str, Any] = {
+            "retailer_id": item.retailer_id,
+            "name": item.name,
+            "amount": _amount(item.amount),
+            "quantity": item.quantity,
+        }
+        if item.sale_amount is not None:
+            entry["sale_amount"] = _amount(item.sale_amount)
+        items.append(entry)
+    order: dict[str, Any] = {"status": "pending"}
+    if message.catalog_id is not None:
+        order["catalog_id"] = message.catalog_id
+    order.update(items=items, subtotal=_amount(message.subtotal), tax=_amount(message.tax))
+    if message.shipping is not None:
+        order["shipping"] = _amount(message.shipping)
+    if message.discount is not None:
+        order["discount"] = _amount(message.discount)
+    if message.expires_at is not None:
+        expiration: dict[str, Any] = {"timestamp": str(message.expires_at)}
+        if message.expiration_description is not None:
+            expiration["description"] = message.expiration_description
+        order["expiration"] = expiration
+    parameters: dict[str, Any] = {
+        "reference_id": message.reference_id,
+        "type": message.goods,
+        "payment_type": message.payment_type,
+    }
+    if message.payment_configuration is not None:
+        parameters["payment_configuration"] = message.payment_configuration
+    if message.payment_settings:
+        parameters["payment_settings"] = copy.deepcopy(list(message.payment_settings))
+    parameters.update(currency=message.currency, total_amount=_amount(message.total), order=order)
+    action = {"name": "review_and_pay", "parameters": parameters}
+    return _interactive("order_details", action, message.body, message.header, message.footer)
 
 
 def _template(message: TemplateMessage) -> dict[str, Any]:
