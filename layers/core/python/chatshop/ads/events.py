@@ -1,0 +1,215 @@
+"""Ad events: from a signed URL a browser fetched to spend charged, counters counted, caps and profile grown.
+
+The event route (:func:`answer_event`) trusts only the token: a genuine one is queued as an
+:class:`AdEvent` and answered; a forged, altered or expired one is answered exactly the same way
+(204 for an impression, a redirect for a click) and queued nowhere, so a bot probing the route
+learns nothing from it. A click goes only to the destination signed into its own token, never to a
+URL from the query string; without one (or for a forged click), to the neutral landing page.
+
+The ad-events worker (:class:`EventRecorder`) counts each event once: its idempotency record
+``pk=EVENT#<event_id>`` is put, conditionally, in the same transaction as the charge, the hourly
+counter and the user's frequency caps, so a replayed token or a redelivered message counts nothing,
+and a crash never leaves an event half counted. Only then, outside the transaction, does a click grow
+the user's profile (which checks the user's consent itself; see ``chatshop.ads.users``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chatshop.platform import aws
+from chatshop.platform.config import Settings
+from chatshop.platform.observability import get_logger
+
+from .spend import Budget, SpendStore
+from .tokens import CLICK, IMPRESSION, EventClaim, EventKeys, kind_hint, verify
+from .users import UserStore
+
+__all__ = [
+    "AdEvent",
+    "AdEventQueue",
+    "EventAnswer",
+    "EventRecorder",
+    "Outcome",
+    "answer_event",
+]
+
+# An event's idempotency record outlives its token (24 h) by a day: a replay after that is refused
+# by the token's own expiry.
+EVENT_RECORD_GRACE = timedelta(days=1)
+NonEmpty = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class AdEvent(BaseModel):
+    """One counted-to-be event, as the event route queues it for the ad-events worker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    kind: Literal["impression", "click"]
+    decision_id: NonEmpty
+    campaign_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^#]+$")]
+    ad_id: NonEmpty
+    user_key: NonEmpty | None = None
+    price_milli: Annotated[int, Field(ge=0)]
+    category: NonEmpty | None = None
+    at: datetime
+    expires_at: int
+
+    @classmethod
+    def of(cls, claim: EventClaim, now: datetime) -> AdEvent:
+        return cls(
+            event_id=claim.event_id,
+            kind=claim.kind,
+            decision_id=claim.decision_id,
+            campaign_id=claim.campaign_id,
+            ad_id=claim.ad_id,
+            user_key=claim.user_key,
+            price_milli=claim.price_milli,
+            category=claim.category,
+            at=now,
+            expires_at=claim.expires_at,
+        )
+
+
+class AdEventQueue:
+    def __init__(self, settings: Settings) -> None:
+        self._url = settings.require("ad_events_queue")
+        self._sqs = aws.client("sqs", settings)
+
+    def send(self, event: AdEvent) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=event.model_dump_json(exclude_none=True))
+
+
+@dataclass(frozen=True)
+class EventAnswer:
+    status: int  # 204, or 302 with location
+    location: str | None = None
+
+
+def answer_event(
+    token: str, keys: EventKeys, queue: AdEventQueue, landing_url: str, now: datetime
+) -> EventAnswer:
+    """The answer to ``GET /ads/events/{token}``; a genuine event is queued on the way."""
+    claim = verify(keys, token, now)
+    if claim is None:
+        get_logger().info("Ad event refused", extra={"kind": kind_hint(token)})
+        return _answer(kind_hint(token), None, landing_url)
+    try:
+        queue.send(AdEvent.of(claim, now))
+    except Exception:  # noqa: BLE001 - the user is still answered; an event lost is spend not charged
+        get_logger().exception(
+            "Ad event not queued", extra={"kind": claim.kind, "campaign_id": claim.campaign_id}
+        )
+    return _answer(claim.kind, claim.destination, landing_url)
+
+
+def _answer(kind: str, destination: str | None, landing_url: str) -> EventAnswer:
+    if kind == CLICK:
+        return EventAnswer(302, destination or landing_url)
+    return EventAnswer(204)
+
+
+class Outcome(enum.StrEnum):
+    CHARGED = "charged"  # counted, and its price charged
+    COUNTED = "counted"  # counted, nothing to charge (the impression of a CPC ad, a CPM ad's click)
+    UNBILLED = "unbilled"  # counted, but the budget had no room left for its price
+    DUPLICATE = "duplicate"  # counted before: nothing done
+
+
+_REFUSED = object()
+
+
+class EventRecorder:
+    def __init__(
+        self, settings: Settings, spend: SpendStore | None = None, users: UserStore | None = None
+    ) -> None:
+        self.spend = spend or SpendStore(settings)
+        self.users = users or UserStore(settings)
+        self.table = self.spend.table
+        self.client = self.spend.client
+
+    def record(self, event: AdEvent) -> Outcome:
+        now = event.at.astimezone(UTC)
+        outcome = self._count(event, now)
+        if outcome is not Outcome.DUPLICATE and event.kind == CLICK and event.user_key and event.category:
+            self.users.grow_profile(event.user_key, event.category, "click", now)
+        return outcome
+
+    def _count(self, event: AdEvent, now: datetime) -> Outcome:
+        if event.price_milli == 0:
+            counted = self._transact(event, now, None)
+            return Outcome.DUPLICATE if counted is None else Outcome.COUNTED
+        budget = self.spend.budget(event.campaign_id)
+        result = self._charge(event, now, budget)
+        if result is _REFUSED and budget is not None:
+            # Perhaps the budget changed kind or grew since it was cached: once more, read fresh.
+            self.spend.forget_budget(event.campaign_id)
+            fresh = self.spend.budget(event.campaign_id)
+            if fresh != budget:
+                budget = fresh
+                result = self._charge(event, now, budget)
+        if result is None:
+            return Outcome.DUPLICATE
+        if result is _REFUSED:
+            # Shown all the same: counted, not charged, and the campaign stops being served.
+            counted = self._transact(event, now, None)
+            self.spend.mark_exhausted(event.campaign_id, budget, now)
+            return Outcome.DUPLICATE if counted is None else Outcome.UNBILLED
+        assert budget is not None
+        left = self.spend.left_to_spend(event.campaign_id, budget, now)
+        if left is not None and left < event.price_milli:
+            # Another event at this price would not fit: stop serving now rather than after a refusal.
+            self.spend.mark_exhausted(event.campaign_id, budget, now)
+        return Outcome.CHARGED
+
+    def _charge(self, event: AdEvent, now: datetime, budget: Budget | None) -> Outcome | object | None:
+        if budget is None or budget.amount_milli < event.price_milli:
+            # No budget known (never charge what nobody agreed to pay), or one smaller than a price.
+            return _REFUSED
+        return self._transact(event, now, budget)
+
+    def _transact(self, event: AdEvent, now: datetime, budget: Budget | None) -> Outcome | object | None:
+        """One transaction: the event's record, its charge (with ``budget``), its counters, its caps.
+
+        None: the event was counted before. _REFUSED: the charge did not fit, and nothing was written."""
+        billed = budget is not None
+        writes: list[dict[str, Any]] = [self._event_put(event, now, billed)]
+        if budget is not None:
+            writes += self.spend.charge_writes(event.campaign_id, budget, event.price_milli, now)
+        writes.append(self.spend.stats_write(event.campaign_id, event.kind, event.price_milli, billed, now))
+        if event.kind == IMPRESSION and event.user_key:
+            writes += self.users.cap_writes(event.user_key, event.campaign_id, now)
+        try:
+            self.client.transact_write_items(TransactItems=writes)
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return None
+            if billed and "ConditionalCheckFailed" in reasons[1:3]:
+                return _REFUSED
+            raise  # a conflict with another transaction on these items: the message is retried
+        return Outcome.CHARGED if billed else Outcome.COUNTED
+
+    def _event_put(self, event: AdEvent, now: datetime, billed: bool) -> dict[str, Any]:
+        expires = int(event.expires_at + EVENT_RECORD_GRACE.total_seconds())
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": {
+                    "pk": {"S": f"EVENT#{event.event_id}"},
+                    "sk": {"S": "EVENT"},
+                    "kind": {"S": event.kind},
+                    "campaign_id": {"S": event.campaign_id},
+                    "price_milli": {"N": str(event.price_milli if billed else 0)},
+                    "counted_at": {"S": now.isoformat()},
+                    "expires_at": {"N": str(expires)},
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
