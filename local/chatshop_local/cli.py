@@ -23,6 +23,8 @@ from .stack import LocalStack, StackOptions, StateNotSaved, running_stack
 from .template import Template, TemplateError, load_template
 
 DEFAULT_TEMPLATE = Path("template.yaml")
+DEFAULT_ROLLOUT = Path("infra/rollout.yaml")
+DEFAULT_REGION = "us-east-1"
 DEFAULT_SAVE_EVERY_S = 5.0
 
 
@@ -49,8 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=8000, help="local API gateway port (default 8000)")
     dev.add_argument("--aws-port", type=int, default=4566, help="embedded AWS port (default 4566)")
     dev.add_argument("--graph-port", type=int, default=8001, help="Graph API emulator port (default 8001)")
-    dev.add_argument("--state-dir", type=Path, default=Path(".chatshop"), help="where data survives restarts")
-    dev.add_argument("--region", default="us-east-1")
+    dev.add_argument(
+        "--state-dir",
+        type=Path,
+        help="where data survives restarts (default .chatshop; another region's under .chatshop/regions/)",
+    )
+    dev.add_argument(
+        "--region",
+        default=DEFAULT_REGION,
+        help="run the stack this region deploys: only the features live in its countries "
+        f"(default {DEFAULT_REGION})",
+    )
     dev.add_argument("--no-seed", dest="seed", action="store_false", help="start without demo data")
     dev.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
     dev.add_argument(
@@ -84,6 +95,19 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
     invoke.set_defaults(run=_invoke)
 
+    regions = commands.add_parser(
+        "regions", help="print features x countries x regions, and what each region deploys, from the rollout"
+    )
+    regions.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    regions.add_argument("--rollout", type=Path, default=DEFAULT_ROLLOUT)
+    regions.add_argument(
+        "--write-template",
+        action="store_true",
+        help="bring the template's Deploys<Feature> conditions in step with the rollout",
+    )
+    regions.add_argument("--names", action="store_true", help="print only the region names, space-separated")
+    regions.set_defaults(run=_regions)
+
     chat = commands.add_parser("chat", help="chat with a shop as its WhatsApp customer (needs chatshop dev)")
     chat.add_argument("--shop", required=True, help="the shop's id (chatshop dev prints the demo shop's)")
     chat.add_argument("--as", dest="phone", required=True, help='your phone number, e.g. "+1 555 0123 456"')
@@ -97,6 +121,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _dev(args: argparse.Namespace) -> int:
+    if args.state_dir is None:
+        # Each region's stack keeps its own data, as each region's AWS account does.
+        root = Path(".chatshop")
+        args.state_dir = root if args.region == DEFAULT_REGION else root / "regions" / args.region
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -135,6 +163,29 @@ def _dev(args: argparse.Namespace) -> int:
     finally:
         terminal.close()
     _leave_without_finalizing()
+
+
+def _regions(args: argparse.Namespace) -> int:
+    from chatshop.platform.rollout import Rollout
+
+    from .regions import TemplateOutOfStep, matrix_lines, write_template
+
+    rollout = Rollout.from_yaml(args.rollout)
+    if args.names:
+        print(" ".join(sorted(rollout.regions)))
+        return 0
+    if args.write_template:
+        try:
+            changed = write_template(args.template, rollout)
+        except TemplateOutOfStep as exc:
+            print(f"chatshop: {exc}", file=sys.stderr)
+            return 2
+        state = "conditions rewritten from" if changed else "already in step with"
+        print(f"{args.template}: {state} {args.rollout}")
+        return 0
+    for line in matrix_lines(rollout, load_template(args.template).body):
+        print(line)
+    return 0
 
 
 def _leave_without_finalizing() -> NoReturn:

@@ -5,6 +5,9 @@ behind as a null: a role whose policy list holds a conditional policy then fails
 every condition that depends only on parameters is evaluated, each ``Fn::If`` on it replaced by its
 branch, ``AWS::NoValue`` removed from the lists and objects holding it, and resources switched off
 by their Condition left out. A condition that needs anything else is left for the emulator.
+
+Pseudo parameters given among the parameters (``{"AWS::Region": "eu-west-1"}``) are known too: a
+feature's ``Deploys<Feature>`` condition tests the region, so a region's stack is its own.
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ def resolve_conditions(template: dict[str, Any], parameters: dict[str, str]) -> 
         name: str(parameters.get(name, spec.get("Default", "")))
         for name, spec in template.get("Parameters", {}).items()
     }
+    values.update({name: str(value) for name, value in parameters.items() if name.startswith("AWS::")})
     known = _evaluate_conditions(template.get("Conditions", {}), values)
     resolved = dict(template)
+    if "Globals" in template:
+        resolved["Globals"] = _resolve(template["Globals"], known)
     resources = {}
     for logical_id, resource in template.get("Resources", {}).items():
         if known.get(resource.get("Condition")) is False:
@@ -40,6 +46,11 @@ def resolve_conditions(template: dict[str, Any], parameters: dict[str, str]) -> 
             if known.get(output.get("Condition")) is not False
         }
     return resolved
+
+
+def deployed_resources(template: dict[str, Any], parameters: dict[str, str]) -> set[str]:
+    """The logical ids of the resources a stack with these parameters creates."""
+    return set(resolve_conditions(template, parameters)["Resources"])
 
 
 def _evaluate_conditions(conditions: dict[str, Any], values: dict[str, str]) -> dict[str, bool]:

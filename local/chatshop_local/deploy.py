@@ -107,7 +107,10 @@ class _NoManagedPolicies:
 def package(template: Template, s3_client: Any) -> dict[str, Any]:
     """A copy of the SAM template whose local code folders point at zips in the artifacts bucket."""
     body = copy.deepcopy(template.body)
-    s3_client.create_bucket(Bucket=ARTIFACTS_BUCKET)
+    region = s3_client.meta.region_name
+    # S3 wants a bucket's region named, except for its first region.
+    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3_client.create_bucket(Bucket=ARTIFACTS_BUCKET, **where)
     function_globals = body.get("Globals", {}).get("Function", {})
     for logical_id, resource in body["Resources"].items():
         key = _CODE_KEYS.get(resource.get("Type"))
@@ -145,7 +148,7 @@ def translate(sam_body: dict[str, Any], parameters: dict[str, str], region: str)
 def to_cloudformation(
     sam_body: dict[str, Any], parameters: dict[str, str], stack_name: str, region: str
 ) -> dict[str, Any]:
-    cfn = resolve_conditions(translate(sam_body, parameters, region), parameters)
+    cfn = resolve_conditions(translate(sam_body, parameters, region), {**parameters, "AWS::Region": region})
     resources = cfn["Resources"]
     dropped = {lid for lid, res in resources.items() if res["Type"] in _SERVED_LOCALLY}
     for logical_id in dropped:

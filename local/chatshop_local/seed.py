@@ -32,6 +32,8 @@ from .functions import LocalFunction
 
 # Seeding runs with this function's environment, so it writes where the function reads.
 SEED_AS = "ShopsFunction"
+# The demo shop is American, so its data lives in us-east-1; another region's stack starts empty.
+DEMO_REGION = "us-east-1"
 DEMO_FILE = "demo.json"
 # Photos of demo products as a customer would take them, for `/photo` in `chatshop chat`.
 DEMO_PHOTOS = "demo-photos"

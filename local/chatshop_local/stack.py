@@ -17,6 +17,7 @@ from chatshop.messaging.token_vault import TokenVault
 from chatshop.platform.config import load_settings
 
 from . import environ
+from .ads_secrets import install_ads_secrets
 from .apigw import GatewayContext
 from .aws import EmulatorClients
 from .clock import LocalClock, ScheduleMapping
@@ -31,7 +32,7 @@ from .invocations import API, INVOKE, Observer, describe
 from .loops import BackgroundLoop
 from .s3_events import S3EventRelay, S3Mapping, create_relays
 from .schedules import parse_schedule
-from .seed import seed_demo_data
+from .seed import DEMO_REGION, seed_demo_data
 from .sqs_poller import SqsMapping, SqsPoller
 from .state import PeriodicSaver, SnapshotSummary, StateStore
 from .template import (
@@ -90,7 +91,10 @@ class StartReport:
 class LocalStack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
-        self.template: Template = load_template(options.template_path)
+        # Only what this region deploys runs: its functions, queues and schedules.
+        self.template: Template = load_template(options.template_path).in_region(
+            options.region, dict(options.parameters)
+        )
         self.state = StateStore(options.state_dir)
         self.emulator: MotoServer | None = None
         self.clients: EmulatorClients | None = None
@@ -137,7 +141,7 @@ class LocalStack:
             # too); the demo data seeded below is new.
             self.stream_pollers = self._open_streams(skip_restored=restored is not None)
         if not opts.attach_to:
-            if restored is None and opts.seed:
+            if restored is None and opts.seed and opts.region == DEMO_REGION:
                 seed_demo_data(self.functions, opts.state_dir)
             demo = read_demo(opts.state_dir)
         if opts.serve:
@@ -165,6 +169,7 @@ class LocalStack:
         secrets = None
         for path in sorted(p for p in paths if p):
             secrets = install_webhook_secrets(self.clients.client("ssm"), path)
+            install_ads_secrets(self.clients.client("ssm"), path)
         return secrets
 
     def _parameters(self) -> dict[str, str]:

@@ -103,6 +103,15 @@ class Template:
         types = self.body.get("Globals", {}).get("Api", {}).get("BinaryMediaTypes", [])
         return tuple(str(t).replace("~1", "/") for t in types)
 
+    def in_region(self, region: str, parameters: dict[str, str] | None = None) -> Template:
+        """The template as a stack in ``region`` sees it: resources its Conditions switch off there
+        (a feature not live in any of the region's countries) left out, every other one kept whole."""
+        from .conditions import deployed_resources
+
+        deployed = deployed_resources(self.body, {**(parameters or {}), "AWS::Region": region})
+        resources = {lid: res for lid, res in self.resources.items() if lid in deployed}
+        return Template(self.path, {**self.body, "Resources": resources})
+
     def logical_ids_of(self, resource_type: str) -> list[str]:
         return [lid for lid, res in self.resources.items() if res.get("Type") == resource_type]
 
