@@ -154,6 +154,14 @@ def my_shop(shop_id: str) -> Shop:
     return shops.owned_shop(deps.shops, authenticated(), shop_id)
 
 
+def my_messenger_shop(shop_id: str) -> Shop:
+    """The caller's shop, where shopping in the chat is live for it (403 elsewhere: its region
+    deploys no messaging)."""
+    shop = my_shop(shop_id)
+    shops.require_feature(deps.rollout, settings.region, shop, shops.MESSENGER_FEATURE)
+    return shop
+
+
 def query(name: str) -> str | None:
     return (current_request().query_params or {}).get(name)
 
@@ -394,7 +402,7 @@ def holder_filter() -> str:
 def list_conversations(shop_id: str) -> Response:
     from chatshop.assistant import inbox
 
-    shop = my_shop(shop_id)
+    shop = my_messenger_shop(shop_id)
     page = inbox.list_conversations(deps.conversations, shop, holder_filter(), page_size(), query("cursor"))
     return json_response(page_body(page))
 
@@ -403,7 +411,7 @@ def list_conversations(shop_id: str) -> Response:
 def get_conversation(shop_id: str, conversation_id: str) -> Response:
     from chatshop.assistant import inbox
 
-    shop = my_shop(shop_id)
+    shop = my_messenger_shop(shop_id)
     detail = inbox.conversation_detail(
         deps.conversations, deps.messages, shop, conversation_id, page_size(), query("cursor")
     )
@@ -415,7 +423,7 @@ def send_agent_message(shop_id: str, conversation_id: str) -> Response:
     from chatshop.assistant import inbox
     from chatshop.assistant.inbox import AgentReply
 
-    shop = my_shop(shop_id)
+    shop = my_messenger_shop(shop_id)
     reply = parse_body(AgentReply)
     act = inbox.send_agent_reply(
         deps.conversations, deps.messages, deps.agent_acts, shop, conversation_id, reply, datetime.now(UTC)
@@ -427,7 +435,7 @@ def send_agent_message(shop_id: str, conversation_id: str) -> Response:
 def release_conversation(shop_id: str, conversation_id: str) -> Response:
     from chatshop.assistant import inbox
 
-    act = inbox.release(deps.conversations, deps.agent_acts, my_shop(shop_id), conversation_id)
+    act = inbox.release(deps.conversations, deps.agent_acts, my_messenger_shop(shop_id), conversation_id)
     return json_response(act.model_dump(mode="json"), status=202)
 
 
@@ -436,7 +444,7 @@ def release_conversation(shop_id: str, conversation_id: str) -> Response:
 
 @app.route("/shops/{shop_id}/channels/whatsapp", methods=["PUT"])
 def connect_whatsapp(shop_id: str) -> Response:
-    shop = my_shop(shop_id)
+    shop = my_messenger_shop(shop_id)
     request = parse_body(WhatsAppChannelConnect)
     channel = channels.connect_whatsapp(deps.channels, deps.tokens, shop.id, request)
     return json_response(channel.model_dump(mode="json"))
@@ -444,7 +452,7 @@ def connect_whatsapp(shop_id: str) -> Response:
 
 @app.route("/shops/{shop_id}/channels/whatsapp", methods=["GET"])
 def get_whatsapp(shop_id: str) -> Response:
-    channel = channels.whatsapp_channel(deps.channels, my_shop(shop_id).id)
+    channel = channels.whatsapp_channel(deps.channels, my_messenger_shop(shop_id).id)
     return json_response(channel.model_dump(mode="json"))
 
 

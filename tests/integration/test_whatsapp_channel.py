@@ -87,3 +87,15 @@ def test_bad_channel_input_is_422_and_never_echoes_the_token(merchant, shop, fie
     assert reply.status == 422
     assert field in reply.json["error"]["details"]["fields"]
     assert body["access_token"] not in reply.raw.decode()
+
+
+def test_a_shop_where_the_messenger_is_not_live_cannot_connect_a_number_or_read_its_inbox(merchant):
+    # Given a Canadian shop: Canada's home region is this one, but shopping in the chat is not live there
+    shop = open_shop(merchant, name="Boutique", country="CA", currency="CAD", timezone="America/Toronto")
+
+    connect = merchant.request("PUT", f"/shops/{shop['id']}/channels/whatsapp", channel_request(new_number()))
+    inbox = merchant.get(f"/shops/{shop['id']}/conversations")
+
+    for reply in (connect, inbox):
+        assert reply.status == 403, reply.raw
+        assert reply.json["error"]["details"] == {"feature": "messenger_shops", "country": "CA"}

@@ -13,6 +13,7 @@ from .domain import Merchant, Page, Shop, ShopCreate, ShopPatch
 from .shop_store import ShopNotFound, ShopStore
 
 MARKETPLACE_FEATURE = "marketplace_shops"
+MESSENGER_FEATURE = "messenger_shops"
 
 
 class WrongHomeRegion(Forbidden):
@@ -87,6 +88,12 @@ def close_shop(store: ShopStore, merchant: Merchant, shop_id: str) -> Shop:
     except ShopNotFound:
         raise NotFound(f"No shop {shop_id}.") from None
     return shop
+
+
+def require_feature(rollout: Rollout, region: str, shop: Shop, feature: str) -> None:
+    """FeatureNotAvailable (403) unless ``feature`` is live for ``shop`` (its country, its share of a
+    gradual rollout) and served from this region."""
+    rollout.require_live(feature, shop.country, region, shop_id=shop.id)
 
 
 def marketplace_shops(
