@@ -22,6 +22,7 @@ from chatshop.assistant.inbox import AgentAct, AgentReply, ConversationDetail, C
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
 from chatshop.platform.iso import ISO_3166_ALPHA2
 from chatshop.search.api_models import (
+    ImageSearchResponse,
     SearchResponse,
     UploadReference,
 )
@@ -448,9 +449,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/search/image", "POST"): Operation(
         "Products by photo: raw JPEG, PNG or WebP bytes, a multipart form (part file), or an uploaded "
-        "photo by upload_key; exactly one of shop_id and country",
+        "photo by upload_key; exactly one of shop_id and country. Ranked by verified local-feature "
+        "inliers; no items and a reason when nothing matched",
         "search",
-        response=SearchResponse,
+        response=ImageSearchResponse,
         auth=None,
         parameters=_SCOPE,
         body={
@@ -483,7 +485,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         },
     ),
     ("/search/health", "GET"): Operation(
-        "Whether the image model is a trained one, and the models' status",
+        "Whether the image model is a trained one, which ranker photo search uses, and the models' status",
         "search",
         response=SearchHealth,
         auth=None,
