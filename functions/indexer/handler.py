@@ -32,6 +32,8 @@ def indexer() -> Indexer:
     from chatshop.search.images import validate_image
     from chatshop.search.indexes import SearchIndexes
     from chatshop.search.lexical import LexicalStore
+    from chatshop.search.local_features import catalog_features
+    from chatshop.search.local_store import local_store_for
     from chatshop.shops.product_store import ProductStore
     from chatshop.shops.shop_store import ShopStore
 
@@ -43,7 +45,12 @@ def indexer() -> Indexer:
         # of CPU on a busy 2-core machine, 0.3 s on one thread) and starve the API beside them. A
         # Lambda sandbox has its CPUs to itself, so the deployed indexer keeps torch's default.
         torch.set_num_threads(1)
+        import cv2
+
+        # The same for OpenCV's SIFT and k-means (one setting for the whole process).
+        cv2.setNumThreads(1)
     embedder = SentenceTransformersEmbedder(settings)
+    local = local_store_for(settings)
     dimensions = {"image": embedder.image_dimensions, "text": embedder.text_dimensions}
     return Indexer(
         products=ProductStore(settings),
@@ -53,6 +60,8 @@ def indexer() -> Indexer:
         lexicon=LexicalStore(settings),
         media=MediaObjects(settings),
         validate_image=lambda data, declared_type: validate_image(data, declared_type).image,
+        local=local,
+        local_features=lambda image: catalog_features(image, local.params),
     )
 
 
@@ -93,7 +102,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # The batch's products and index states are read together, once (see ProductsOfBatch).
     keys = products_named(event)
     products = ProductsOfBatch(base.products, keys)
-    writes = BatchWrites(base.vectors, base.lexicon, products)
+    writes = BatchWrites(base.vectors, base.lexicon, products, base.local)
     # The batch's texts are embedded in one call (see text_prefetch).
     embedder = PrefetchingEmbedder(base.embedder)
     embedder.prefetch_texts(texts_of(products, keys))
@@ -102,6 +111,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         embedder=embedder,
         vectors=writes.vectors,
         lexicon=writes.lexicon,
+        local=writes.local,
         products=writes.states,
         shops=ShopsOfBatch(base.shops),
     )

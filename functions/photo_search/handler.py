@@ -36,7 +36,8 @@ def search_service() -> SearchService:
 
     embedder = SentenceTransformersEmbedder(settings)
     if not embedder.image_model_trained:
-        logger.warning("Photo search runs on an untrained image model until a real one is configured")
+        # Photos are then ranked by the local-feature matcher alone (see chatshop.search.service).
+        logger.info("Photo search ranks by local features: no trained image model is configured")
     return search_service_for(settings, embedder)
 
 

@@ -22,6 +22,8 @@ from chatshop.search.api_models import (
     MAX_IMAGE_BYTES,
     UPLOAD_PREFIX,
     ImageBody,
+    ImageSearchItem,
+    ImageSearchResponse,
     SearchItem,
     SearchParams,
     SearchResponse,
@@ -31,6 +33,7 @@ from chatshop.search.api_models import (
     parse_params,
 )
 from chatshop.search.service import (
+    ImageSearch,
     SearchResult,
     SearchScope,
     SearchService,
@@ -114,6 +117,20 @@ def results_body(results: list[SearchResult]) -> dict[str, Any]:
     return SearchResponse(items=items).model_dump(mode="json")
 
 
+def image_results_body(found: ImageSearch) -> dict[str, Any]:
+    items = [
+        ImageSearchItem(
+            product_id=result.product_id,
+            shop_id=result.shop_id,
+            score=result.score,
+            inliers=result.inliers or 0,
+            product=with_image_urls(deps.bucket, result.product).model_dump(mode="json"),
+        )
+        for result in found.results
+    ]
+    return ImageSearchResponse(items=items, ranker=found.ranker, reason=found.reason).model_dump(mode="json")
+
+
 def request_image() -> Image:
     from chatshop.search.images import validate_image
 
@@ -134,13 +151,15 @@ def request_image() -> Image:
 @app.route("/search/health", methods=["GET"])
 def health() -> dict[str, Any]:
     from chatshop.search.models import models_health
+    from chatshop.search.service import image_ranker
 
     models = models_health(settings)
+    trained = bool(models["image"]["trained"])
     return {
         "status": "ok",
         "region": settings.region,
         "version": chatshop.__version__,
-        "visual_search": {"image_model_trained": bool(models["image"]["trained"]), "models": models},
+        "visual_search": {"image_model_trained": trained, "ranker": image_ranker(trained), "models": models},
     }
 
 
@@ -151,8 +170,7 @@ def search_by_image() -> Response:
     scope = scope_of(params)
     # The photo before the service: a bad one is refused without loading a model.
     image = request_image()
-    results = deps.service.by_image(image, scope, params.limit)
-    return json_response(results_body(results))
+    return json_response(image_results_body(deps.service.image_search(image, scope, params.limit)))
 
 
 @app.route("/search", methods=["GET"])

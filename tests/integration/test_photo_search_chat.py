@@ -18,6 +18,7 @@ from chatshop.assistant.i18n import translator
 from chatshop_local.graph_emulator import image_message
 from chatshop_local.sqs_poller import lambda_record
 
+from ..unit.search.test_local_features import in_a_scene, product_picture, rotation
 from .conftest import add_product, open_shop, wait_for
 
 pytestmark = pytest.mark.integration
@@ -219,3 +220,48 @@ def stored_photo_key(app_stack, number: str) -> str:
     )
     (only,) = listed["Contents"]
     return only["Key"]
+
+
+def jpeg(picture: Image.Image) -> bytes:
+    out = io.BytesIO()
+    picture.convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("change", [rotation, in_a_scene], ids=["rotation", "scene"])
+def test_a_customer_s_own_photo_of_a_photographed_product_finds_that_product(app_stack, merchant, change):
+    # Given a shop whose products are photographs of printed packages
+    shop = open_shop(merchant, name="Pantry Shop")
+    pictures = {seed: product_picture(seed) for seed in (41, 42)}
+    tea = product_with_photo(app_stack, merchant, shop["id"], "TEA-41", "Green tea", png_of(pictures[41]))
+    product_with_photo(app_stack, merchant, shop["id"], "JAM-42", "Plum jam", png_of(pictures[42]))
+    number = connect(merchant, shop["id"])
+    customer = new_customer()
+
+    # When a customer sends a photo of the tea of their own: turned, or the tea small in a room
+    message_id = send_photo(app_stack, number, customer, jpeg(change(pictures[41])), "image/jpeg")
+
+    # Then the tea is the answer, and the jam (which did not verify) is not listed beside it
+    answer = answer_to(app_stack, customer, message_id)
+    caption = answer["body"]["image"]["caption"]
+    assert caption.splitlines()[1:] == ["1. Green tea - $19.99"]
+    assert tea["id"] in answer["body"]["image"]["link"]
+
+
+def test_a_flat_photo_gets_the_no_match_sentence(app_stack, merchant, mugs):
+    shop, _, _ = mugs
+    number = connect(merchant, shop["id"])
+    customer = new_customer()
+
+    message_id = send_photo(
+        app_stack, number, customer, jpeg(Image.new("RGB", (640, 480), "navy")), "image/jpeg"
+    )
+
+    answer = answer_to(app_stack, customer, message_id)
+    assert answer["body"]["text"]["body"] == translator("en").text(phrases.PHOTO_NO_MATCH)
+
+
+def png_of(picture: Image.Image) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()

@@ -13,6 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
+from ..unit.search.test_local_features import crop, in_a_scene, rotation
 from .conftest import add_product, open_shop, sign_up, wait_for
 
 pytestmark = pytest.mark.integration
@@ -28,6 +29,17 @@ def png(seed: int, size: int = 64) -> bytes:
     image.putdata([a if ((x + seed * y) // 8) % 2 else b for y in range(size) for x in range(size)])
     out = io.BytesIO()
     image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def photo_png(seed: int, change=None) -> bytes:
+    """A product photograph (a textured print with a brand and a barcode), or a customer's photo of
+    it when ``change`` (crop, rotation, a scene...) is given."""
+    from ..unit.search.test_local_features import product_picture
+
+    picture = product_picture(seed)
+    out = io.BytesIO()
+    (change(picture) if change else picture).save(out, format="PNG")
     return out.getvalue()
 
 
@@ -87,8 +99,8 @@ def catalog(app_stack):
         start=1,
     ):
         product = add_product(merchant, shop["id"], sku, title=title, brand=brand).json
-        upload_image(merchant, shop["id"], product["id"], png(n))
-        products[sku] = {**product, "picture": png(n)}
+        upload_image(merchant, shop["id"], product["id"], photo_png(n))
+        products[sku] = {**product, "picture": photo_png(n), "seed": n}
 
     def indexed() -> bool:
         found = items(api.get(f"/search?shop_id={shop['id']}&q=lamp"))
@@ -109,7 +121,47 @@ def test_a_photo_finds_its_product_first(catalog):
     first = reply.json["items"][0]
     assert first["shop_id"] == shop["id"]
     assert first["product"]["retailer_id"] == "MUG-7"
-    assert first["score"] == pytest.approx(1.0, abs=1e-3)
+    # Ranked by the matcher (the image model is the untrained default): the score is its inliers
+    assert reply.json["ranker"] == "local_features"
+    assert first["score"] == first["inliers"] >= 16
+
+
+@pytest.mark.parametrize("change", [crop, rotation, in_a_scene], ids=["crop", "rotation", "scene"])
+def test_a_customer_photo_of_the_product_finds_it_and_only_it(catalog, change):
+    # Given the product's own photograph indexed, and a customer's photo of it: cut, turned, or
+    # small in a bigger picture, sent as a JPEG
+    api, shop, lamp = catalog["api"], catalog["shop"], catalog["products"]["LAMP-3"]
+    photo = Image.open(io.BytesIO(photo_png(lamp["seed"], change)))
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=80)
+
+    # When it is searched in the shop and in the country's marketplace
+    in_shop = search_image(api, out.getvalue(), "image/jpeg", query=f"shop_id={shop['id']}")
+    in_country = search_image(api, out.getvalue(), "image/jpeg", query="country=US")
+
+    # Then the lamp is the answer, verified, and no other product of the shop is listed beside it
+    assert items(in_shop) == [lamp["id"]]
+    assert in_shop.json["items"][0]["inliers"] >= 16
+    assert items(in_country)[0] == lamp["id"]
+
+
+def test_a_flat_colour_photo_is_answered_nothing_matched(catalog):
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (180, 40, 40)).save(out, "JPEG")
+
+    reply = search_image(
+        catalog["api"], out.getvalue(), "image/jpeg", query=f"shop_id={catalog['shop']['id']}"
+    )
+
+    assert reply.status == 200, reply.raw
+    assert reply.json == {"items": [], "ranker": "local_features", "reason": "no_features"}
+
+
+def test_a_photo_of_something_else_is_answered_nothing_matched(catalog):
+    reply = search_image(catalog["api"], photo_png(77, crop), query="country=US")
+
+    assert reply.status == 200, reply.raw
+    assert (reply.json["items"], reply.json["reason"]) == ([], "no_match")
 
 
 def test_a_photo_in_a_multipart_form_works_too(catalog):
@@ -224,11 +276,16 @@ def test_a_shop_without_products_answers_an_empty_list(app_stack):
     api = Api(app_stack.gateway.url)
     shop = open_shop(sign_up(api, "Empty Merchant"), name="Empty")
     assert api.get(f"/search?shop_id={shop['id']}&q=anything").json == {"items": []}
-    assert search_image(api, png(3), query=f"shop_id={shop['id']}").json == {"items": []}
+    assert search_image(api, photo_png(3), query=f"shop_id={shop['id']}").json == {
+        "items": [],
+        "ranker": "local_features",
+        "reason": "no_match",
+    }
 
 
 def test_health_says_the_image_model_is_untrained(catalog):
     reply = catalog["api"].get("/search/health")
     assert reply.status == 200
     assert reply.json["visual_search"]["image_model_trained"] is False
+    assert reply.json["visual_search"]["ranker"] == "local_features"
     assert "untrained" in json.dumps(reply.json["visual_search"]["models"]["image"])

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from chatshop.search.batch_writes import BatchWrites
-from chatshop.search.documents import image_vector_key
+from chatshop.search.documents import image_vector_key, local_image_key
+from chatshop.search.indexer import INDEXED
 
 from .test_indexer import IMG_A, PID, SHOP, Rig, png
 
@@ -36,8 +37,14 @@ def rig() -> Rig:
 
 
 def batch_of(rig: Rig) -> tuple[BatchWrites, object]:
-    writes = BatchWrites(rig.indexer.vectors, rig.indexer.lexicon, rig.indexer.products)
-    batch = replace(rig.indexer, vectors=writes.vectors, lexicon=writes.lexicon, products=writes.states)
+    writes = BatchWrites(rig.indexer.vectors, rig.indexer.lexicon, rig.indexer.products, rig.indexer.local)
+    batch = replace(
+        rig.indexer,
+        vectors=writes.vectors,
+        lexicon=writes.lexicon,
+        local=writes.local,
+        products=writes.states,
+    )
     return writes, batch
 
 
@@ -55,7 +62,8 @@ def test_events_of_a_batch_are_written_once_per_space_and_shop(rig):
     assert [outcome.action for outcome in outcomes] == ["indexed", "unchanged", "unchanged"]
     assert sorted(rig.counting.calls) == [("image", SHOP, 1, 0), ("text", SHOP, 1, 0)]
     assert rig.vectors.keys("image") == {image_vector_key(PID, IMG_A)}
-    assert rig.products.states[PID].images == {IMG_A: "indexed"}
+    assert rig.products.states[PID].images == {IMG_A: INDEXED}
+    assert rig.local.calls == [(SHOP, 1, 0)] and set(rig.local.images) == {local_image_key(SHOP, PID, IMG_A)}
     assert rig.image_status() == {IMG_A: ("indexed", None)}
 
 

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 import pytest
 from PIL import Image
 
-from chatshop.search.documents import image_object_key, image_vector_key
+from chatshop.search.documents import image_object_key, image_vector_key, local_image_key
 from chatshop.search.exact import ExactIndex
 from chatshop.search.images import validate_image
-from chatshop.search.indexer import Indexer, IndexEvent, ProductsOfBatch, ShopsOfBatch
+from chatshop.search.indexer import CLIP_ONLY, INDEXED, Indexer, IndexEvent, ProductsOfBatch, ShopsOfBatch
 from chatshop.search.lexical import LexicalEntry, LexicalIndex
+from chatshop.search.local_features import LocalFeatureParams, catalog_features
+from chatshop.search.local_store import LocalImage
 from chatshop.search.vectors import VectorRecord
 from chatshop.shops.domain import Product, ProductImage, Shop
 from chatshop.shops.product_store import IndexState, StoredVersion
@@ -108,6 +110,21 @@ class FakeLexicon:
             self.index.upsert(entry)
 
 
+class FakeLocal:
+    """The local-feature indexes, as the images they hold by key, with each shop's writes counted."""
+
+    def __init__(self) -> None:
+        self.images: dict[str, LocalImage] = {}
+        self.calls: list[tuple[str, int, int]] = []
+
+    def apply(self, shop_id: str, upserts: Sequence[LocalImage], deletes: Sequence[str]) -> None:
+        self.calls.append((shop_id, len(upserts), len(deletes)))
+        for key in deletes:
+            self.images.pop(key, None)
+        for image in upserts:
+            self.images[image.key] = image
+
+
 class FakeMedia:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
@@ -127,6 +144,7 @@ class Rig:
         self.vectors = FakeVectors(self.embedder)
         self.lexicon = FakeLexicon()
         self.media = FakeMedia()
+        self.local = FakeLocal()
         self.indexer = Indexer(
             products=self.products,
             shops=self.shops,
@@ -135,6 +153,8 @@ class Rig:
             lexicon=self.lexicon,
             media=self.media,
             validate_image=lambda data, declared: validate_image(data, declared).image,
+            local=self.local,
+            local_features=lambda image: catalog_features(image, LocalFeatureParams()),
         )
 
     def put(self, images: dict[str, bytes] | None = None, **fields) -> Product:
@@ -326,3 +346,55 @@ def test_a_batch_reads_its_products_and_index_states_once_and_writes_through():
     assert store.states == {PID: IndexState(SHOP, PID, "US", "newer")}
     # A product outside the batch is read from the store.
     assert batch.get(SHOP, "p" + "3" * 31) is None and store.single_reads == 1
+
+
+def textured_png(seed: int) -> bytes:
+    from .test_local_features import product_picture
+
+    out = io.BytesIO()
+    product_picture(seed).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_an_image_gets_its_local_features_keyed_by_shop_and_labelled_with_its_country(rig):
+    rig.put({IMG_A: textured_png(1), IMG_B: png((255, 0, 0))})
+
+    rig.handle()
+
+    key_a, key_b = (local_image_key(SHOP, PID, image_id) for image_id in (IMG_A, IMG_B))
+    assert set(rig.local.images) == {key_a, key_b}
+    assert rig.local.images[key_a].country == "US"
+    assert len(rig.local.images[key_a].features) > 100
+    assert len(rig.local.images[key_b].features) == 0  # a flat colour: indexed, it can never match
+    assert rig.products.states[PID].images == {IMG_A: INDEXED, IMG_B: INDEXED}
+
+
+def test_a_removed_image_and_then_the_deleted_product_leave_the_local_index(rig):
+    rig.put({IMG_A: textured_png(1), IMG_B: textured_png(2)})
+    rig.handle()
+
+    rig.put({IMG_B: textured_png(2)})
+    rig.handle()
+    assert set(rig.local.images) == {local_image_key(SHOP, PID, IMG_B)}
+
+    del rig.products.products[PID]
+    rig.handle()
+    assert rig.local.images == {}
+
+
+def test_an_image_indexed_before_local_features_existed_is_indexed_again_once(rig):
+    # Given a product whose image an older indexer embedded with CLIP only
+    rig.put({IMG_A: textured_png(3)})
+    rig.handle()
+    state = rig.products.states[PID]
+    rig.products.states[PID] = IndexState(SHOP, PID, state.country, state.text_hash, {IMG_A: CLIP_ONLY})
+    rig.local.images.clear()
+
+    # When its product's next event comes
+    outcome = rig.handle()
+
+    # Then the image gets its local features, and is not done a third time
+    assert (outcome.action, outcome.images_embedded) == ("indexed", 1)
+    assert set(rig.local.images) == {local_image_key(SHOP, PID, IMG_A)}
+    assert rig.products.states[PID].images == {IMG_A: INDEXED}
+    assert rig.handle().action == "unchanged"

@@ -17,6 +17,7 @@ from chatshop.search.local_features import (
     LocalFeatureParams,
     LocalFormatError,
     catalog_features,
+    encode,
     extract_features,
 )
 from chatshop.search.local_vocabulary import Vocabulary, VocabularyFormatError
@@ -221,3 +222,56 @@ def test_the_vocabulary_assigns_the_same_words_after_a_round_trip() -> None:
     np.testing.assert_array_equal(loaded.assign(descriptors), words)
     with pytest.raises(VocabularyFormatError):
         Vocabulary.from_bytes(vocabulary.to_bytes()[:-2])
+
+
+def test_a_query_can_be_kept_to_one_label_or_to_given_keys() -> None:
+    # Given one picture indexed twice, under two countries
+    pictures = [upload(product_picture(seed)) for seed in (30, 31)]
+    index = LocalFeatureIndex.learn(pictures, seed=4)
+    index.upsert("us-copy", pictures[0], "US")
+    index.upsert("mx-copy", pictures[0], "MX")
+    index.upsert("other", pictures[1], "US")
+    photo = upload(crop(product_picture(30)))
+
+    # Then a label keeps the other country's copy out, and so does a list of keys
+    assert {m.key for m in index.query(photo)} == {"us-copy", "mx-copy"}
+    assert [m.key for m in index.query(photo, label="MX")] == ["mx-copy"]
+    assert [m.key for m in index.query(photo, only=["us-copy", "other", "unknown"])] == ["us-copy"]
+    assert index.query(photo, label="MX", only=["us-copy"]) == []
+    assert index.label_of("mx-copy") == "MX"
+
+
+def test_a_snapshot_saved_without_its_vocabulary_is_read_only_with_that_vocabulary(index) -> None:
+    data = index.to_bytes(with_vocabulary=False)
+    other = Vocabulary.learn(
+        extract_features(product_picture(40), 500, LocalFeatureParams()).descriptors, branching=8, depth=2
+    )
+
+    assert len(data) < len(index.to_bytes()) - 500_000  # the megabyte of words is not repeated
+    with pytest.raises(LocalFormatError):
+        LocalFeatureIndex.from_bytes(data)
+    with pytest.raises(LocalFormatError):
+        LocalFeatureIndex.from_bytes(data, vocabulary=other)
+    loaded = LocalFeatureIndex.from_bytes(data, vocabulary=index.vocabulary)
+    photo = upload(perspective(product_picture(5)))
+    assert loaded.query(photo) == index.query(photo)
+
+
+def test_words_of_another_vocabulary_are_refused() -> None:
+    pictures = [upload(product_picture(seed)) for seed in (50, 51)]
+    first = LocalFeatureIndex.learn(pictures[:1], seed=0)
+    second = LocalFeatureIndex.learn(pictures[1:], seed=0)
+
+    with pytest.raises(ValueError):
+        second.upsert("a", encode(catalog_features(pictures[0], LocalFeatureParams()), first.vocabulary))
+
+
+def test_a_vocabulary_can_be_learned_from_a_single_small_picture() -> None:
+    # A region's first product may be one picture with few features: the words must still work.
+    descriptors = extract_features(product_picture(60), 40, LocalFeatureParams()).descriptors
+
+    vocabulary = Vocabulary.learn(descriptors, branching=64, depth=2)
+
+    assert vocabulary.size == 4096
+    np.testing.assert_array_equal(vocabulary.assign(descriptors), vocabulary.assign(descriptors.copy()))
+    assert len(np.unique(vocabulary.assign(descriptors))) == len(descriptors)

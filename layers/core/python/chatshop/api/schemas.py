@@ -15,6 +15,9 @@ class Health(BaseModel):
 
 class ModelsHealth(BaseModel):
     image_model_trained: bool
+    # local_features: the local-feature matcher ranks photos (no trained image model configured);
+    # clip+local_features: the image model proposes, the matcher verifies and re-ranks.
+    ranker: Literal["local_features", "clip+local_features"]
     models: dict[str, Any]
 
 

@@ -81,6 +81,27 @@ class SearchResponse(BaseModel):
     items: list[SearchItem]
 
 
+class ImageSearchItem(SearchItem):
+    inliers: int = Field(
+        ge=0,
+        description="Features of the product's best image that a verified homography maps onto the photo "
+        "(0: proposed by the image model, not verified).",
+    )
+
+
+class ImageSearchResponse(BaseModel):
+    items: list[ImageSearchItem]
+    ranker: Literal["local_features", "clip+local_features", "clip"] = Field(
+        description="local_features: the local-feature matcher ranks (no trained image model); "
+        "clip+local_features: the image model proposes, the matcher verifies and re-ranks."
+    )
+    reason: Literal["no_match", "no_features"] | None = Field(
+        default=None,
+        description="Why items is empty: no product image verified against the photo (no_match), "
+        "or the photo has too few features to match anything, such as a flat colour (no_features).",
+    )
+
+
 @dataclass(frozen=True)
 class ImageBody:
     data: bytes

@@ -3,7 +3,8 @@
 Each ``apply`` of the ANN backend rewrites a shop's snapshot and the region's, so an import of
 10,000 products would rewrite the region's snapshot 20,000 times if every event wrote its own
 change. Here the changes of a batch are merged (the last change of a key wins) and written once
-per space and shop. The index states are written only after the vectors and words they describe:
+per space and shop (the local features likewise, per shop). The index states are written only
+after the vectors, words and features they describe:
 a batch cut short leaves states saying "not yet indexed", so its redelivery embeds again rather
 than skipping what never reached the index. They are written together, in BatchWriteItem calls
 of 25, where each took a PutItem of its own (fifty round trips a batch).
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from chatshop.shops.domain import ProductImage
 from chatshop.shops.product_store import IndexState, StoredVersion
 
-from .indexer import IndexStateStore, IndexStateWriter, IndexWriter, LexicalWriter
+from .indexer import IndexStateStore, IndexStateWriter, IndexWriter, LexicalWriter, LocalWriter
 from .lexical import LexicalEntry
+from .local_store import LocalImage
 from .vectors import VectorRecord
 
 _DELETED = None
@@ -69,6 +71,18 @@ class _DeferredLexicon:
             pending.upsert(entry.product_id, entry)
 
 
+class _DeferredLocal:
+    def __init__(self) -> None:
+        self.pending: dict[str, _Pending] = {}
+
+    def apply(self, shop_id: str, upserts: Sequence[LocalImage], deletes: Sequence[str]) -> None:
+        pending = self.pending.setdefault(shop_id, _Pending())
+        for key in deletes:
+            pending.delete(key)
+        for image in upserts:
+            pending.upsert(image.key, image)
+
+
 class _DeferredStates:
     """Reads through to the store (seeing this batch's own pending states); writes wait."""
 
@@ -102,20 +116,26 @@ class BatchWrites:
 
     One per batch: a failed flush fails the whole batch, whose redelivery starts afresh."""
 
-    def __init__(self, vectors: IndexWriter, lexicon: LexicalWriter, states: IndexStateWriter) -> None:
-        self._targets = (vectors, lexicon, states)
+    def __init__(
+        self, vectors: IndexWriter, lexicon: LexicalWriter, states: IndexStateWriter, local: LocalWriter
+    ) -> None:
+        self._targets = (vectors, lexicon, states, local)
         self.vectors = _DeferredVectors()
         self.lexicon = _DeferredLexicon()
+        self.local = _DeferredLocal()
         self.states = _DeferredStates(states)
 
     def flush(self) -> None:
-        vectors, lexicon, states = self._targets
+        vectors, lexicon, states, local = self._targets
         for (space, shop_id), pending in self.vectors.pending.items():
             upserts, deletes = pending.split()
             vectors.apply(space, shop_id, upserts, deletes)
         for shop_id, pending in self.lexicon.pending.items():
             upserts, deletes = pending.split()
             lexicon.apply(shop_id, upserts, deletes)
+        for shop_id, pending in self.local.pending.items():
+            upserts, deletes = pending.split()
+            local.apply(shop_id, upserts, deletes)
         recorded = self.states.states
         states.write_index_states(
             [state for state in recorded.values() if state is not None],

@@ -77,6 +77,17 @@ def product_id_of(vector_key: str) -> str:
     return vector_key.split(_KEY_SEPARATOR, 1)[0]
 
 
+def local_image_key(shop_id: str, product_id: str, image_id: str) -> str:
+    """An image in the local-feature indexes, whose region index answers without metadata: the
+    shop comes with the key, so a marketplace match finds its product."""
+    return f"{shop_id}/{image_vector_key(product_id, image_id)}"
+
+
+def shop_and_product_of(local_key: str) -> tuple[str, str]:
+    shop_id, vector_key = local_key.split("/", 1)
+    return shop_id, product_id_of(vector_key)
+
+
 def image_object_key(product: Product | ProductDocument, image_id: str) -> str:
     product_id = product.id if isinstance(product, Product) else product.product_id
     return image_key(product.shop_id, product_id, image_id)

@@ -3,7 +3,9 @@
 An event says only which product changed; the indexer reads the product as it is now and
 compares it with the index state it recorded last time, so a duplicate, late or out-of-order
 event does no harm and an unchanged product is never embedded twice. What changed is embedded
-once: the text when its hash differs, each image the first time it is seen.
+once: the text when its hash differs, each image the first time it is seen. An image gets both
+a CLIP vector and its local features (:mod:`chatshop.search.local_features`, kept by a
+:class:`LocalWriter`); one recorded as ``indexed`` before local features existed is done again.
 
 A bad image (not an image, a bomb, truncated, too many pixels, a type other than declared) is
 recorded on the product as rejected with its code and never retried; the event still succeeds.
@@ -30,13 +32,24 @@ from chatshop.shops.domain import Product, ProductImage, Shop
 from chatshop.shops.media import MAX_IMAGE_BYTES
 from chatshop.shops.product_store import IndexState, StoredVersion
 
-from .documents import ProductDocument, image_object_key, image_vector_key, product_document
+from .documents import (
+    ProductDocument,
+    image_object_key,
+    image_vector_key,
+    local_image_key,
+    product_document,
+)
 from .embedding import Embedder
 from .images import ImageRejected, ImageTooLarge
 from .lexical import LexicalEntry
+from .local_features import Features
+from .local_store import LocalImage
 from .vectors import VectorRecord
 
-INDEXED = "indexed"
+# An image's state: its CLIP vector and its local features are in the indexes.
+INDEXED = "indexed:local"
+# What an indexer wrote before local features: the image is embedded again on its product's next event.
+CLIP_ONLY = "indexed"
 IMAGE_MISSING = "image_missing"
 
 # Bytes and their declared content type in, an RGB picture out, or an ImageRejected raised.
@@ -145,6 +158,12 @@ class LexicalWriter(Protocol):
     def apply(self, shop_id: str, upserts: Sequence[LexicalEntry], deletes: Sequence[str]) -> None: ...
 
 
+class LocalWriter(Protocol):
+    """Where product images' local features go (``chatshop.search.local_store.LocalFeatureStore``)."""
+
+    def apply(self, shop_id: str, upserts: Sequence[LocalImage], deletes: Sequence[str]) -> None: ...
+
+
 class ObjectReader(Protocol):
     def read(self, key: str, max_bytes: int) -> bytes | None: ...
 
@@ -188,6 +207,9 @@ class Indexer:
     lexicon: LexicalWriter
     media: ObjectReader
     validate_image: ImageValidator
+    local: LocalWriter
+    # A product image's local features (``chatshop.search.local_features.catalog_features``).
+    local_features: Callable[[Image], Features]
 
     def handle(self, shop_id: str, product_id: str) -> Outcome:
         stored = self.products.get(shop_id, product_id)
@@ -198,9 +220,11 @@ class Indexer:
         return self._index(product_document(stored.product, shop.country), stored.product, state)
 
     def _remove(self, shop_id: str, product_id: str, state: IndexState | None) -> Outcome:
-        image_keys = [image_vector_key(product_id, image_id) for image_id in (state.images if state else {})]
+        image_ids = list(state.images) if state else []
+        image_keys = [image_vector_key(product_id, image_id) for image_id in image_ids]
         self.vectors.apply("text", shop_id, [], [product_id])
         self.vectors.apply("image", shop_id, [], image_keys)
+        self.local.apply(shop_id, [], [local_image_key(shop_id, product_id, i) for i in image_ids])
         self.lexicon.apply(shop_id, [], [product_id])
         if state is not None:
             self.products.delete_index_state(shop_id, product_id)
@@ -248,7 +272,11 @@ class Indexer:
     ) -> dict[str, str]:
         """The new image states: embeds images not seen before, removes vectors of vanished ones."""
         declared = {image.id: image.content_type for image in product.images}
-        images = {image_id: status for image_id, status in previous.items() if image_id in declared}
+        images = {
+            image_id: status
+            for image_id, status in previous.items()
+            if image_id in declared and status != CLIP_ONLY
+        }
         gone = [image_id for image_id, status in previous.items() if image_id not in declared]
         accepted: list[tuple[str, Image]] = []
         for image_id in document.image_ids:
@@ -267,11 +295,26 @@ class Indexer:
                 for (image_id, _), vector in zip(accepted, vectors, strict=True)
             ]
             self.vectors.apply("image", document.shop_id, records, [])
+            country = document.metadata.country
+            local = [
+                LocalImage(
+                    local_image_key(document.shop_id, document.product_id, image_id),
+                    country,
+                    self.local_features(image),
+                )
+                for image_id, image in accepted
+            ]
+            self.local.apply(document.shop_id, local, [])
             images.update((image_id, INDEXED) for image_id, _ in accepted)
             outcome.images_embedded = len(accepted)
         if gone:
             keys = [image_vector_key(document.product_id, image_id) for image_id in gone]
             self.vectors.apply("image", document.shop_id, [], keys)
+            self.local.apply(
+                document.shop_id,
+                [],
+                [local_image_key(document.shop_id, document.product_id, image_id) for image_id in gone],
+            )
             outcome.images_removed = len(gone)
         return images
 

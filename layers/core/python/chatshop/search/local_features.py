@@ -28,8 +28,11 @@ images again.
 
 Snapshot format (``to_bytes``/``from_bytes``), never pickle, since snapshots are read from S3:
 ``MAGIC | u32 header length | JSON header | u32 vocabulary length | vocabulary | u32 counts[slots] |
-u32 words[total] | u16 frames[total, 4]``; the header names the format version, the parameters
-and the keys by slot (``null`` for a free slot).
+u32 words[total] | u16 frames[total, 4]``; the header names the format version, the parameters,
+the vocabulary's digest, the keys by slot (``null`` for a free slot) and each slot's label (the
+country a marketplace search filters on). The vocabulary may be left out (length 0) when it is
+kept once beside many snapshots, as the search indexes do; reading such a snapshot needs that
+vocabulary, and one of another digest is refused.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import json
 import math
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -54,11 +57,13 @@ __all__ = [
     "LocalFeatureParams",
     "LocalFormatError",
     "LocalMatch",
+    "WordsAndFrames",
+    "encode",
     "extract_features",
 ]
 
 MAGIC = b"CSLOC\x00"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _U32 = struct.Struct("<I")
 # Frames as u16: x and y in 1/16 px (up to 4095 px a side, finer than RANSAC's tolerance), log2 of
 # the scale in 1/4096 (offset by 8, so keypoints from 1/256 px to 2^8 px), angle in 1/128 degree.
@@ -107,6 +112,25 @@ class Features:
 
     def __len__(self) -> int:
         return len(self.positions)
+
+
+@dataclass(frozen=True)
+class WordsAndFrames:
+    """An image as the index keeps it: the word of each feature and its quantised frame."""
+
+    words: np.ndarray  # u32 (n,)
+    frames: np.ndarray  # float32 (n, 4): x, y, log2 scale (offset), angle
+    vocabulary: str  # the digest of the vocabulary that assigned the words
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def encode(features: Features, vocabulary: Vocabulary) -> WordsAndFrames:
+    """What an index stores of ``features``: computed once, kept by a shop's index and the region's."""
+    return WordsAndFrames(
+        vocabulary.assign(features.descriptors), _quantise(_frames(features)), vocabulary.digest
+    )
 
 
 @dataclass(frozen=True)
@@ -238,6 +262,7 @@ class LocalFeatureIndex:
         self._free: list[int] = []
         self._words: list[np.ndarray] = []  # by slot: u32 word ids
         self._frames: list[np.ndarray] = []  # by slot: float32 (n, 4): x, y, log2 scale, angle
+        self._labels: list[str | None] = []  # by slot: what a query may be restricted to (a country)
         self._inverted: _Inverted | None = None  # rebuilt on the first query after a change
 
     @classmethod
@@ -285,11 +310,17 @@ class LocalFeatureIndex:
             )
         return catalog_features(image, self._params)
 
-    def upsert(self, key: str, image: Image.Image | np.ndarray | Features) -> int:
+    def upsert(
+        self, key: str, image: Image.Image | np.ndarray | Features | WordsAndFrames, label: str | None = None
+    ) -> int:
         """Index (or re-index) ``key``; returns how many features it kept (0: it can never match)."""
-        features = image if isinstance(image, Features) else self.features_of(image)
-        words = self._vocabulary.assign(features.descriptors)
-        frames = _quantise(_frames(features))
+        if not isinstance(image, WordsAndFrames):
+            image = encode(
+                image if isinstance(image, Features) else self.features_of(image), self._vocabulary
+            )
+        elif image.vocabulary != self._vocabulary.digest:
+            raise ValueError("the words were assigned by another vocabulary than this index's")
+        words, frames = image.words, image.frames
         with self._lock:
             slot = self._slot_of.get(key)
             if slot is None:
@@ -298,9 +329,10 @@ class LocalFeatureIndex:
                     self._keys.append(key)
                     self._words.append(words)
                     self._frames.append(frames)
+                    self._labels.append(label)
                 self._slot_of[key] = slot
             self._keys[slot] = key
-            self._words[slot], self._frames[slot] = words, frames
+            self._words[slot], self._frames[slot], self._labels[slot] = words, frames, label
             self._inverted = None
         return len(words)
 
@@ -313,11 +345,23 @@ class LocalFeatureIndex:
                 self._keys[slot] = None
                 self._words[slot] = np.zeros(0, np.uint32)
                 self._frames[slot] = np.zeros((0, 4), np.float32)
+                self._labels[slot] = None
                 self._free.append(slot)
             self._inverted = None
 
-    def query(self, image: Image.Image | np.ndarray | Features, limit: int = 5) -> list[LocalMatch]:
-        """Verified matches, most inliers first; an empty list means nothing matched."""
+    def query(
+        self,
+        image: Image.Image | np.ndarray | Features,
+        limit: int = 5,
+        *,
+        label: str | None = None,
+        only: Collection[str] | None = None,
+    ) -> list[LocalMatch]:
+        """Verified matches, most inliers first; an empty list means nothing matched.
+
+        ``label``: only images indexed with that label (a country of the region's marketplace).
+        ``only``: only these keys (the images another ranker proposed), the best ``candidates`` of
+        them by tf-idf verified."""
         import cv2
 
         features = image if isinstance(image, Features) else self.features_of(image, query=True)
@@ -330,7 +374,15 @@ class LocalFeatureIndex:
             # Copies of the slot tables (references, not arrays): a concurrent upsert or delete
             # then changes what the next query sees, never this one halfway.
             keys, stored_words, stored_frames = list(self._keys), list(self._words), list(self._frames)
+            allowed = inverted.allowed(self._labels, label) if label is not None else None
+            if only is not None:
+                chosen = np.zeros(len(keys), bool)
+                chosen[[self._slot_of[key] for key in only if key in self._slot_of]] = True
+                allowed = chosen if allowed is None else allowed & chosen
         similarity = inverted.score(words)
+        if allowed is not None:
+            # Filtered before the candidates are chosen, so another country's images take no place.
+            similarity = np.where(allowed, similarity, 0)
         ranked = np.argsort(-similarity, kind="stable")[: self._params.candidates]
         matches = []
         for slot in ranked:
@@ -344,6 +396,10 @@ class LocalFeatureIndex:
         matches.sort(key=lambda m: (-m.inliers, -m.similarity))
         return matches[:limit]
 
+    def label_of(self, key: str) -> str | None:
+        slot = self._slot_of.get(key)
+        return None if slot is None else self._labels[slot]
+
     def _rebuild(self) -> _Inverted:
         self._inverted = _Inverted(self._words, self._vocabulary.size)
         return self._inverted
@@ -356,10 +412,11 @@ class LocalFeatureIndex:
             total = sum(len(w) for w in self._words)
             return len(self._header()) + 4 * len(self._keys) + 12 * total
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, *, with_vocabulary: bool = True) -> bytes:
+        """The snapshot; ``with_vocabulary=False`` leaves the vocabulary out (kept elsewhere, once)."""
         with self._lock:
             header = self._header()
-            vocabulary = self._vocabulary.to_bytes()
+            vocabulary = self._vocabulary.to_bytes() if with_vocabulary else b""
             counts = np.array([len(w) for w in self._words], dtype="<u4")
             words = np.concatenate([*self._words, np.zeros(0, np.uint32)]).astype("<u4")
             frames = np.concatenate([*self._frames, np.zeros((0, 4), np.float32)])
@@ -378,13 +435,22 @@ class LocalFeatureIndex:
 
     def _header(self) -> bytes:
         return json.dumps(
-            {"format": FORMAT_VERSION, "params": asdict(self._params), "keys": self._keys},
+            {
+                "format": FORMAT_VERSION,
+                "params": asdict(self._params),
+                "vocabulary": self._vocabulary.digest,
+                "keys": self._keys,
+                "labels": self._labels,
+            },
             separators=(",", ":"),
         ).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes, params: LocalFeatureParams | None = None) -> LocalFeatureIndex:
-        """Read a snapshot; ``params`` overrides the query-time settings stored in it."""
+    def from_bytes(
+        cls, data: bytes, params: LocalFeatureParams | None = None, *, vocabulary: Vocabulary | None = None
+    ) -> LocalFeatureIndex:
+        """Read a snapshot; ``params`` overrides the query-time settings stored in it; ``vocabulary``
+        is the one kept beside a snapshot saved without its own (and must be the one it was made with)."""
         view = memoryview(data)
         if bytes(view[: len(MAGIC)]) != MAGIC:
             raise LocalFormatError("not a local-feature snapshot")
@@ -397,8 +463,16 @@ class LocalFeatureIndex:
                 raise LocalFormatError(f"format {header['format']} is not {FORMAT_VERSION}")
             stored = LocalFeatureParams(**header["params"])
             keys = list(header["keys"])
+            labels = list(header["labels"])
+            if len(labels) != len(keys):
+                raise LocalFormatError("the snapshot's labels do not match its keys")
             (length,) = _U32.unpack_from(view, offset)
-            vocabulary = Vocabulary.from_bytes(bytes(view[offset + 4 : offset + 4 + length]))
+            if length:
+                vocabulary = Vocabulary.from_bytes(bytes(view[offset + 4 : offset + 4 + length]))
+            elif vocabulary is None:
+                raise LocalFormatError("the snapshot was saved without its vocabulary; pass it")
+            if vocabulary.digest != header["vocabulary"]:
+                raise LocalFormatError("the snapshot's words are of another vocabulary")
             offset += 4 + length
         except (KeyError, TypeError, ValueError, struct.error) as exc:
             if isinstance(exc, LocalFormatError):
@@ -418,6 +492,7 @@ class LocalFeatureIndex:
         index = cls(vocabulary, replace(stored, **_query_settings(params)) if params else stored)
         bounds = np.concatenate([[0], np.cumsum(counts)])
         index._keys = keys
+        index._labels = labels
         index._words = [words[bounds[i] : bounds[i + 1]] for i in range(slots)]
         index._frames = [frames[bounds[i] : bounds[i + 1]] for i in range(slots)]
         index._slot_of = {key: slot for slot, key in enumerate(keys) if key is not None}
@@ -477,6 +552,14 @@ class _Inverted:
         self.weight = (weight / np.maximum(norms[image], 1e-12)).astype(np.float32)
         self.image = image.astype(np.int32)
         self.offsets = np.concatenate([[0], np.cumsum(documents)])  # pairs are sorted by word
+        self._allowed: dict[str, np.ndarray] = {}
+
+    def allowed(self, labels: list[str | None], label: str) -> np.ndarray:
+        """Which slots hold ``label``: computed once per label until the index changes."""
+        found = self._allowed.get(label)
+        if found is None:
+            found = self._allowed[label] = np.array([item == label for item in labels], bool)
+        return found
 
     def score(self, words: np.ndarray) -> np.ndarray:
         unique, tf = np.unique(words.astype(np.int64), return_counts=True)

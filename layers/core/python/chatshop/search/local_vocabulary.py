@@ -12,7 +12,9 @@ centres (the children of node ``n`` are ``n * branching ... n * branching + bran
 
 from __future__ import annotations
 
+import hashlib
 import struct
+from functools import cached_property
 
 import numpy as np
 
@@ -42,6 +44,11 @@ class Vocabulary:
     def size(self) -> int:
         return self.branching**self.depth
 
+    @cached_property
+    def digest(self) -> str:
+        """Names these words: indexes whose words another vocabulary assigned are not comparable."""
+        return hashlib.sha256(self.to_bytes()).hexdigest()[:32]
+
     @property
     def dimensions(self) -> int:
         return int(self._levels[0].shape[1])
@@ -62,8 +69,8 @@ class Vocabulary:
         if not 2 <= branching <= 255 or not 1 <= depth <= 4:
             raise ValueError("branching must be 2..255 and depth 1..4")
         data = np.ascontiguousarray(descriptors, dtype=np.float32)
-        if len(data) < branching:
-            raise ValueError(f"at least {branching} descriptors are needed to learn a vocabulary")
+        if len(data) == 0:
+            raise ValueError("a vocabulary is learned from at least one descriptor")
         rng = np.random.default_rng(seed)
         if len(data) > sample:
             data = data[rng.choice(len(data), sample, replace=False)]

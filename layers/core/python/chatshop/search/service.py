@@ -6,6 +6,13 @@ comparable, their ranks are): MiniLM neighbours of the words, products containin
 (brand, title), and, while a trained CLIP is configured, pictures that CLIP finds for the words.
 An untrained CLIP maps words to noise, so it gets no vote then.
 
+Image search has two rankers. With the untrained default CLIP, the local-feature matcher
+(:mod:`chatshop.search.local_features`) carries the ranking: products whose picture a verified
+homography maps onto the photo, most inliers first, and nothing at all below its minimum, said
+with a reason. With a trained CLIP, CLIP proposes (it also finds similar, not identical,
+products) and the matcher verifies: the verified ones come first, by inliers, then the rest in
+CLIP's order. Either way a result carries its inlier count.
+
 Every hit is checked against the products as they are now, read in one batch: a deleted product,
 a closed or paused shop, and (when asked) a product that cannot be bought are left out. The index
 is asked for more candidates than the answer needs, so that filtering rarely leaves it short.
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from PIL.Image import Image
 
@@ -26,9 +33,10 @@ from chatshop.platform.rollout import Rollout
 from chatshop.shops.domain import Product, Shop
 from chatshop.shops.product_store import Listed
 
-from .documents import PURCHASABLE, product_id_of
+from .documents import PURCHASABLE, local_image_key, product_id_of, shop_and_product_of
 from .embedding import Embedder
 from .lexical import LexicalHit, LexicalIndex, clean_query
+from .local_features import LocalFeatureIndex, LocalMatch
 from .vectors import VectorFilter, VectorHit, VectorIndex
 
 FEATURE = "visual_search"
@@ -45,6 +53,22 @@ MAX_CANDIDATES = 200
 MIN_SEMANTIC_SCORE = 0.1
 # A product has several images; an image query asks for this many hits per product wanted.
 IMAGES_PER_PRODUCT = 4
+# CLIP's proposals the matcher may verify (it verifies the best of them by shared words, up to its
+# own ``candidates``).
+PROPOSALS = 50
+
+Ranker = Literal["local_features", "clip+local_features", "clip"]
+LOCAL_RANKER: Ranker = "local_features"
+CLIP_AND_LOCAL_RANKER: Ranker = "clip+local_features"
+CLIP_RANKER: Ranker = "clip"  # no local-feature indexes given (a test's or a benchmark's service)
+# Why an image search found nothing: no product image verified against the photo, or the photo has
+# no local features at all (a flat colour, a blank page).
+NoMatchReason = Literal["no_match", "no_features"]
+
+
+def image_ranker(image_model_trained: bool) -> Ranker:
+    """The ranker image search uses, as ``/search/health`` reports it."""
+    return CLIP_AND_LOCAL_RANKER if image_model_trained else LOCAL_RANKER
 
 
 class VectorIndexes(Protocol):
@@ -61,6 +85,12 @@ class Catalog(Protocol):
 
 class ShopReader(Protocol):
     def get(self, shop_id: str) -> Shop | None: ...
+
+
+class LocalIndexes(Protocol):
+    """The region's local-feature indexes (``chatshop.search.local_store.LocalFeatureStore``)."""
+
+    def index(self, shop_id: str | None = None) -> LocalFeatureIndex | None: ...
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,15 @@ class SearchResult:
     shop_id: str
     score: float
     product: Product
+    # Image search: the matcher's verified inliers for the product's best image (0: not verified).
+    inliers: int | None = None
+
+
+@dataclass(frozen=True)
+class ImageSearch:
+    results: list[SearchResult]
+    ranker: Ranker
+    reason: NoMatchReason | None = None  # set when there are no results
 
 
 @dataclass(frozen=True)
@@ -103,6 +142,7 @@ class _Candidate:
     product_id: str
     shop_id: str
     score: float
+    inliers: int | None = None
 
 
 def resolve_scope(
@@ -132,21 +172,66 @@ def resolve_scope(
 
 class SearchService:
     def __init__(
-        self, embedder: Embedder, indexes: VectorIndexes, lexicon: LexicalIndexes, catalog: Catalog
+        self,
+        embedder: Embedder,
+        indexes: VectorIndexes,
+        lexicon: LexicalIndexes,
+        catalog: Catalog,
+        local: LocalIndexes | None = None,
     ) -> None:
         self._embedder = embedder
         self._indexes = indexes
         self._lexicon = lexicon
         self._catalog = catalog
+        self._local = local
+
+    @property
+    def ranker(self) -> Ranker:
+        return image_ranker(self._embedder.image_model_trained) if self._local is not None else CLIP_RANKER
 
     def by_image(self, image: Image, scope: SearchScope, limit: int) -> list[SearchResult]:
+        return self.image_search(image, scope, limit).results
+
+    def image_search(self, image: Image, scope: SearchScope, limit: int) -> ImageSearch:
+        """The products in ``image``, best first, with the ranker that chose them and, when there are
+        none, why."""
+        ranker = self.ranker
+        if ranker == CLIP_RANKER:
+            return self._answer(self._proposals(image, scope, limit), scope, limit, ranker)
+        assert self._local is not None
+        local = self._local.index(scope.shop_id)
+        if local is None or len(local) == 0:
+            proposals = self._proposals(image, scope, limit) if ranker == CLIP_AND_LOCAL_RANKER else []
+            return self._answer(proposals, scope, limit, ranker)
+        features = local.features_of(image, query=True)
+        if len(features) < local.params.min_inliers and ranker == LOCAL_RANKER:
+            # Fewer features than a match needs inliers (a flat colour has none): nothing can match.
+            return ImageSearch([], ranker, "no_features")
+        if ranker == LOCAL_RANKER:
+            wanted = _candidates_for(limit) * IMAGES_PER_PRODUCT
+            matches = local.query(features, wanted, label=scope.country)
+            return self._answer(best_match_per_product(matches), scope, limit, ranker)
+        proposals = self._proposals(image, scope, limit, PROPOSALS)
+        keys = [
+            local_image_key(c.shop_id, c.product_id, image_id) for c in proposals for image_id in c.images
+        ]
+        verified = best_match_per_product(local.query(features, len(keys), only=keys)) if keys else []
+        return self._answer(verify(proposals, verified), scope, limit, ranker)
+
+    def _proposals(self, image: Image, scope: SearchScope, limit: int, at_least: int = 0) -> list[_Proposal]:
+        """CLIP's nearest products, each with its images that were hit."""
         index = self._indexes.for_query("image", scope.shop_id)
         if len(index) == 0:
             return []
         vector = self._embedder.embed_images([image])[0]
-        wanted = _candidates_for(limit) * IMAGES_PER_PRODUCT
-        hits = index.query(vector, wanted, scope.vector_filter())
-        return self._listed(best_per_product(hits), scope, limit)
+        wanted = max(_candidates_for(limit), at_least) * IMAGES_PER_PRODUCT
+        return proposals_per_product(index.query(vector, wanted, scope.vector_filter()))
+
+    def _answer(
+        self, candidates: Sequence[_Candidate], scope: SearchScope, limit: int, ranker: Ranker
+    ) -> ImageSearch:
+        results = self._listed(list(candidates), scope, limit)
+        return ImageSearch(results, ranker, None if results else "no_match")
 
     def shop_products_like(self, image: Image, shop_id: str, limit: int) -> list[SearchResult]:
         """The chat's ProductFinder (``chatshop.search.chat``): a shop's products most like a photo."""
@@ -225,7 +310,8 @@ class SearchService:
             shop = listed.shops.get(candidate.shop_id)
             if product is None or shop is None or not _shown(product, shop, scope):
                 continue
-            results.append(SearchResult(product.id, shop.id, round(candidate.score, 6), product))
+            score = round(candidate.score, 6)
+            results.append(SearchResult(product.id, shop.id, score, product, candidate.inliers))
             if len(results) == limit:
                 break
         return results
@@ -256,6 +342,42 @@ def best_per_product(hits: Sequence[VectorHit]) -> list[_Candidate]:
     return sorted(best.values(), key=lambda c: (-c.score, c.product_id))
 
 
+@dataclass(frozen=True)
+class _Proposal(_Candidate):
+    images: tuple[str, ...] = ()  # image ids of the product that CLIP found, best first
+
+
+def proposals_per_product(hits: Sequence[VectorHit]) -> list[_Proposal]:
+    """``best_per_product``, keeping each product's images that were hit, for the matcher to verify."""
+    images: dict[str, list[str]] = {}
+    for hit in hits:
+        product_id, _, image_id = hit.key.partition(":")
+        images.setdefault(product_id, []).append(image_id)
+    return [
+        _Proposal(c.product_id, c.shop_id, c.score, 0, tuple(images[c.product_id]))
+        for c in best_per_product(hits)
+    ]
+
+
+def best_match_per_product(matches: Sequence[LocalMatch]) -> list[_Candidate]:
+    """One candidate per product, scored by the inliers of its best verified image."""
+    best: dict[str, _Candidate] = {}
+    for match in matches:
+        shop_id, product_id = shop_and_product_of(match.key)
+        current = best.get(product_id)
+        if current is None or match.inliers > (current.inliers or 0):
+            best[product_id] = _Candidate(product_id, shop_id, float(match.inliers), match.inliers)
+    return sorted(best.values(), key=lambda c: (-c.score, c.product_id))
+
+
+def verify(proposals: Sequence[_Candidate], verified: Sequence[_Candidate]) -> list[_Candidate]:
+    """CLIP's proposals re-ranked: the verified first, most inliers first, then the rest in CLIP's
+    order; each keeps CLIP's cosine as its score and carries its inliers."""
+    inliers = {c.product_id: c.inliers or 0 for c in verified}
+    ranked = sorted(enumerate(proposals), key=lambda item: (-inliers.get(item[1].product_id, 0), item[0]))
+    return [_Candidate(c.product_id, c.shop_id, c.score, inliers.get(c.product_id, 0)) for _, c in ranked]
+
+
 def _lexical_candidates(hits: Sequence[LexicalHit]) -> list[_Candidate]:
     return [_Candidate(hit.product_id, hit.shop_id, hit.score) for hit in hits]
 
@@ -282,8 +404,11 @@ def search_service_for(settings: Settings, embedder: Embedder) -> SearchService:
     """The service over this region's indexes and the shops table, as the search functions use it."""
     from chatshop.search.indexes import SearchIndexes
     from chatshop.search.lexical import LexicalStore
+    from chatshop.search.local_store import local_store_for
     from chatshop.shops.product_store import ProductStore
 
     dimensions = {"image": embedder.image_dimensions, "text": embedder.text_dimensions}
     indexes = SearchIndexes(settings, settings.region, dimensions)
-    return SearchService(embedder, indexes, LexicalStore(settings), ProductStore(settings))
+    return SearchService(
+        embedder, indexes, LexicalStore(settings), ProductStore(settings), local_store_for(settings)
+    )
