@@ -7,8 +7,8 @@ with the API key of the shops API, checked by ``chatshop.shops.merchants``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from functools import cached_property
+from datetime import UTC, datetime
+from functools import cache, cached_property
 from typing import Any
 
 from chalice import Response
@@ -16,11 +16,15 @@ from chalice import Response
 from chatshop.ads import campaigns
 from chatshop.ads.campaign_store import CampaignStore
 from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch
+from chatshop.ads.events import AdEventQueue, answer_event
+from chatshop.ads.secrets import AdsSecrets
 from chatshop.ads.spend import SpendStore
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
 from chatshop.platform.http import create_app, current_request, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
+from chatshop.privacy.consent import ConsentChange, check_user_key
+from chatshop.privacy.consent_store import ConsentStore
 from chatshop.shops import merchants, shops
 from chatshop.shops.domain import Merchant, Shop
 from chatshop.shops.merchant_store import MerchantStore
@@ -177,3 +181,49 @@ def campaign_report(shop_id: str, campaign_id: str) -> Response:
         granularity,  # type: ignore[arg-type]
     )
     return json_response(report.model_dump(mode="json", by_alias=True))
+
+
+# --- ad events and consent ----------------------------------------------------------------------
+# Public, like the marketplace: a user key is a pseudonym the client chose, unguessable by rule.
+
+# Event answers must reach the server every time: a cached 204 is an impression never counted.
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@cache
+def ads_secrets() -> AdsSecrets:
+    return AdsSecrets(settings)
+
+
+@cache
+def ad_event_queue() -> AdEventQueue:
+    return AdEventQueue(settings)
+
+
+@cache
+def consent_store() -> ConsentStore:
+    return ConsentStore(settings)
+
+
+@app.route("/ads/events/{token}", methods=["GET"])
+def ad_event(token: str) -> Response:
+    landing = settings.require("ads_landing_url")
+    answer = answer_event(token, ads_secrets().event_keys(), ad_event_queue(), landing, datetime.now(UTC))
+    headers = dict(NO_STORE)
+    if answer.location is not None:
+        headers["Location"] = answer.location
+    return Response(body="", status_code=answer.status, headers=headers)
+
+
+@app.route("/privacy/consents/{user_key}", methods=["PUT"])
+def put_consent(user_key: str) -> Response:
+    check_user_key(user_key)
+    change = parse_body(ConsentChange)
+    consent_store().record(user_key, change, datetime.now(UTC))
+    return json_response(consent_store().read(user_key).model_dump(mode="json"), headers=NO_STORE)
+
+
+@app.route("/privacy/consents/{user_key}", methods=["GET"])
+def get_consent(user_key: str) -> Response:
+    consents = consent_store().read(check_user_key(user_key))
+    return json_response(consents.model_dump(mode="json"), headers=NO_STORE)

@@ -21,6 +21,7 @@ from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch, Campaig
 from chatshop.assistant.inbox import AgentAct, AgentReply, ConversationDetail, ConversationSummary
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
 from chatshop.platform.iso import ISO_3166_ALPHA2
+from chatshop.privacy.consent import ConsentChange, Consents
 from chatshop.search.api_models import (
     ImageSearchResponse,
     SearchResponse,
@@ -58,7 +59,15 @@ from .schemas import (
 _ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 _PRODUCT_ID = {"type": "string", "pattern": "^p[0-9a-f]{31}$"}
 _CONVERSATION_ID = {"type": "string", "pattern": "^cv_[0-9a-f]{24}$"}
-_PATH_IDS = {"product_id": _PRODUCT_ID, "conversation_id": _CONVERSATION_ID}
+# An ad event token is opaque (a kind letter and base64url); a user key is a client's pseudonym.
+_TOKEN = {"type": "string", "pattern": "^[ic][A-Za-z0-9_-]{1,1023}$"}
+_USER_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}
+_PATH_IDS = {
+    "product_id": _PRODUCT_ID,
+    "conversation_id": _CONVERSATION_ID,
+    "token": _TOKEN,
+    "user_key": _USER_KEY,
+}
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,8 @@ class Operation:
     headers: tuple[str, ...] = ()  # success headers besides X-Correlation-Id
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     operation_id: str = ""
+    # Also answers 302 with a Location (an ad click's redirect).
+    redirect: bool = False
 
 
 def _limit(maximum: int) -> Param:
@@ -438,6 +449,34 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(403, 404, 422),
         operation_id="campaignReport",
     ),
+    ("/ads/events/{token}", "GET"): Operation(
+        "Count an ad's impression (204) or click (302 to the ad's own destination) from its signed "
+        "token; a forged, expired or replayed token gets the same answer and counts nothing",
+        "ads",
+        204,
+        auth=None,
+        redirect=True,
+        headers=("Cache-Control",),
+        operation_id="adEvent",
+    ),
+    ("/privacy/consents/{user_key}", "PUT"): Operation(
+        "Give, withdraw or object: a user's choice on personalised ads, recorded with its time, "
+        "wording and source; a withdrawal or objection deletes the ad profile and holds from the next ad",
+        "privacy",
+        response=Consents,
+        request=ConsentChange,
+        auth=None,
+        errors=(400, 422),
+        operation_id="putConsent",
+    ),
+    ("/privacy/consents/{user_key}", "GET"): Operation(
+        "A user's consents (not_given where never asked) and the log of their changes",
+        "privacy",
+        response=Consents,
+        auth=None,
+        errors=(422,),
+        operation_id="getConsent",
+    ),
     # --- SearchFunction -----------------------------------------------------------------------
     ("/search", "GET"): Operation(
         "Products by words, in one shop (shop_id) or a country's marketplace (country): exactly one",
@@ -553,6 +592,8 @@ def openapi_document(version: str) -> dict[str, Any]:
                     "description": "The version of the product or FAQ, for If-Match",
                     "schema": {"type": "string"},
                 },
+                "Location": {"description": "Where the redirect goes", "schema": {"type": "string"}},
+                "Cache-Control": {"description": "Never cached", "schema": {"type": "string"}},
             },
         },
     }
@@ -672,6 +713,8 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
     if operation.links:
         success["links"] = operation.links
     responses = {str(operation.status): success}
+    if operation.redirect:
+        responses["302"] = {"description": "Found", "headers": _headers(("Location", *operation.headers))}
     for status, model in operation.also.items():
         responses[str(status)] = {
             "description": "Accepted",
