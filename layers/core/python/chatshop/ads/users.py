@@ -331,7 +331,7 @@ class UserStore:
                     TransactItems=[
                         _consent_check(self.table, user_key, consent),
                         _not_minor_check(self.table, user_key),
-                        _profile_put(self.table, user_key, updated, now, version),
+                        {"Put": _profile_put(self.table, user_key, updated, now, version)},
                     ]
                 )
                 return True
