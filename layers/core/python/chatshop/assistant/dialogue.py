@@ -20,11 +20,12 @@ from pydantic import ValidationError
 
 from chatshop.messaging.inbound import InboundMessage
 from chatshop.messaging.outbound import OutboundMessage, OutboundValidationError, Text
+from chatshop.messaging.payment_status import PaymentStatus
 from chatshop.messaging.records import OutboundRecord
 from chatshop.platform.iso import CURRENCY_EXPONENTS
 from chatshop.shops.domain import Product, Shop
 
-from . import phrases, replies
+from . import phrases, replies, till
 from .i18n import Translator, default_language, supported, translator
 from .intents import Intent, from_tap, from_text
 from .language import detect
@@ -41,6 +42,8 @@ from .views import ORDERABLE, ProductView, category_name, in_category, outline
 # The ask prompt's example budget, in the shop currency's major units.
 _EXAMPLE_BUDGET = 100
 DEFAULT_AGENT_QUIET = timedelta(minutes=30)
+# The handled id, and the reply's, of a cart's one reminder.
+REMINDER_PREFIX = "cart-reminder-"
 
 
 # --- What the dialogue needs, as the inbound worker wires it --------------------------------------
@@ -96,6 +99,8 @@ class Assistant:
     questions: Questions
     agent_quiet: timedelta = DEFAULT_AGENT_QUIET
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # The orders context, where the chat takes orders; without it an order goes to a person.
+    orders: till.Orders | None = None
 
     # --- a customer's message ---------------------------------------------------------------------
 
@@ -126,6 +131,9 @@ class Assistant:
         if shop is None or shop.status != "active":
             self.states.save(state)
             return Turn("shop-closed")
+        # A customer still writing has not left their cart: its reminder moves on.
+        rearmed = till.carts.rearmed(state.cart, state.last_message_at or now, till.reminder_after(shop))
+        state = state.model_copy(update={"cart": rearmed})
         if message.type == "image" and search_photo is not None:
             self.states.save(state.model_copy(update={"failures": 0}))
             return Turn("photo", search_photo(self._translator(shop, state).language))
@@ -161,8 +169,12 @@ class Assistant:
             case "ordinal":
                 return self._ordinal(shop, state, message.id, reply_id, t, int(intent.value or "0"))
             case "order":
-                return self._order(shop, state, message.id, reply_id, t, intent.value or "", now)
-            case "agent" | "cart":
+                return self._order(shop, state, message, reply_id, t, intent.value or "", now)
+            case "add" | "cart" | "cart_edit" | "cart_empty" | "remove" | "checkout" | "orders" | "cancel":
+                return self._till(shop, state, message, reply_id, t, intent, now)
+            case "wa_order":
+                return self._wa_order(shop, state, message, reply_id, t, now)
+            case "agent":
                 reply = replies.text(t, phrases.HANDOFF, shop=shop.name)
                 return self._reply(_held_by(state, "waiting", now), message.id, reply_id, reply, "handoff")
             case "ask":
@@ -277,20 +289,114 @@ class Assistant:
         self,
         shop: Shop,
         state: ConversationState,
-        message_id: str,
+        message: InboundMessage,
         reply_id: str,
         t: Translator,
         product_id: str,
         now: datetime,
     ) -> Turn:
+        """ "Order this" on a product card: one of it, ordered now (keyed by the tap's message)."""
         product = self.catalogs.products_by_id(shop.id, [product_id]).get(product_id)
         if product is None:
             return self._reply(
-                state, message_id, reply_id, replies.text(t, phrases.PRODUCT_GONE), "product-gone"
+                state, message.id, reply_id, replies.text(t, phrases.PRODUCT_GONE), "product-gone"
             )
-        # Until the chat has its own cart, a person takes the order from here.
-        reply = replies.text(t, phrases.ORDER_HANDOFF, shop=shop.name, title=product.title)
-        return self._reply(_held_by(state, "waiting", now), message_id, reply_id, reply, "order-handoff")
+        if self.orders is None:
+            # Where the chat takes no orders, a person takes it from here.
+            reply = replies.text(t, phrases.ORDER_HANDOFF, shop=shop.name, title=product.title)
+            return self._reply(_held_by(state, "waiting", now), message.id, reply_id, reply, "order-handoff")
+        step = till.order_message(
+            self.orders, self.catalogs, shop, state, t, message.id, [(product.retailer_id, 1)], now
+        )
+        return self._reply(step.state, message.id, reply_id, step.reply, step.outcome)
+
+    # --- the till ---------------------------------------------------------------------------------
+
+    def _till(
+        self,
+        shop: Shop,
+        state: ConversationState,
+        message: InboundMessage,
+        reply_id: str,
+        t: Translator,
+        intent: Intent,
+        now: datetime,
+    ) -> Turn:
+        orders = self.orders
+        if orders is None and intent.kind in ("checkout", "orders", "cancel"):
+            reply = replies.text(t, phrases.HANDOFF, shop=shop.name)
+            return self._reply(_held_by(state, "waiting", now), message.id, reply_id, reply, "handoff")
+        match intent.kind:
+            case "add":
+                step = till.add(self.catalogs, shop, state, t, intent, now)
+            case "cart":
+                step = till.show(self.catalogs, shop, state, t)
+            case "cart_edit":
+                step = till.edit(self.catalogs, shop, state, t)
+            case "cart_empty":
+                step = till.empty(state, t)
+            case "remove":
+                step = till.remove(self.catalogs, shop, state, t, intent, now)
+            case "checkout":
+                assert orders is not None
+                step = till.checkout(orders, self.catalogs, shop, state, t, message.id, now)
+            case "orders":
+                assert orders is not None
+                step = till.my_orders(orders, shop, state, t)
+            case _:
+                assert orders is not None
+                step = till.cancel(orders, shop, state, t, intent, now)
+        return self._reply(step.state, message.id, reply_id, step.reply, step.outcome)
+
+    def _wa_order(
+        self,
+        shop: Shop,
+        state: ConversationState,
+        message: InboundMessage,
+        reply_id: str,
+        t: Translator,
+        now: datetime,
+    ) -> Turn:
+        """WhatsApp's cart, sent: ordered as sent, keyed by the order message's WhatsApp id."""
+        if self.orders is None or message.order is None or not message.order.items:
+            reply = replies.text(t, phrases.HANDOFF, shop=shop.name)
+            return self._reply(_held_by(state, "waiting", now), message.id, reply_id, reply, "handoff")
+        items = [(item.product_retailer_id, item.quantity) for item in message.order.items]
+        step = till.order_message(self.orders, self.catalogs, shop, state, t, message.id, items, now)
+        return self._reply(step.state, message.id, reply_id, step.reply, step.outcome)
+
+    def on_payment(self, shop_id: str, payment: PaymentStatus) -> Turn:
+        """WhatsApp's payment status of a bill (order_details) the chat sent: a captured payment
+        marks the order paid, once (the orders context tells the customer); others change nothing."""
+        shop = self.catalogs.shop(shop_id)
+        if shop is None or self.orders is None:
+            return Turn("payment-ignored")
+        if payment.status != "captured":
+            return Turn(f"payment-{payment.status}")
+        transaction = payment.transaction_id or payment.message_id or payment.reference_id
+        paid = self.orders.paid_in_chat(shop, payment.reference_id, transaction, self.clock())
+        return Turn("payment-captured" if paid is not None else "payment-unknown-order")
+
+    def on_cart_reminder(self, phone_number_id: str, customer: str, cart_id: str) -> Turn:
+        """The reminder function found this cart due: reminded once, if the chat is still open."""
+        state = self.states.get(phone_number_id, customer)
+        if state is None:
+            return Turn("no-conversation")
+        handled_id = f"{REMINDER_PREFIX}{cart_id}"
+        if state.handled_before(handled_id):
+            return self._again(state, handled_id)
+        shop = self.catalogs.shop(state.shop_id)
+        if shop is None:
+            return Turn("shop-closed")
+        now = self.clock()
+        found = till.reminder(self.catalogs, shop, state, self._translator(shop, state), cart_id, now)
+        if found is None:
+            return Turn("reminder-not-due")
+        if isinstance(found, ConversationState):
+            self.states.save(found.with_handled(handled_id))
+            return Turn("reminder-skipped")
+        state = found.state.with_handled(handled_id)
+        return self._reply(state, handled_id, handled_id, found.reply, found.outcome)
 
     # --- questions --------------------------------------------------------------------------------
 
@@ -405,7 +511,8 @@ class Assistant:
         """A message handled before: only what may not have gone out goes again."""
         if state.pending == handled_id:
             return Turn("duplicate", f"answer-{handled_id}")
-        reply_id = handled_id if handled_id.startswith("answer-") else f"reply-{handled_id}"
+        kept = handled_id.startswith(("answer-", REMINDER_PREFIX))
+        reply_id = handled_id if kept else f"reply-{handled_id}"
         self.replies.resend(reply_id)
         return Turn("duplicate", reply_id)
 
@@ -491,7 +598,7 @@ def _intent(message: InboundMessage) -> Intent:
     if message.type == "text" and message.text:
         return from_text(message.text)
     if message.type == "order":
-        return Intent("cart")
+        return Intent("wa_order")
     return Intent("unsupported")
 
 
@@ -504,7 +611,7 @@ def _held_by(state: ConversationState, holder: Holder, now: datetime) -> Convers
 def _quoted(handled_id: str) -> str | None:
     if handled_id.startswith("answer-"):
         return handled_id.removeprefix("answer-")
-    if handled_id.startswith(("agent-", "release-")):
+    if handled_id.startswith(("agent-", "release-", REMINDER_PREFIX)):
         return None
     return handled_id
 

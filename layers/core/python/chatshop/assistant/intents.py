@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from . import cart_words
+
 IntentKind = Literal[
     "greeting",
     "menu",
@@ -27,6 +29,14 @@ IntentKind = Literal[
     "ordinal",
     "question",
     "cart",
+    "cart_edit",
+    "cart_empty",
+    "add",
+    "remove",
+    "checkout",
+    "orders",
+    "cancel",
+    "wa_order",
     "unsupported",
 ]
 
@@ -40,6 +50,15 @@ CATEGORY_PREFIX = "cat:"
 CATEGORIES_PAGE_PREFIX = "cats:"
 SHOW_PREFIX = "show:"
 ORDER_PREFIX = "order:"
+# The cart and the customer's orders.
+CART = "cart:show"
+CART_EDIT = "cart:edit"
+CART_EMPTY = "cart:empty"
+CHECKOUT = "cart:checkout"
+ORDERS = "orders:show"
+ADD_PREFIX = "add:"
+REMOVE_PREFIX = "rm:"
+CANCEL_PREFIX = "cancel:"
 
 _TAPS: dict[str, IntentKind] = {
     MENU_BROWSE: "browse",
@@ -47,12 +66,20 @@ _TAPS: dict[str, IntentKind] = {
     MENU_AGENT: "agent",
     MENU: "menu",
     MORE: "more",
+    CART: "cart",
+    CART_EDIT: "cart_edit",
+    CART_EMPTY: "cart_empty",
+    CHECKOUT: "checkout",
+    ORDERS: "orders",
 }
 _PREFIXED: tuple[tuple[str, IntentKind], ...] = (
     (CATEGORY_PREFIX, "category"),
     (CATEGORIES_PAGE_PREFIX, "categories_page"),
     (SHOW_PREFIX, "show"),
     (ORDER_PREFIX, "order"),
+    (ADD_PREFIX, "add"),
+    (REMOVE_PREFIX, "remove"),
+    (CANCEL_PREFIX, "cancel"),
 )
 
 # Whole messages (case, accents and punctuation aside) that are a command, per language.
@@ -162,6 +189,10 @@ _LAST_WORDS = frozenset(["last", "ultimo", "ultima", "आखिरी"])
 class Intent:
     kind: IntentKind
     value: str | None = None
+    # How many, for "add 2" and "remove 1 ..." (None: one to add, the whole line to remove); with
+    # words, ``value`` is what names the product.
+    quantity: int | None = None
+    words: bool = False
 
 
 def from_tap(reply_id: str | None) -> Intent | None:
@@ -193,10 +224,28 @@ def from_text(text: str) -> Intent:
         return Intent("ask")
     if _AGENT.search(words):
         return Intent("agent")
+    said = cart_words.command(text)
+    if said is not None:
+        return _cart_intent(said)
     ordinal = _ordinal(words)
     if ordinal is not None:
         return Intent("ordinal", str(ordinal))
     return Intent("question", " ".join(text.split()))
+
+
+_CART_KINDS: dict[str, IntentKind] = {
+    "show": "cart",
+    "empty": "cart_empty",
+    "checkout": "checkout",
+    "orders": "orders",
+    "cancel": "cancel",
+    "add": "add",
+    "remove": "remove",
+}
+
+
+def _cart_intent(said: cart_words.CartCommand) -> Intent:
+    return Intent(_CART_KINDS[said.kind], said.what, said.quantity, words=True)
 
 
 def normalised(text: str) -> str:

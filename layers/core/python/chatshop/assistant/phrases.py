@@ -110,3 +110,91 @@ PHOTO_UNREADABLE = N_(
 )
 # Where visual search is not live for the shop's country: the photo waits for the shop's people.
 PHOTO_KEPT = N_("Thanks for your photo! The shop will get back to you here shortly.")
+
+# --- The cart ---------------------------------------------------------------------------------------
+
+BUTTON_ADD_TO_CART = N_("Add to cart")
+BUTTON_CHECKOUT = N_("Checkout")
+BUTTON_VIEW_CART = N_("View cart")
+BUTTON_EDIT_CART = N_("Edit cart")
+BUTTON_KEEP_SHOPPING = N_("Keep shopping")
+ADDED = N_("Added {quantity} \u00d7 {title} to your cart.")
+ADDED_CAPPED = N_("One product can go in the cart at most {limit} times: you have {quantity} \u00d7 {title}.")
+CART_HEADER = N_("Your cart:")
+CART_LINE = N_("{quantity} \u00d7 {title}: {total}")
+CART_LINE_GONE = N_("{quantity} \u00d7 {title}: no longer available")
+CART_TOTAL = N_("Total: {total}")
+CART_IS_EMPTY = N_(
+    "Your cart is empty. Browse the catalog, or tell me what to add, like \u201c2 of the socks\u201d."
+)
+CART_EMPTIED = N_("Done, your cart is empty now.")
+CART_FULL = N_("Your cart holds up to {limit} different products. Check out first, or take something out.")
+ADD_WHAT = N_(
+    "Which product should I add? Open one and tap \u201cAdd to cart\u201d, or write its name, "
+    "like \u201c2 of the socks\u201d."
+)
+ADD_WHICH = N_("Which one do you mean? Tap it in the list.")
+ADD_NOT_FOUND = N_(
+    "I could not find \u201c{what}\u201d in our catalog. Try other words, or browse the catalog."
+)
+NOT_ORDERABLE = N_("Sorry, {title} cannot be ordered right now: {availability}.")
+ONLY_LEFT = N_("Sorry, we have only {available} of {title} left.")
+REMOVE_WHAT = N_("Which product should I take out? Tap it in the list.")
+NOT_IN_CART = N_("\u201c{what}\u201d is not in your cart.")
+REMOVED = N_("Took {title} out of your cart.")
+REMOVED_SOME = N_("Took {quantity} \u00d7 {title} out; {left} still in your cart.")
+EDIT_CART_BODY = N_("Tap a product to take it out of your cart.")
+EDIT_CART_BUTTON = N_("Edit cart")
+EDIT_CART_SECTION = N_("Your cart")
+# TRANSLATORS: At most 72 characters (a list row's description).
+REMOVE_ROW_DESCRIPTION = N_("Take it out of the cart")
+# TRANSLATORS: At most 24 characters (a list row's title).
+EMPTY_CART_ROW_TITLE = N_("Empty the cart")
+EMPTY_CART_ROW_DESCRIPTION = N_("Take everything out")
+ADD_WHICH_BUTTON = N_("Products")
+ADD_WHICH_SECTION = N_("Did you mean")
+REMINDER = N_("You left {count} items in your cart ({total}). Shall I place the order for you?")
+
+# --- Placing an order -------------------------------------------------------------------------------
+
+ORDER_PROBLEMS = N_("I could not place your order:")
+PROBLEM_UNKNOWN = N_("{title}: not in our catalog")
+PROBLEM_DISCONTINUED = N_("{title}: no longer sold")
+PROBLEM_OUT_OF_STOCK = N_("{title}: out of stock")
+PROBLEM_INSUFFICIENT = N_("{title}: only {available} left")
+ORDER_PROBLEMS_OUTRO = N_("Please change your cart and order again, or talk to a person.")
+ORDER_PLACED = N_("Thank you! Your order {number} is placed:")
+PAY_ON_DELIVERY = N_("You pay {total} when it is delivered.")
+PAY_AT_PICKUP = N_("You pay {total} when you pick it up at the shop.")
+PAY_LINK = N_("Pay {total} with the button below to confirm it.")
+PAY_IN_CHAT = N_("Tap \u201cReview and pay\u201d below to pay {total} here in WhatsApp.")
+PAY_BY = N_("We hold it for you until {time}.")
+BUTTON_PAY = N_("Pay now")
+# TRANSLATORS: At most 60 characters (the header of WhatsApp's bill).
+ORDER_DETAILS_BODY = N_("Your order {number} from {shop}")
+# TRANSLATORS: At most 120 characters; shown when the time to pay is over.
+PAYMENT_EXPIRED = N_("The time to pay for this order is over.")
+
+# --- Following orders -------------------------------------------------------------------------------
+
+ORDERS_NONE = N_("You have no orders with {shop} yet.")
+ORDERS_HEADER = N_("Your latest orders:")
+ORDER_STATUS_LINE = N_("{number} ({placed}): {total}, {status}")
+ORDER_TRACKING = N_("Follow the parcel: {url}")
+STATUS_PENDING_PAYMENT = N_("waiting for payment")
+STATUS_PAID = N_("paid, being prepared")
+STATUS_SHIPPED = N_("shipped")
+STATUS_DELIVERED = N_("delivered")
+STATUS_CANCELLED = N_("cancelled")
+STATUS_REFUNDED = N_("refunded")
+# TRANSLATORS: At most 20 characters once {number} (9 characters, like 7KQ2-MX4D) is filled in.
+BUTTON_CANCEL_ORDER = N_("Cancel {number}")
+BUTTON_KEEP_ORDER = N_("Keep it")
+CANCEL_WHICH = N_("Which order should I cancel?")
+CANCEL_NONE = N_("You have no order that can still be cancelled. Type \u201cmy order\u201d to see them.")
+CANCEL_DONE = N_("Your order {number} is cancelled.")
+CANCEL_TOO_LATE = N_(
+    "Your order {number} is {status} and can no longer be cancelled. "
+    "Type \u201ctalk to a person\u201d and the shop will help you."
+)
+CANCEL_KEPT = N_("All right, your order stays as it is.")

@@ -202,8 +202,9 @@ def product_row(t: Translator, product: ProductView) -> ListRow:
 def product_card(
     t: Translator, product: ProductView, image_url: str | None, catalog_id: str | None
 ) -> ProductMessage | ReplyButtons:
-    """One product: Meta's product message from the shop's WhatsApp catalog, else its picture,
-    title, price and availability with a button to order it."""
+    """One product: Meta's product message from the shop's WhatsApp catalog (WhatsApp's own cart
+    takes it from there), else its picture, title, price and availability with buttons to order it
+    now or to add it to the chat's cart."""
     caption = t.text(
         phrases.PRODUCT_CAPTION,
         title=product.title,
@@ -220,7 +221,11 @@ def product_card(
         Button(
             id=f"{intents.ORDER_PREFIX}{product.id}",
             title=cut(t.text(phrases.BUTTON_ORDER), MAX_BUTTON_TITLE),
-        )
+        ),
+        Button(
+            id=f"{intents.ADD_PREFIX}{product.id}",
+            title=cut(t.text(phrases.BUTTON_ADD_TO_CART), MAX_BUTTON_TITLE),
+        ),
     ]
     buttons.append(Button(id=intents.MENU, title=t.text(phrases.BUTTON_MENU)))
     return ReplyButtons(

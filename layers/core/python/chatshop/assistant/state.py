@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .cart import Cart
+
 Holder = Literal["assistant", "waiting", "agent"]
 
 # How many inbound ids are remembered as handled: a redelivery comes within minutes, never after
@@ -51,6 +53,8 @@ class ConversationState(BaseModel):
     # follow-up sent before the answer came ("in blue") refines that question, not the one before.
     pending: str | None = None
     pending_text: str | None = None
+    # What the customer put in the cart in the chat (WhatsApp's own cart arrives as an order).
+    cart: Cart = Cart()
     handled: tuple[str, ...] = ()
     last_message_at: datetime | None = None
     created_at: datetime | None = None

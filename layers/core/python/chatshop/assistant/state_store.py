@@ -5,6 +5,11 @@
 | a conversation's state | CONV#<number id>#<wa_id> | STATE | INBOX#<shop>#<holder> / <last at>#<id> |
 | its opaque id -> key   | CONVID#<conversation id> | CONV  |                                        |
 
+A state whose cart awaits its reminder also carries the CartReminders index's keys, and only then
+(a sparse index): ``remind_pk`` the hour it is due (``REMIND#2026-12-02T09``), ``remind_sk`` the
+moment and the cart (``<due>#<cart id>``). The reminder function reads the hours just gone, never
+the table.
+
 The state sorts after the conversation's ``MSG#`` items, so a thread is read without it. The Inbox
 index lists a shop's conversations by who holds them, newest first; moving a conversation between
 holders is one write of its state, which DynamoDB reflects in the index.
@@ -13,6 +18,8 @@ holders is one write of its state, which DynamoDB reflects in the index.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chatshop.platform import aws
@@ -22,6 +29,7 @@ from chatshop.shops.cursor import decode_cursor, encode_cursor
 from .state import ConversationState, Holder
 
 INBOX_INDEX = "Inbox"
+REMINDER_INDEX = "CartReminders"
 _INBOX_KEYS = frozenset({"pk", "sk", "inbox_pk", "inbox_sk"})
 
 
@@ -84,6 +92,7 @@ class StateStore:
             "inbox_pk": _s(inbox_partition(state.shop_id, state.holder)),
             "inbox_sk": _s(f"{_latest(state)}#{state.conversation_id}"),
         }
+        item.update(reminder_keys(state))
         if state.version == 0:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         else:
@@ -114,6 +123,64 @@ class StateStore:
         )
         states = [_state(item) for item in found.get("Items", [])]
         return states, encode_cursor(found.get("LastEvaluatedKey"))
+
+
+@dataclass(frozen=True)
+class DueCart:
+    phone_number_id: str
+    customer: str
+    cart_id: str
+    due: datetime
+
+
+class ReminderIndex:
+    """The carts whose reminder is due, from the sparse CartReminders index, hour by hour."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._table = settings.require("messaging_table")
+        self._dynamodb = aws.client("dynamodb", settings)
+
+    def due(self, now: datetime, lookback: timedelta) -> list[DueCart]:
+        """Carts due by ``now`` and at most ``lookback`` ago (older ones are past the customer
+        window anyway), oldest first."""
+        now = now.astimezone(UTC)
+        hour = (now - lookback).replace(minute=0, second=0, microsecond=0)
+        found: list[DueCart] = []
+        while hour <= now:
+            found.extend(self._hour(reminder_partition(hour), now))
+            hour += timedelta(hours=1)
+        return found
+
+    def _hour(self, partition: str, now: datetime) -> list[DueCart]:
+        carts: list[DueCart] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": REMINDER_INDEX,
+            "KeyConditionExpression": "remind_pk = :pk AND remind_sk <= :now",
+            # "~" sorts after every "#<cart id>", so a cart due at this very second is in.
+            "ExpressionAttributeValues": {":pk": _s(partition), ":now": _s(f"{now.isoformat()}~")},
+        }
+        while True:
+            page = self._dynamodb.query(**query)
+            for item in page.get("Items", []):
+                _, number, customer = item["pk"]["S"].split("#", 2)
+                due, cart_id = item["remind_sk"]["S"].rsplit("#", 1)
+                carts.append(DueCart(number, customer, cart_id, datetime.fromisoformat(due)))
+            if "LastEvaluatedKey" not in page:
+                return carts
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def reminder_partition(due: datetime) -> str:
+    return f"REMIND#{due.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def reminder_keys(state: ConversationState) -> dict[str, Any]:
+    cart = state.cart
+    if cart.empty or cart.remind_at is None or cart.reminded or cart.id is None:
+        return {}
+    due = cart.remind_at.astimezone(UTC)
+    return {"remind_pk": _s(reminder_partition(due)), "remind_sk": _s(f"{due.isoformat()}#{cart.id}")}
 
 
 def _latest(state: ConversationState) -> str:

@@ -16,11 +16,12 @@ from chatshop.messaging.conversations import handle_unit, queue_reply
 from chatshop.messaging.inbound import InboundMessage
 from chatshop.messaging.media_fetch import MediaFetcher
 from chatshop.messaging.outbound_queue import OutboundQueue
+from chatshop.messaging.payment_status import is_payment, parse_payment
 from chatshop.messaging.photo_queue import PhotoSearchQueue
 from chatshop.messaging.records import OutboundRecord, SendJob
 
 from .state_store import StateStore
-from .units import AGENT_MESSAGE, AGENT_RELEASE, ANSWER_KIND
+from .units import AGENT_MESSAGE, AGENT_RELEASE, ANSWER_KIND, CART_REMINDER
 
 if TYPE_CHECKING:
     from .dialogue import Assistant
@@ -65,10 +66,26 @@ class InboundWorker:
             return self.assistant.on_answer(Answer.model_validate(body["answer"])).outcome
         if kind in (AGENT_MESSAGE, AGENT_RELEASE):
             return self._agent_act(kind, body)
+        if kind == CART_REMINDER:
+            return self.assistant.on_cart_reminder(
+                str(body["phone_number_id"]), str(body["customer"]), str(body["cart_id"])
+            ).outcome
+        if is_payment(body):
+            return self._payment(body)
         return handle_unit(self.store, self.outbox, self.media, body, self.photos, self._respond).outcome
 
     def _respond(self, shop_id: str, message: InboundMessage, search_photo: Any) -> str | None:
         return self.assistant.on_message(shop_id, message, search_photo).reply_id
+
+    def _payment(self, body: dict[str, Any]) -> str:
+        """WhatsApp's payment status of a bill the assistant sent; one Meta would not send is kept
+        as every unreadable unit is."""
+        payment = parse_payment(body)
+        shop_id = body.get("shop_id")
+        if payment is None or not shop_id:
+            self.store.keep_unparsed(shop_id, "unreadable payment status", body)
+            return "kept-unparsed"
+        return self.assistant.on_payment(str(shop_id), payment).outcome
 
     def _agent_act(self, kind: str, body: dict[str, Any]) -> str:
         state = self.states.by_id(str(body.get("conversation_id")))
