@@ -15,9 +15,11 @@ from chalice import Response
 
 from chatshop.ads import campaigns
 from chatshop.ads.campaign_store import CampaignStore
+from chatshop.ads.decision_models import DecisionRequest
 from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch
 from chatshop.ads.events import AdEventQueue, answer_event
 from chatshop.ads.secrets import AdsSecrets
+from chatshop.ads.serving import FEATURE, AdServer, base_url_of
 from chatshop.ads.spend import SpendStore
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
@@ -227,3 +229,21 @@ def put_consent(user_key: str) -> Response:
 def get_consent(user_key: str) -> Response:
     consents = consent_store().read(check_user_key(user_key))
     return json_response(consents.model_dump(mode="json"), headers=NO_STORE)
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+@cache
+def ad_server() -> AdServer:
+    return AdServer(settings)
+
+
+@app.route("/ads/decisions", methods=["POST"])
+def ad_decisions() -> Response:
+    request = parse_body(DecisionRequest)
+    deps.rollout.require_live(FEATURE, request.user.country, settings.region)
+    http = current_request()
+    base_url = base_url_of(http.headers, http.context)
+    response = ad_server().decide(request, base_url, with_collection=True)
+    return json_response(response.model_dump(mode="json"), headers={"Cache-Control": "no-store"})

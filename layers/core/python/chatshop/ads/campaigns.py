@@ -226,9 +226,7 @@ def is_exhausted(campaign: Campaign, counters: Counters) -> bool:
 def _check(campaign: Campaign, products: ProductReader, rollout: Rollout, region: str, shop: Shop) -> None:
     for field, money in (("budget", campaign.budget.amount), ("bid", campaign.bid.amount)):
         if money.currency != shop.currency:
-            raise ValidationFailed(
-                [f"{field}.amount.currency"], f"Money in this shop is in {shop.currency}."
-            )
+            raise ValidationFailed([f"{field}.amount.currency"], f"Money in this shop is in {shop.currency}.")
         if money.amount < 1:
             raise ValidationFailed([f"{field}.amount.amount"], f"The {field} must be more than zero.")
     if campaign.bid.model == "cpc" and campaign.budget.amount.amount < campaign.bid.amount.amount:
@@ -244,9 +242,7 @@ def _check(campaign: Campaign, products: ProductReader, rollout: Rollout, region
     found = products.get_many(shop.id, wanted)
     missing = [pid for pid in wanted if pid not in found]
     if missing:
-        raise ValidationFailed(
-            ["creative.product_ids"], f"Not a product of this shop: {', '.join(missing)}."
-        )
+        raise ValidationFailed(["creative.product_ids"], f"Not a product of this shop: {', '.join(missing)}.")
 
 
 def _schedule(given: ScheduleIn, shop: Shop) -> Schedule:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chatshop.ads.decision_models import DecisionRequest, DecisionResponse
 from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch, CampaignReport
 from chatshop.assistant.inbox import AgentAct, AgentReply, ConversationDetail, ConversationSummary
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
@@ -448,6 +449,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         ),
         errors=(403, 404, 422),
         operation_id="campaignReport",
+    ),
+    ("/ads/decisions", "POST"): Operation(
+        "The ads each placement shows: labelled Sponsored, with advertiser and payer, signed impression "
+        "and click URLs, and why (DSA Art. 26); only where Shop Ads is live (403 elsewhere)",
+        "ads",
+        response=DecisionResponse,
+        request=DecisionRequest,
+        auth=None,
+        errors=(400, 403, 422),
     ),
     ("/ads/events/{token}", "GET"): Operation(
         "Count an ad's impression (204) or click (302 to the ad's own destination) from its signed "

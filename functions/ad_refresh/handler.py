@@ -1,0 +1,57 @@
+"""Ad refresh (a schedule, every five minutes): pacing, click rates, campaign ends, the decision
+snapshot and the curated collections, for the run's time slot (``chatshop.ads.refresh``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from chatshop.ads.campaign_store import CampaignStore
+from chatshop.ads.refresh import StoreCatalog, run_refresh
+from chatshop.ads.serving import FEATURE
+from chatshop.ads.snapshot import SnapshotBucket
+from chatshop.ads.users import is_special_category
+from chatshop.platform import aws
+from chatshop.platform.config import load_settings
+from chatshop.platform.observability import get_logger
+from chatshop.platform.rollout import load_rollout
+from chatshop.shops.product_store import ProductStore
+from chatshop.shops.shop_store import ShopStore
+
+settings = load_settings()
+logger = get_logger()
+
+
+@cache
+def dependencies() -> tuple[CampaignStore, StoreCatalog, SnapshotBucket]:
+    catalog = StoreCatalog(ShopStore(settings), ProductStore(settings))
+    bucket = SnapshotBucket(aws.client("s3", settings), settings.require("ads_bucket"))
+    return CampaignStore(settings), catalog, bucket
+
+
+def scheduled_time(event: dict[str, Any]) -> datetime:
+    """The time the schedule fired for (EventBridge's ``time``): a retried invocation of one firing
+    keeps its slot, so it changes nothing a second time."""
+    raw = event.get("time") if isinstance(event, dict) else None
+    if isinstance(raw, str):
+        try:
+            return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            logger.warning("A schedule event with an unreadable time; using the clock")
+    return datetime.now(UTC)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    campaigns, catalog, bucket = dependencies()
+    rollout = load_rollout(settings=settings)
+    result = run_refresh(
+        campaigns,
+        catalog,
+        bucket,
+        scheduled_time(event),
+        live=lambda country: rollout.is_live(FEATURE, country, settings.region),
+        is_special=is_special_category,
+    )
+    logger.info("Ad refresh", extra=result.__dict__)
+    return dict(result.__dict__)

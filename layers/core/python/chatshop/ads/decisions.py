@@ -1,0 +1,370 @@
+"""The ad decision: which ads a placement shows, at what price, and why (DSA Art. 26).
+
+One function, :func:`decide`, used by ``POST /ads/decisions``, by the search results and by the
+marketplace product lists, so every surface runs the same rules. Its inputs are the snapshot (the
+refresh's, cached by ETag), the user (one DynamoDB read, made by the caller), the exhausted set
+(a few seconds' cache) and, from the search, the text-embedding similarity of the query to the
+products it found; it reads nothing else.
+
+For each placement:
+
+1. **Candidates**: with a context (query words, category, the search's similar products), the ads
+   the snapshot's word and category indexes and the search hits name; without one, the country's
+   ads best eCPM first (and, for a consenting adult, those of the categories they like).
+2. **Filters**, cheapest first: this shop's own list shows only its ads; one ad per shop per
+   response; not exhausted; inside its schedule; under the user's frequency cap; the pacing coin
+   (``serve_p``) lets it through. Out-of-stock products never reach the snapshot.
+3. **Rank** by ``eCPM x relevance`` (see ``ranking``); an ad off topic for its context is dropped.
+4. **Price** by the second-price rule, never above the bid; the price rides in the signed token of
+   the billable event (the impression of a CPM ad, the click of a CPC ad).
+
+Personalisation: only where the user consented, never for a minor (DSA Art. 28), and never from a
+special category (health, religion ...: DSA Art. 26(3)), consent or not. Without it, ads are
+contextual: the placement's query or category and the country.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import quote
+
+from chatshop.search.lexical import tokens
+
+from .decision_models import (
+    AdProductOut,
+    Advertiser,
+    ChosenAd,
+    CollectionAd,
+    DecisionRequest,
+    DecisionResponse,
+    PlacementDecision,
+    PlacementIn,
+    Why,
+    WhyParameter,
+)
+from .ranking import RELEVANCE_FLOOR, auction_price_milli, category_match, relevance
+from .snapshot import Ad, Snapshot
+
+# Without context, how deep down the eCPM order a placement looks for ads that pass its filters.
+MAX_WALK = 400
+# With context, how many candidates are scored at most.
+MAX_CANDIDATES = 2000
+TOP_INTERESTS = 5
+HOW_TO_CHANGE = (
+    "These ads are chosen from what you are looking at and your country. To have ads chosen from "
+    "your activity too, or to stop it, change your consent for personalised ads at the controls "
+    "address; you can also search or browse other categories."
+)
+
+
+class UserView(Protocol):
+    """The user's side of a decision (``chatshop.ads.users.UserContext``)."""
+
+    personalised: bool
+    minor: bool
+    affinities: dict[str, float]
+
+    def impressions(self, campaign_id: str, window: str) -> int: ...
+
+
+class Signer(Protocol):
+    def __call__(
+        self,
+        *,
+        kind: str,
+        decision_id: str,
+        campaign_id: str,
+        ad_id: str,
+        user_key: str | None,
+        price_milli: int,
+        category: str | None,
+        destination: str | None,
+    ) -> str: ...
+
+
+@dataclass
+class DecisionInputs:
+    snapshot: Snapshot
+    user: UserView
+    exhausted: frozenset[str]
+    now: datetime
+    sign: Signer
+    event_url: Callable[[str], str]
+    is_special: Callable[[str | None], bool]
+    # The search's similarity of the query to products it found: product id -> cosine in [0, 1].
+    semantic: Mapping[str, float] | None = None
+    # On a shop's own product list: only that shop's ads.
+    own_shop: str | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    controls_url: str | None = None
+
+
+@dataclass
+class _Scored:
+    ad: Ad
+    score: float
+    rel: float
+    reasons: list[WhyParameter]
+
+
+def decide(request: DecisionRequest, inputs: DecisionInputs) -> DecisionResponse:
+    decision_id = uuid.uuid4().hex
+    used_shops: set[str] = set()
+    personal = _interests(inputs)
+    out = []
+    for placement in request.placements:
+        scored = _ranked(placement, request.user.country, inputs, personal, used_shops)
+        chosen: list[ChosenAd] = []
+        for index, entry in enumerate(scored):
+            if len(chosen) == placement.count:
+                break
+            if entry.ad.shop_id in used_shops:
+                continue
+            following = next((s.score for s in scored[index + 1 :] if s.ad.shop_id != entry.ad.shop_id), None)
+            chosen.append(_chosen(entry, following, placement, decision_id, request, inputs, personal))
+            used_shops.add(entry.ad.shop_id)
+        out.append(PlacementDecision(id=placement.id, type=placement.type, ads=chosen))
+    return DecisionResponse(decision_id=decision_id, placements=out)
+
+
+def curated_collection(
+    country: str, inputs: DecisionInputs, decision_id: str, user_key: str | None
+) -> CollectionAd | None:
+    """The best curated collection of the country for this user: a hero and three more ads, each of
+    its own shop, every one through the same filters as a single ad."""
+    collections = inputs.snapshot.collections_by_country.get(country, [])
+    placement = PlacementIn(id="collection", type="marketplace_feed", count=4)
+    request = DecisionRequest(placements=[placement], user={"country": country, "key": user_key})
+    personal = _interests(inputs)
+    for collection in collections:
+        used: set[str] = set()
+        members: list[_Scored] = []
+        for campaign_id in collection.campaign_ids:
+            ad = inputs.snapshot.ads.get(campaign_id)
+            if ad is None or ad.shop_id in used or not _passes(ad, "marketplace_feed", inputs):
+                continue
+            reasons = [WhyParameter(type="location", value=country, source="the country you shop in")]
+            if collection.category:
+                reasons.append(
+                    WhyParameter(type="category", value=collection.category, source="a curated collection")
+                )
+            members.append(_Scored(ad, ad.static_ecpm.get("marketplace_feed", 0.0), 1.0, reasons))
+            used.add(ad.shop_id)
+            if len(members) == 4:
+                break
+        if len(members) < 4:
+            continue
+        members.sort(key=lambda s: s.score, reverse=True)
+        ads = [
+            _chosen(
+                m,
+                members[i + 1].score if i + 1 < len(members) else None,
+                placement,
+                decision_id,
+                request,
+                inputs,
+                personal,
+            )
+            for i, m in enumerate(members)
+        ]
+        return CollectionAd(collection_id=collection.id, title=collection.title, ads=ads)
+    return None
+
+
+# --- candidates, filters, scores ---
+
+
+def _interests(inputs: DecisionInputs) -> dict[str, float]:
+    """The user's category affinities a decision may use: with consent, not a minor, no special category."""
+    user = inputs.user
+    if not user.personalised or user.minor:
+        return {}
+    usable = {c: s for c, s in user.affinities.items() if s > 0 and not inputs.is_special(c)}
+    top = sorted(usable.items(), key=lambda kv: kv[1], reverse=True)[:TOP_INTERESTS]
+    if not top:
+        return {}
+    best = top[0][1]
+    return {category: score / best for category, score in top}
+
+
+def _passes(ad: Ad, placement: str, inputs: DecisionInputs) -> bool:
+    if inputs.own_shop is not None and ad.shop_id != inputs.own_shop:
+        return False
+    if ad.campaign_id in inputs.exhausted:
+        return False
+    now = inputs.now.timestamp()
+    if now < ad.start or (ad.end is not None and now >= ad.end):
+        return False
+    if ad.cap is not None and inputs.user.impressions(ad.campaign_id, ad.cap[1]) >= ad.cap[0]:
+        return False
+    return ad.serve_p >= 1.0 or inputs.rng.random() < ad.serve_p
+
+
+def _ranked(
+    placement: PlacementIn,
+    country: str,
+    inputs: DecisionInputs,
+    personal: dict[str, float],
+    used_shops: set[str],
+) -> list[_Scored]:
+    snapshot, kind = inputs.snapshot, placement.type
+    context = placement.context
+    words = tokens(context.query) if context.query else []
+    semantic = inputs.semantic if kind == "search" else None
+    has_context = bool(words or context.category or semantic)
+    if has_context:
+        candidates: dict[str, Ad] = {}
+        for word in words:
+            for ad in snapshot.with_word(country, kind, word):
+                candidates[ad.campaign_id] = ad
+        if context.category:
+            for ad in snapshot.in_category(country, kind, context.category):
+                candidates[ad.campaign_id] = ad
+        for product_id in semantic or {}:
+            for ad in snapshot.with_product(product_id):
+                if country in ad.countries and kind in ad.placements:
+                    candidates[ad.campaign_id] = ad
+        pool: Sequence[Ad] = list(candidates.values())[:MAX_CANDIDATES]
+    else:
+        pool = snapshot.ranked(country, kind)[:MAX_WALK]
+        if personal:
+            extra = {ad.campaign_id: ad for c in personal for ad in snapshot.in_category(country, kind, c)}
+            pool = list({**{ad.campaign_id: ad for ad in pool}, **extra}.values())
+    scored: list[_Scored] = []
+    # Without context or interests the order is the snapshot's: enough passing ads end the walk.
+    enough = placement.count + 1 if not has_context and not personal else None
+    for ad in pool:
+        if ad.shop_id in used_shops or (context.product_id and _shows(ad, context.product_id)):
+            continue
+        if not _passes(ad, kind, inputs):
+            continue
+        rel, reasons = _relevance(
+            ad, country, words, context.query, context.category, semantic, personal, inputs
+        )
+        if has_context and rel < RELEVANCE_FLOOR:
+            continue
+        scored.append(_Scored(ad, ad.static_ecpm.get(kind, 0.0) * rel, rel, reasons))
+        if enough is not None and len(scored) >= enough * 3:
+            break
+    scored.sort(key=lambda s: s.score, reverse=True)
+    return scored
+
+
+def _shows(ad: Ad, product_id: str) -> bool:
+    return any(product.id == product_id for product in ad.products)
+
+
+def _relevance(
+    ad: Ad,
+    country: str,
+    words: list[str],
+    query: str | None,
+    category: str | None,
+    semantic: Mapping[str, float] | None,
+    personal: dict[str, float],
+    inputs: DecisionInputs,
+) -> tuple[float, list[WhyParameter]]:
+    # Special categories never target: they are left out of what an ad is matched on.
+    categories = [c for c in ad.categories if not inputs.is_special(c)]
+    similarity = max((semantic.get(p.id, 0.0) for p in ad.products), default=0.0) if semantic else None
+    rel = relevance(
+        query_words=words, ad_words=ad.words, category=category, ad_categories=categories, semantic=similarity
+    )
+    reasons = [WhyParameter(type="location", value=country, source="the country you shop in")]
+    if query:
+        matched = [k for k in ad.keywords if set(tokens(k)) & set(words)]
+        reasons.append(WhyParameter(type="context", value=query, source="your search"))
+        if matched:
+            reasons.append(
+                WhyParameter(type="keyword", value=matched[0], source="a keyword the advertiser chose")
+            )
+    if category and category_match(category, categories):
+        reasons.append(WhyParameter(type="category", value=category, source="the category you are browsing"))
+    if personal:
+        interest = max(((personal.get(c, 0.0), c) for c in categories), default=(0.0, ""))
+        if interest[0] > 0:
+            # A consenting adult's interest lifts an ad, up to doubling its rank.
+            rel *= 1.0 + interest[0]
+            reasons.append(
+                WhyParameter(
+                    type="interest",
+                    value=interest[1],
+                    source="your activity on the marketplace, used with your consent",
+                )
+            )
+    return rel, reasons
+
+
+# --- the chosen ad ---
+
+
+def _chosen(
+    entry: _Scored,
+    next_score: float | None,
+    placement: PlacementIn,
+    decision_id: str,
+    request: DecisionRequest,
+    inputs: DecisionInputs,
+    personal: dict[str, float],
+) -> ChosenAd:
+    ad = entry.ad
+    ctr = ad.ctr.get(placement.type, 0.0)
+    price = auction_price_milli(ad.bid, ctr, entry.rel, next_score)
+    hero = ad.products[0]
+    destination = _destination(ad)
+    category = hero.category if hero.category and not inputs.is_special(hero.category) else None
+    user_key = request.user.key
+    tokens_ = {
+        kind: inputs.sign(
+            kind=kind,
+            decision_id=decision_id,
+            campaign_id=ad.campaign_id,
+            ad_id=ad.campaign_id,
+            user_key=user_key,
+            price_milli=price if (kind == "impression") == (ad.bid.model == "cpm") else 0,
+            category=category,
+            destination=destination,
+        )
+        for kind in ("impression", "click")
+    }
+    shop = Advertiser(shop_id=ad.shop_id, name=ad.shop_name)
+    personalised = any(reason.type == "interest" for reason in entry.reasons)
+    controls = {"consent": inputs.controls_url} if inputs.controls_url else {}
+    return ChosenAd(
+        ad_id=ad.campaign_id,
+        campaign_id=ad.campaign_id,
+        format="collection" if len(ad.products) > 1 else "product",
+        headline=ad.headline,
+        advertiser=shop,
+        paid_by=shop,
+        objective=ad.objective,  # type: ignore[arg-type]
+        products=[
+            AdProductOut(
+                id=p.id, title=p.title, price=p.price, sale_price=p.sale_price, image_url=p.image, link=p.link
+            )
+            for p in ad.products
+        ],
+        destination=destination,
+        impression_url=inputs.event_url(tokens_["impression"]),
+        click_url=inputs.event_url(tokens_["click"]),
+        why=Why(
+            personalised=personalised,
+            parameters=entry.reasons,
+            how_to_change=HOW_TO_CHANGE,
+            controls=controls,
+        ),
+    )
+
+
+def _destination(ad: Ad) -> str | None:
+    """Where a click goes: the product for ``traffic``; the shop's WhatsApp chat for ``messages``
+    (wa.me with the shop's number and a first line naming the product, when the number is known)."""
+    hero = ad.products[0]
+    if ad.objective == "messages" and ad.destination:
+        return f"{ad.destination}?text={quote(hero.title[:80])}"
+    return hero.link
