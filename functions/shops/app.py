@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from chatshop.assistant.queues import InboundReturn
     from chatshop.assistant.state_store import StateStore
     from chatshop.messaging.conversation_store import ConversationStore
+    from chatshop.orders.payments import StripeSecrets
+    from chatshop.orders.service import Orders
 
 settings = load_settings()
 app = create_app("shops")
@@ -127,6 +129,24 @@ class Dependencies:
     @cached_property
     def cleanup_jobs(self) -> JobQueue:
         return JobQueue(self.settings, "shop_cleanup_queue")
+
+    # Orders load with their first route, as the inbox does.
+    @cached_property
+    def orders(self) -> Orders:
+        from chatshop.messaging.conversation_store import ConversationStore
+        from chatshop.messaging.outbound_queue import OutboundQueue
+        from chatshop.orders.notify import Notifier
+        from chatshop.orders.order_store import OrderStore
+        from chatshop.orders.service import Orders
+
+        notifier = Notifier(ConversationStore(self.settings), OutboundQueue(self.settings))
+        return Orders(OrderStore(self.settings, self.products), notifier)
+
+    @cached_property
+    def stripe_secrets(self) -> StripeSecrets:
+        from chatshop.orders.payments import StripeSecrets
+
+        return StripeSecrets(self.settings)
 
     @property
     def rollout(self) -> Rollout:
@@ -454,6 +474,65 @@ def connect_whatsapp(shop_id: str) -> Response:
 def get_whatsapp(shop_id: str) -> Response:
     channel = channels.whatsapp_channel(deps.channels, my_messenger_shop(shop_id).id)
     return json_response(channel.model_dump(mode="json"))
+
+
+# --- orders -------------------------------------------------------------------------------------
+
+
+def order_status_filter() -> str | None:
+    from chatshop.orders.domain import ORDER_STATUSES
+
+    raw = query("status")
+    if raw is not None and raw not in ORDER_STATUSES:
+        raise ValidationFailed(["status"], f"status must be one of {', '.join(ORDER_STATUSES)}.")
+    return raw
+
+
+@app.route("/shops/{shop_id}/orders", methods=["GET"])
+def list_orders(shop_id: str) -> Response:
+    shop = my_messenger_shop(shop_id)
+    page = deps.orders.list(shop, order_status_filter(), page_size(), query("cursor"))
+    return json_response(page_body(page))
+
+
+@app.route("/shops/{shop_id}/orders/{order_id}", methods=["GET"])
+def get_order(shop_id: str, order_id: str) -> Response:
+    return json_response(deps.orders.get(my_messenger_shop(shop_id), order_id).model_dump(mode="json"))
+
+
+@app.route("/shops/{shop_id}/orders/{order_id}/transitions", methods=["POST"])
+def transition_order(shop_id: str, order_id: str) -> Response:
+    from chatshop.orders.domain import OrderTransition
+
+    shop = my_messenger_shop(shop_id)
+    move = parse_body(OrderTransition)
+    order = deps.orders.move(
+        shop, order_id, move.to, by="merchant", now=datetime.now(UTC), tracking_url=move.tracking_url
+    )
+    return json_response(order.model_dump(mode="json"))
+
+
+@app.route("/shops/{shop_id}/templates", methods=["PUT"])
+def replace_templates(shop_id: str) -> Response:
+    from chatshop.orders.templates import ShopTemplates
+
+    shop = my_messenger_shop(shop_id)
+    templates = parse_body(ShopTemplates)
+    updated = shops.update_settings(deps.shops, shop, {"templates": templates.by_purpose()})
+    return json_response(ShopTemplates.of(updated.templates).model_dump(mode="json"))
+
+
+@app.route("/shops/{shop_id}/payments/stripe", methods=["PUT"])
+def connect_stripe(shop_id: str) -> Response:
+    from chatshop.orders.payments import StripeConnect, StripeConnection, connect_stripe
+
+    shop = my_messenger_shop(shop_id)
+    request = parse_body(StripeConnect)
+    updated = shops.update_settings(deps.shops, shop, connect_stripe(deps.stripe_secrets, shop, request))
+    connection = StripeConnection(
+        payment_link=updated.payment_link or "", webhook_path=f"/webhooks/stripe/{shop.id}"
+    )
+    return json_response(connection.model_dump(mode="json"))
 
 
 # --- marketplace (public) -----------------------------------------------------------------------

@@ -21,6 +21,9 @@ from chatshop.ads.decision_models import DecisionRequest, DecisionResponse
 from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch, CampaignReport
 from chatshop.assistant.inbox import AgentAct, AgentReply, ConversationDetail, ConversationSummary
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
+from chatshop.orders.domain import ORDER_STATUSES, Order, OrderTransition
+from chatshop.orders.payments import StripeConnect, StripeConnection, StripeReceipt
+from chatshop.orders.templates import ShopTemplates
 from chatshop.platform.iso import ISO_3166_ALPHA2
 from chatshop.privacy.consent import ConsentChange, Consents
 from chatshop.search.api_models import (
@@ -60,12 +63,14 @@ from .schemas import (
 _ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 _PRODUCT_ID = {"type": "string", "pattern": "^p[0-9a-f]{31}$"}
 _CONVERSATION_ID = {"type": "string", "pattern": "^cv_[0-9a-f]{24}$"}
+_ORDER_ID = {"type": "string", "pattern": "^o[0-9a-f]{31}$"}
 # An ad event token is opaque (a kind letter and base64url); a user key is a client's pseudonym.
 _TOKEN = {"type": "string", "pattern": "^[ic][A-Za-z0-9_-]{1,1023}$"}
 _USER_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}
 _PATH_IDS = {
     "product_id": _PRODUCT_ID,
     "conversation_id": _CONVERSATION_ID,
+    "order_id": _ORDER_ID,
     "token": _TOKEN,
     "user_key": _USER_KEY,
 }
@@ -371,6 +376,50 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         AgentAct,
         errors=(403, 404),
     ),
+    # --- orders -------------------------------------------------------------------------------
+    ("/shops/{shop_id}/orders", "GET"): Operation(
+        "The shop's orders, newest first, optionally in one status (cursor paged)",
+        "orders",
+        response=Page[Order],
+        parameters=(Param("status", schema={"type": "string", "enum": list(ORDER_STATUSES)}), *_PAGE),
+        errors=(403, 404, 422),
+        operation_id="listOrders",
+    ),
+    ("/shops/{shop_id}/orders/{order_id}", "GET"): Operation(
+        "An order: its lines priced from the catalog, total, payment, attribution and history",
+        "orders",
+        response=Order,
+        errors=(403, 404),
+        operation_id="getOrder",
+    ),
+    ("/shops/{shop_id}/orders/{order_id}/transitions", "POST"): Operation(
+        "Move an order: pending_payment -> paid -> shipped -> delivered, cancelled before shipping, "
+        "refunded after payment (stock back where not delivered); 409 names the current status; "
+        "the customer is told once",
+        "orders",
+        response=Order,
+        request=OrderTransition,
+        errors=(400, 403, 404, 409, 422),
+        operation_id="transitionOrder",
+    ),
+    ("/shops/{shop_id}/templates", "PUT"): Operation(
+        "Replace the shop's approved WhatsApp template names by purpose and language "
+        "(order_update: sent outside the customer's 24-hour window)",
+        "orders",
+        response=ShopTemplates,
+        request=ShopTemplates,
+        errors=(400, 403, 404, 422),
+        operation_id="putTemplates",
+    ),
+    ("/shops/{shop_id}/payments/stripe", "PUT"): Operation(
+        "Take payment through a Stripe Payment Link: the link, and the webhook's signing secret "
+        "(stored encrypted, never shown)",
+        "orders",
+        response=StripeConnection,
+        request=StripeConnect,
+        errors=(400, 403, 404, 422),
+        operation_id="connectStripe",
+    ),
     ("/shops/{shop_id}/channels/whatsapp", "PUT"): Operation(
         "Connect the shop's WhatsApp number; the access token is stored encrypted and never shown",
         "channels",
@@ -548,6 +597,16 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(403,),
         parameters=(Param("hub.mode"), Param("hub.verify_token"), Param("hub.challenge")),
     ),
+    ("/webhooks/stripe/{shop_id}", "POST"): Operation(
+        "Stripe's signed events for a shop (Stripe-Signature over the raw body with the shop's "
+        "signing secret); checkout.session.completed with client_reference_id marks that order paid, "
+        "once per event id; 400 for a signature that does not verify, and nothing changes",
+        "webhooks",
+        response=StripeReceipt,
+        auth="stripeSignature",
+        body={"application/json": {"schema": {}}},
+        errors=(400, 404),
+    ),
     ("/webhooks/whatsapp", "POST"): Operation(
         "Meta's signed deliveries (X-Hub-Signature-256: sha256= and the HMAC-SHA256 of the raw body "
         "with the app secret); kept and queued, answered at once",
@@ -576,6 +635,7 @@ _ERROR_TEXT = {
 _SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer"},
     "whatsappSignature": {"type": "apiKey", "in": "header", "name": "X-Hub-Signature-256"},
+    "stripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
 }
 
 

@@ -57,6 +57,7 @@ class Settings(BaseModel):
     version: str = chatshop.__version__
     endpoint_url: Annotated[str | None, Env("AWS_ENDPOINT_URL")] = None
     shops_table: Annotated[str | None, Env("CHATSHOP_SHOPS_TABLE")] = None
+    orders_table: Annotated[str | None, Env("CHATSHOP_ORDERS_TABLE")] = None
     idempotency_table: Annotated[str | None, Env("CHATSHOP_IDEMPOTENCY_TABLE")] = None
     media_bucket: Annotated[str | None, Env("CHATSHOP_MEDIA_BUCKET")] = None
     catalog_import_queue: Annotated[str | None, Env("CHATSHOP_CATALOG_IMPORT_QUEUE")] = None

@@ -40,6 +40,15 @@ _ATTRIBUTION_DOC = (
     "post the conversation came from."
 )
 _MARKETING_INTERVAL_DOC = "Hours that must pass between two offers (marketing templates) to one customer."
+# Orders: how the shop is paid, and how long an unpaid order (paid online) holds its stock.
+DEFAULT_RESERVATION_MINUTES = 30
+ShopPayment = Literal["on_delivery", "at_pickup", "stripe_link"]
+_PAYMENT_DOC = (
+    "How customers pay: on delivery, at pickup, or through the shop's Stripe Payment Link (set with "
+    "PUT /shops/{shop_id}/payments/stripe first)."
+)
+_RESERVATION_DOC = "Minutes an order waiting for its online payment holds its stock before it is cancelled."
+ReservationMinutes = Annotated[int, Field(ge=5, le=10080, strict=True, description=_RESERVATION_DOC)]
 AttributionWindowDays = Annotated[int, Field(ge=1, le=90, strict=True, description=_ATTRIBUTION_DOC)]
 MarketingIntervalHours = Annotated[int, Field(ge=1, le=720, strict=True, description=_MARKETING_INTERVAL_DOC)]
 
@@ -162,6 +171,8 @@ class ShopCreate(_Input):
     language: Language | None = Field(default=None, description=_LANGUAGE_DOC)
     attribution_window_days: AttributionWindowDays = DEFAULT_ATTRIBUTION_WINDOW_DAYS
     marketing_interval_hours: MarketingIntervalHours = DEFAULT_MARKETING_INTERVAL_HOURS
+    payment: Literal["on_delivery", "at_pickup"] = Field(default="on_delivery", description=_PAYMENT_DOC)
+    reservation_minutes: ReservationMinutes = DEFAULT_RESERVATION_MINUTES
 
 
 class ShopPatch(_Input):
@@ -176,6 +187,8 @@ class ShopPatch(_Input):
     language: Language | None = Field(default=None, description=f"{_LANGUAGE_DOC} null keeps it.")
     attribution_window_days: AttributionWindowDays | None = None
     marketing_interval_hours: MarketingIntervalHours | None = None
+    payment: ShopPayment | None = Field(default=None, description=_PAYMENT_DOC)
+    reservation_minutes: ReservationMinutes | None = None
 
 
 class Shop(BaseModel):
@@ -193,6 +206,12 @@ class Shop(BaseModel):
     language: Language | None = Field(default=None, description=_LANGUAGE_DOC)
     attribution_window_days: int = DEFAULT_ATTRIBUTION_WINDOW_DAYS
     marketing_interval_hours: int = DEFAULT_MARKETING_INTERVAL_HOURS
+    payment: ShopPayment = Field(default="on_delivery", description=_PAYMENT_DOC)
+    # The shop's Stripe Payment Link (its signing secret is kept apart, never shown).
+    payment_link: str | None = None
+    reservation_minutes: int = DEFAULT_RESERVATION_MINUTES
+    # Approved WhatsApp template names by purpose ("order_update") and language ("en", "pt_BR").
+    templates: dict[str, dict[str, str]] = {}
     created_at: datetime
     updated_at: datetime
 

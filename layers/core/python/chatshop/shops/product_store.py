@@ -209,6 +209,7 @@ class ProductStore:
             images=images if images is not None else {},
             content_hash=values["content_hash"],
             version=values["version"],
+            inventory=values.get("inventory"),
             created_at=values["created_at"],
             updated_at=values["updated_at"],
         )
@@ -421,9 +422,75 @@ class ProductStore:
             images={image.id: _image_attributes(image) for image in product.images},
             content_hash=content_hash,
             version=product.version,
+            inventory=product.inventory,
             created_at=product.created_at,
             updated_at=product.updated_at,
         )
+
+    # --- stock, as orders take and give it back (items of one TransactWriteItems each) ----------
+
+    @property
+    def table_name(self) -> str:
+        return self._products.Meta.table_name
+
+    def stock_take(self, product: Product, quantity: int) -> dict[str, Any]:
+        """Take ``quantity`` from a product that counts its stock, only if that much is left and it is
+        still orderable. The version moves on, so a merchant's change made on what they read before
+        (an ETag) cannot write the old count back. A product stored before the count had its own
+        attribute starts from the count its fields hold."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _product_key_values(product.shop_id, product.id),
+                "UpdateExpression": "SET #inv = if_not_exists(#inv, :initial) - :q, #v = #v + :one",
+                "ConditionExpression": "attribute_exists(pk) AND (#inv >= :q OR attribute_not_exists(#inv))"
+                " AND #av IN (:a0, :a1, :a2)",
+                "ExpressionAttributeNames": {"#inv": "inventory", "#v": "version", "#av": "availability"},
+                "ExpressionAttributeValues": {
+                    ":q": {"N": str(quantity)},
+                    ":initial": {"N": str(product.inventory or 0)},
+                    ":one": {"N": "1"},
+                    **_ORDERABLE_VALUES,
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def stock_check(self, product: Product) -> dict[str, Any]:
+        """A product that counts no stock: only checked to exist, still count none and be orderable."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.table_name,
+                "Key": _product_key_values(product.shop_id, product.id),
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#inv)"
+                " AND #av IN (:a0, :a1, :a2)",
+                "ExpressionAttributeNames": {"#inv": "inventory", "#av": "availability"},
+                "ExpressionAttributeValues": dict(_ORDERABLE_VALUES),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def stock_return(self, shop_id: str, product_id: str, quantity: int) -> dict[str, Any]:
+        """Give ``quantity`` back to a product that still counts its stock (one that no longer does,
+        or is gone, fails the condition: the caller leaves it out)."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _product_key_values(shop_id, product_id),
+                "UpdateExpression": "SET #inv = #inv + :q, #v = #v + :one",
+                "ConditionExpression": "attribute_exists(#inv)",
+                "ExpressionAttributeNames": {"#inv": "inventory", "#v": "version"},
+                "ExpressionAttributeValues": {":q": {"N": str(quantity)}, ":one": {"N": "1"}},
+            }
+        }
+
+
+# Availabilities an order may take (chatshop.orders.pricing.ORDERABLE says the same to customers).
+_ORDERABLE_VALUES = {":a0": {"S": "in stock"}, ":a1": {"S": "preorder"}, ":a2": {"S": "available for order"}}
+
+
+def _product_key_values(shop_id: str, product_id: str) -> dict[str, Any]:
+    return {"pk": {"S": shop_key(shop_id)}, "sk": {"S": product_key(product_id)}}
 
 
 def plain_item(product: Product, content_hash: str) -> dict[str, Any]:
@@ -447,6 +514,8 @@ def plain_item(product: Product, content_hash: str) -> dict[str, Any]:
     }
     if product.category is not None:
         item["category"] = {"S": product.category}
+    if product.inventory is not None:
+        item["inventory"] = {"N": str(product.inventory)}
     return item
 
 
@@ -479,6 +548,7 @@ class _RawProduct:
     version: Any
     created_at: datetime
     updated_at: datetime
+    inventory: Any = None
 
 
 def stored_version(item: ProductItem) -> StoredVersion:
@@ -499,7 +569,7 @@ def stored_version(item: ProductItem) -> StoredVersion:
         version=int(item.version),
         created_at=item.created_at.astimezone(UTC),
         updated_at=item.updated_at.astimezone(UTC),
-        **_fields(item.fields),
+        **_fields(item.fields, item.inventory),
     )
     return StoredVersion(version=int(item.version), content_hash=item.content_hash, product=product)
 
@@ -533,5 +603,9 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value.as_dict() if hasattr(value, "as_dict") else dict(value)
 
 
-def _fields(fields: dict[str, Any]) -> dict[str, Any]:
-    return dict(fields or {})
+def _fields(fields: dict[str, Any], inventory: Any) -> dict[str, Any]:
+    values = dict(fields or {})
+    # The live count, which orders move, over the count last written with the fields.
+    if inventory is not None:
+        values["inventory"] = int(inventory)
+    return values

@@ -28,6 +28,10 @@ _UPDATABLE = (
     "language",
     "attribution_window_days",
     "marketing_interval_hours",
+    "payment",
+    "payment_link",
+    "reservation_minutes",
+    "templates",
 )
 
 
@@ -62,6 +66,10 @@ class ShopStore:
             language=shop.language,
             attribution_window_days=shop.attribution_window_days,
             marketing_interval_hours=shop.marketing_interval_hours,
+            payment=shop.payment,
+            payment_link=shop.payment_link,
+            reservation_minutes=shop.reservation_minutes,
+            templates=shop.templates or None,
             created_at=shop.created_at,
             updated_at=shop.updated_at,
             gsi1pk=f"MERCHANT#{shop.merchant_id}",
@@ -199,6 +207,7 @@ def to_shop(item: ShopItem) -> Shop:
         timezone=item.timezone,
         language=item.language,
         **_recruiting_settings(item),
+        **_order_settings(item),
         created_at=item.created_at.astimezone(UTC),
         updated_at=item.updated_at.astimezone(UTC),
     )
@@ -211,3 +220,17 @@ def _recruiting_settings(item: ShopItem) -> dict[str, int]:
         "marketing_interval_hours": item.marketing_interval_hours,
     }
     return {name: int(value) for name, value in settings.items() if value is not None}
+
+
+def _order_settings(item: ShopItem) -> dict[str, object]:
+    # Left out when absent, as above.
+    settings: dict[str, object] = {}
+    if item.payment is not None:
+        settings["payment"] = item.payment
+    if item.payment_link is not None:
+        settings["payment_link"] = item.payment_link
+    if item.reservation_minutes is not None:
+        settings["reservation_minutes"] = int(item.reservation_minutes)
+    if item.templates:
+        settings["templates"] = dict(item.templates)
+    return settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from chatshop.platform.errors import Forbidden, NotFound, ValidationFailed
+from chatshop.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chatshop.platform.iso import ISO_3166_ALPHA2
 from chatshop.platform.rollout import Rollout, UnknownCountry
 
@@ -74,6 +74,11 @@ def update_shop(store: ShopStore, merchant: Merchant, shop_id: str, patch: ShopP
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         return shop
+    if changes.get("payment") == "stripe_link" and not shop.payment_link:
+        raise Conflict(
+            "Set the shop's Stripe Payment Link first: PUT /shops/{shop_id}/payments/stripe.",
+            details={"field": "payment"},
+        )
     try:
         return store.update(shop, changes)
     except ShopNotFound:
@@ -111,3 +116,12 @@ def marketplace_shop(store: ShopStore, rollout: Rollout, region: str, shop_id: s
         raise NotFound(f"No shop {shop_id} in the marketplace.")
     rollout.require_live(MARKETPLACE_FEATURE, shop.country, region, shop_id=shop.id)
     return shop
+
+
+def update_settings(store: ShopStore, shop: Shop, changes: dict) -> Shop:
+    """Store settings other contexts keep on the shop (its payment link, its templates), which the
+    shop's own PATCH does not take."""
+    try:
+        return store.update(shop, changes)
+    except ShopNotFound:
+        raise NotFound(f"No shop {shop.id}.") from None

@@ -98,6 +98,11 @@ class ShopItem(_Item):
     # Absent on shops stored before recruiting: the defaults of chatshop.shops.domain.Shop.
     attribution_window_days = NumberAttribute(null=True)
     marketing_interval_hours = NumberAttribute(null=True)
+    # Orders' settings; absent on shops stored before orders: the defaults of the domain's Shop.
+    payment = UnicodeAttribute(null=True)
+    payment_link = UnicodeAttribute(null=True)
+    reservation_minutes = NumberAttribute(null=True)
+    templates = JSONAttribute(null=True)
     deleted = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -121,6 +126,9 @@ class ProductItem(_Item):
     images = MapAttribute(default=dict)
     content_hash = UnicodeAttribute()
     version = NumberAttribute()
+    # The live stock count, out of ``fields`` so an order can take from it with a conditional write
+    # (``inventory >= :q``); absent on a product that counts no stock (unlimited).
+    inventory = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

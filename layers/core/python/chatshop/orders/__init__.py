@@ -1,0 +1,1 @@
+"""Orders: carts priced from the catalog, stock reserved atomically, payment and the order's life."""

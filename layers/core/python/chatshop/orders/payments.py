@@ -1,0 +1,197 @@
+"""Payments: the shop's Stripe Payment Link and signing secret, and Stripe's webhook events.
+
+The signing secret is kept as the WhatsApp token is: an SSM SecureString under the stage's secrets
+path, written by the merchant's PUT and never shown back. An event is believed only when
+``stripe.Webhook.construct_event`` verifies its ``Stripe-Signature`` over the raw body with the
+shop's secret (and a recent timestamp); then ``checkout.session.completed`` (or a delayed payment's
+``checkout.session.async_payment_succeeded``) whose ``client_reference_id`` is an order id marks that
+order paid, conditionally on it still waiting for payment. Stripe's event id is kept, so a replayed
+event changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chatshop.platform import aws
+from chatshop.platform.config import Settings
+from chatshop.platform.errors import BadRequest, NotFound
+from chatshop.platform.observability import get_logger
+from chatshop.shops.domain import Shop, Url
+
+from .lifecycle import IllegalTransition
+from .service import Orders
+
+PROVIDER = "stripe"
+SECRET_CACHE_S = 300
+_PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+
+Outcome = Literal[
+    "paid", "already_paid", "not_payable", "unknown_order", "unpaid", "amount_short", "ignored", "replay"
+]
+
+
+class InvalidSignature(BadRequest):
+    code = "invalid_signature"
+    default_message = "The Stripe-Signature header does not verify this body with the shop's signing secret."
+
+
+class StripeConnect(BaseModel):
+    """``PUT /shops/{shop_id}/payments/stripe``: the webhook endpoint's signing secret (``whsec_...``,
+    from Stripe's dashboard) and the Payment Link customers pay through."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    signing_secret: Annotated[
+        str,
+        StringConstraints(pattern=r"^whsec_[A-Za-z0-9+/=_-]{8,200}$"),
+        Field(description="Never shown back."),
+    ]
+    payment_link: Url
+
+
+class StripeConnection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    payment: Literal["stripe_link"] = "stripe_link"
+    payment_link: str
+    signing_secret_set: bool = True
+    webhook_path: str
+
+
+class StripeSecrets:
+    """Data access: the shops' Stripe signing secrets (SSM SecureString parameters)."""
+
+    def __init__(self, settings: Settings) -> None:
+        # As the token vault: powertools' parameters package is heavy to import; on first use only.
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+        self._path = settings.secrets_path
+        self._ssm = aws.client("ssm", settings)
+        self._provider = SSMProvider(boto3_client=self._ssm)
+
+    def parameter_name(self, shop_id: str) -> str:
+        return f"{self._path}/stripe/{shop_id}/signing-secret"
+
+    def store(self, shop_id: str, secret: str) -> None:
+        self._ssm.put_parameter(
+            Name=self.parameter_name(shop_id), Value=secret, Type="SecureString", Overwrite=True
+        )
+        self._provider.clear_cache()
+
+    def secret(self, shop_id: str, fresh: bool = False) -> str | None:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            value = self._provider.get(
+                self.parameter_name(shop_id), decrypt=True, max_age=SECRET_CACHE_S, force_fetch=fresh
+            )
+        except GetParameterError as exc:
+            if "ParameterNotFound" in str(exc) or isinstance(
+                exc.__cause__, self._ssm.exceptions.ParameterNotFound
+            ):
+                return None
+            raise
+        return str(value)
+
+
+def connect_stripe(secrets: StripeSecrets, shop: Shop, request: StripeConnect) -> dict[str, Any]:
+    """Keep the secret, and the shop's changes (payment by the link) for the caller to store."""
+    secrets.store(shop.id, request.signing_secret)
+    return {"payment": "stripe_link", "payment_link": request.payment_link}
+
+
+class StripeReceipt(BaseModel):
+    """What the webhook answers Stripe: received, and what the event did."""
+
+    received: bool = True
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Received:
+    event_id: str
+    outcome: Outcome
+    order_id: str | None = None
+
+
+def verified_event(secrets: StripeSecrets, shop_id: str, body: bytes, signature: str | None) -> Any:
+    """The event, if Stripe signed exactly this body with the shop's secret; else InvalidSignature."""
+    import stripe
+
+    secret = secrets.secret(shop_id)
+    if secret is None:
+        raise InvalidSignature(
+            "This shop has no Stripe signing secret; PUT /shops/{shop_id}/payments/stripe."
+        )
+    try:
+        return stripe.Webhook.construct_event(body, signature, secret)
+    except stripe.SignatureVerificationError:
+        # Maybe the merchant rotated the secret within the cache's lifetime: ask SSM once more.
+        fresh = secrets.secret(shop_id, fresh=True)
+        if fresh is None or fresh == secret:
+            raise InvalidSignature() from None
+        try:
+            return stripe.Webhook.construct_event(body, signature, fresh)
+        except stripe.SignatureVerificationError:
+            raise InvalidSignature() from None
+    except ValueError:
+        raise BadRequest("The body is not a Stripe event.") from None
+
+
+def receive_stripe_event(orders: Orders, shop: Shop, event: Any, now: datetime) -> Received:
+    """Apply a verified event once: a replay (the same event id) changes nothing."""
+    event_id = str(event["id"])
+    if orders.store.payment_event_seen(PROVIDER, event_id):
+        return Received(event_id, "replay")
+    outcome, order_id = _apply(orders, shop, event, now)
+    orders.store.record_payment_event(PROVIDER, event_id, shop.id, outcome)
+    get_logger().info(
+        "Stripe event received",
+        extra={"event_id": event_id, "type": event.get("type"), "outcome": outcome, "order_id": order_id},
+    )
+    return Received(event_id, outcome, order_id)
+
+
+def _apply(orders: Orders, shop: Shop, event: Any, now: datetime) -> tuple[Outcome, str | None]:
+    if event.get("type") not in _PAID_EVENTS:
+        return "ignored", None
+    session = event["data"]["object"]
+    order_id = session.get("client_reference_id")
+    if not order_id:
+        return "unknown_order", None
+    if session.get("payment_status") not in ("paid", "no_payment_required"):
+        return "unpaid", order_id  # a delayed method: its async_payment_succeeded comes later
+    try:
+        order = orders.get(shop, str(order_id))
+    except NotFound:
+        return "unknown_order", str(order_id)
+    amount, currency = session.get("amount_total"), session.get("currency")
+    if (
+        amount is not None
+        and currency is not None
+        and str(currency).upper() == order.total.currency
+        and int(amount) < order.total.amount
+    ):
+        get_logger().warning(
+            "Stripe payment below the order's total; not marked paid",
+            extra={"order_id": order.id, "paid": int(amount), "total": order.total.amount},
+        )
+        return "amount_short", order.id
+    if order.status == "paid":
+        return "already_paid", order.id
+    try:
+        reference = str(session["id"]) if session.get("id") else None
+        orders.move(shop, order.id, "paid", by="payment", now=now, payment_reference=reference, order=order)
+    except IllegalTransition:
+        # Cancelled (its reservation ran out) before the money came: the merchant refunds it.
+        get_logger().warning(
+            "Stripe payment for an order that is no longer payable",
+            extra={"order_id": order.id, "status": order.status},
+        )
+        return "not_payable", order.id
+    return "paid", order.id
