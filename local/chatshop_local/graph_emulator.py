@@ -6,6 +6,7 @@ Meta's routes, with Meta's answers and error shapes (``graph_validation`` holds 
     POST   /{version}/{phone_number_id}/media      upload media (multipart/form-data, as Meta takes it)
     GET    /{version}/{media_id}                   media metadata and a download URL valid 5 minutes
     DELETE /{version}/{media_id}                   delete media
+    POST   /{version}/{dataset_id}/events      conversion events (``graph_conversions``)
     GET    /whatsapp_business/attachments/?mid=…   download (Bearer token; Meta's lookaside.fbsbx.com)
 
 The emulator's own routes, for tests and people (no token):
@@ -52,6 +53,7 @@ from email.parser import HeaderParser
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .graph_conversions import ConversionLog
 from .graph_validation import (
     GraphError,
     ReadReceipt,
@@ -250,6 +252,7 @@ class GraphEmulator:
         self._retry_delays_s = tuple(webhook_retry_delays_s)
         self._lock = threading.RLock()
         self._numbers: dict[str, _Number] = {}
+        self._conversions = ConversionLog(clock)
         self._outbox: list[dict[str, Any]] = []
         self._sent: dict[str, _SentMessage] = {}
         self._faults: dict[str, list[_Fault]] = {}
@@ -510,6 +513,8 @@ class GraphEmulator:
     def _route_graph(self, request: HttpRequest, segments: list[str]) -> HttpResponse:
         object_id, edge = segments[0], (segments[1] if len(segments) > 1 else None)
         route = (request.method, edge)
+        if route == ("POST", "events"):
+            return self._conversion_events(request, object_id)
         if route == ("POST", "messages"):
             return self._send(request, object_id)
         if route == ("POST", "media"):
@@ -521,6 +526,23 @@ class GraphEmulator:
         if edge is not None and edge not in ("messages", "media"):
             raise unknown_path(request.path)
         raise unknown_object(object_id, request.method)
+
+    # -- the Conversions API (graph_conversions) --------------------------------------------------------
+
+    def conversion_events(self, dataset_id: str | None = None) -> list[dict[str, Any]]:
+        """The conversion events accepted so far, oldest first (each with its ``dataset_id``)."""
+        return self._conversions.events(dataset_id)
+
+    def _conversion_events(self, request: HttpRequest, dataset_id: str) -> HttpResponse:
+        token = _access_token(request)
+        if token is None or token not in self._known_tokens():
+            raise invalid_token()
+        try:
+            payload = json.loads(request.body) if request.body else None
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        answer = self._conversions.accept(dataset_id, payload)
+        return _json_response(200, {**answer, "fbtrace_id": new_fbtrace_id()})
 
     def _route_control(self, request: HttpRequest, segments: list[str]) -> HttpResponse:
         route = (request.method, "/".join(segments))

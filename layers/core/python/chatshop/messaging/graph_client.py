@@ -91,6 +91,20 @@ class GraphClient:
         except urllib.error.HTTPError as error:
             return GraphAnswer(error.code, _json(error.read()))
 
+    def send_events(self, dataset_id: str, token: str, events: list[dict[str, Any]]) -> GraphAnswer:
+        """Conversion events to a dataset (``POST /{dataset_id}/events``, the Conversions API)."""
+        request = urllib.request.Request(
+            f"{self._base}/{dataset_id}/events",
+            data=json.dumps({"data": events}).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+                return GraphAnswer(response.status, _json(response.read()))
+        except urllib.error.HTTPError as error:
+            return GraphAnswer(error.code, _json(error.read()))
+
 
 def _json(raw: bytes) -> dict[str, Any]:
     try:
