@@ -29,6 +29,7 @@ from samtranslator.translator.transform import (
     undo_mark_unicode_str_in_template,
 )
 
+from .cfn_gaps import apply_skipped_properties
 from .conditions import resolve_conditions
 from .template import Template
 
@@ -246,4 +247,6 @@ def deploy(
     sam_body = package(template, clients.client("s3"))
     cfn_body = to_cloudformation(sam_body, parameters, stack_name, region)
     create_stack(clients.client("cloudformation"), stack_name, cfn_body, parameters)
-    return read_stack(clients, stack_name, region)
+    stack = read_stack(clients, stack_name, region)
+    apply_skipped_properties(cfn_body, stack, clients, parameters)
+    return stack

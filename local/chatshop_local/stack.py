@@ -25,6 +25,7 @@ from .deploy import DeployedStack, DeployError, deploy, read_stack
 from .dynamodb_streams import StreamMapping, StreamPoller
 from .emulator import EMULATOR_CREDENTIALS, LOOPBACK, MotoServer
 from .event_filters import FilterPatternError, parse_pattern
+from .expiry import ExpirySweeper
 from .functions import DEFAULT_SANDBOXES, InvocationResult, LocalFunction, lambda_environment
 from .gateway import LocalGateway, routes_from
 from .graph_emulator import GraphEmulator
@@ -298,9 +299,20 @@ class LocalStack:
             self.schedule_mappings(), self._invoker("Schedule"), self.options.region, self.stack.account_id
         )
         self.loops.append(self.clock)
+        self.loops.append(self.expiry_sweeper())
         self._start_saver()
         for loop in self.loops:
             loop.start()
+
+    def expiry_sweeper(self) -> ExpirySweeper:
+        """DynamoDB TTL and S3 lifecycle expiry, which the embedded AWS records but never applies."""
+        assert self.stack is not None and self.clients is not None
+        return ExpirySweeper(
+            self.clients.client("dynamodb"),
+            self.clients.client("s3"),
+            tables=[r.physical_id for r in self.stack.of_type("AWS::DynamoDB::Table")],
+            buckets=[r.physical_id for r in self.stack.of_type("AWS::S3::Bucket")],
+        )
 
     def _graph_emulator(self) -> GraphEmulator | None:
         if (

@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chatshop.platform import aws
@@ -49,6 +49,11 @@ class ConversationStore:
         self._table = settings.require("messaging_table")
         self._dynamodb = aws.client("dynamodb", settings)
         self._conditional_failed = self._dynamodb.exceptions.ConditionalCheckFailedException
+        self._retention = timedelta(days=settings.message_retention_days)
+
+    def _expires(self, at: datetime) -> dict[str, str]:
+        """The table's TTL attribute for an item about a message of ``at``: DynamoDB deletes it then."""
+        return {"N": str(int((at + self._retention).timestamp()))}
 
     # --- inbound ------------------------------------------------------------------------------
 
@@ -73,6 +78,7 @@ class ConversationStore:
             "sk": _s("MSG"),
             "shop_id": _s(shop_id),
             "received_at": _s(received.isoformat()),
+            "expires_at": self._expires(received),
         }
         try:
             self._dynamodb.put_item(
@@ -92,6 +98,7 @@ class ConversationStore:
             "direction": _s("in"),
             "shop_id": _s(shop_id),
             "summary": _s(json.dumps(summary, ensure_ascii=False, default=str)),
+            "expires_at": self._expires(received),
         }
         # Written every time, under a key of its own making: a worker cut short after the marker
         # leaves the message in the thread on its next try, and a repeat changes nothing.
@@ -137,6 +144,7 @@ class ConversationStore:
                 "reason": _s(reason),
                 "body": _s(raw),
                 "kept_at": _s(datetime.now(UTC).isoformat()),
+                "expires_at": self._expires(datetime.now(UTC)),
             },
         )
 
@@ -151,6 +159,7 @@ class ConversationStore:
                     **_outbound_key(record.id),
                     "record": _s(record.model_dump_json()),
                     "status": _s(record.status),
+                    "expires_at": self._expires(record.created_at),
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
@@ -167,6 +176,7 @@ class ConversationStore:
                 "shop_id": _s(record.shop_id),
                 "outbound_id": _s(record.id),
                 "summary": _s(json.dumps(record.message, ensure_ascii=False, default=str)),
+                "expires_at": self._expires(record.created_at),
             },
         )
         return True
@@ -219,6 +229,7 @@ class ConversationStore:
                     **_outbound_key(record.id),
                     "record": _s(updated.model_dump_json()),
                     "status": _s(updated.status),
+                    "expires_at": self._expires(record.created_at),
                 },
                 ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(values)})",
                 ExpressionAttributeNames={"#status": "status"},
@@ -231,7 +242,12 @@ class ConversationStore:
     def link_wamid(self, wamid: str, outbound_id: str) -> None:
         self._dynamodb.put_item(
             TableName=self._table,
-            Item={"pk": _s(f"WAMID#{wamid}"), "sk": _s("OUT"), "outbound_id": _s(outbound_id)},
+            Item={
+                "pk": _s(f"WAMID#{wamid}"),
+                "sk": _s("OUT"),
+                "outbound_id": _s(outbound_id),
+                "expires_at": self._expires(datetime.now(UTC)),
+            },
         )
 
     def outbound_for_wamid(self, wamid: str) -> OutboundRecord | None:

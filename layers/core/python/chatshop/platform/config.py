@@ -74,6 +74,10 @@ class Settings(BaseModel):
     index_queue: Annotated[str | None, Env("CHATSHOP_INDEX_QUEUE")] = None
     photo_search_queue: Annotated[str | None, Env("CHATSHOP_PHOTO_SEARCH_QUEUE")] = None
     question_queue: Annotated[str | None, Env("CHATSHOP_QUESTION_QUEUE")] = None
+    # How long what customers and the shop said to each other is kept (messages, their delivery
+    # records, media, raw webhooks): longer than Meta's 7 days of webhook retries, so a redelivery is
+    # still known as one.
+    message_retention_days: Annotated[int, Env("CHATSHOP_MESSAGE_RETENTION_DAYS"), Field(ge=8, le=3650)] = 180
     # How long a conversation an agent answered stays the agent's without a word from them.
     agent_quiet_minutes: Annotated[int, Env("CHATSHOP_AGENT_QUIET_MINUTES"), Field(ge=1, le=10080)] = 30
     # Visual and text search: "ann" keeps HNSW snapshots in the search index bucket; "s3vectors"
