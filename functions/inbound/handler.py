@@ -49,6 +49,7 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
     from chatshop.assistant.dialogue import Assistant
     from chatshop.assistant.directory import ShopDirectory
     from chatshop.assistant.queues import QuestionQueue
+    from chatshop.recruiting.desk import RecruitingDesk
 
     return Assistant(
         states=states,
@@ -56,6 +57,7 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
         replies=OutboxReplies(store, outbox),
         questions=QuestionQueue(settings),
         agent_quiet=timedelta(minutes=settings.agent_quiet_minutes),
+        recruits=RecruitingDesk(settings),
     )
 
 

@@ -535,6 +535,133 @@ def connect_stripe(shop_id: str) -> Response:
     return json_response(connection.model_dump(mode="json"))
 
 
+# --- recruiting: links, acquisition, offers ------------------------------------------------------
+
+
+if TYPE_CHECKING:
+    from chatshop.recruiting.acquisition_store import AcquisitionStore
+    from chatshop.recruiting.broadcast_queue import BroadcastQueue
+    from chatshop.recruiting.broadcast_store import BroadcastStore
+    from chatshop.recruiting.link_store import LinkStore
+    from chatshop.recruiting.templates import MetaTemplates
+
+
+class RecruitingDeps:
+    """Recruiting's stores, made with its first route."""
+
+    @cached_property
+    def links(self) -> LinkStore:
+        from chatshop.recruiting.link_store import LinkStore
+
+        return LinkStore(settings)
+
+    @cached_property
+    def counters(self) -> AcquisitionStore:
+        from chatshop.recruiting.acquisition_store import AcquisitionStore
+
+        return AcquisitionStore(settings)
+
+    @cached_property
+    def broadcasts(self) -> BroadcastStore:
+        from chatshop.recruiting.broadcast_store import BroadcastStore
+
+        return BroadcastStore(settings)
+
+    @cached_property
+    def broadcast_jobs(self) -> BroadcastQueue:
+        from chatshop.recruiting.broadcast_queue import BroadcastQueue
+
+        return BroadcastQueue(settings)
+
+    @cached_property
+    def templates(self) -> MetaTemplates:
+        from chatshop.messaging.graph_client import GraphClient
+        from chatshop.recruiting.templates import MetaTemplates
+
+        return MetaTemplates(deps.channels, deps.tokens, GraphClient(settings))
+
+
+recruiting = RecruitingDeps()
+
+
+class _ShopNumbers:
+    def display_number(self, shop_id: str) -> str | None:
+        channel = deps.channels.for_shop(shop_id)
+        return channel.display_phone_number if channel is not None else None
+
+
+class _Products:
+    def by_retailer_id(self, shop: Shop, retailer_id: str) -> Product | None:
+        from chatshop.shops.catalog import product_id_for
+
+        stored = deps.products.get_many(shop.id, [product_id_for(shop.id, retailer_id)])
+        return next((found.product for found in stored.values()), None)
+
+
+@app.route("/shops/{shop_id}/links", methods=["POST"])
+def create_link(shop_id: str) -> Response:
+    from chatshop.assistant.i18n import default_language, supported, translator
+    from chatshop.assistant.offers import link_greeting
+    from chatshop.recruiting import links
+    from chatshop.recruiting.domain import LinkCreate
+
+    shop = my_shop(shop_id)
+
+    def words(shop: Shop, product: Product | None) -> str:
+        language = supported(shop.language) or default_language(shop.country)
+        return link_greeting(translator(language, shop.country), product.title if product else None)
+
+    link = links.create_link(
+        recruiting.links, _ShopNumbers(), _Products(), shop, parse_body(LinkCreate), words, datetime.now(UTC)
+    )
+    return json_response(link.model_dump(mode="json"), status=201)
+
+
+@app.route("/shops/{shop_id}/links", methods=["GET"])
+def list_links(shop_id: str) -> Response:
+    from chatshop.recruiting import links
+
+    found, cursor = links.list_links(recruiting.links, my_shop(shop_id), page_size(), query("cursor"))
+    return json_response({"items": [link.model_dump(mode="json") for link in found], "next_cursor": cursor})
+
+
+@app.route("/shops/{shop_id}/acquisition", methods=["GET"])
+def acquisition_report(shop_id: str) -> Response:
+    from chatshop.recruiting import acquisition
+
+    shop = my_shop(shop_id)
+    first, last = acquisition.report_range(
+        query("from"), query("to"), acquisition.shop_day(shop, datetime.now(UTC))
+    )
+    found = acquisition.report(recruiting.counters, deps.orders.store, shop, first, last)
+    return json_response(found.as_body())
+
+
+@app.route("/shops/{shop_id}/broadcasts", methods=["POST"])
+def create_broadcast(shop_id: str) -> Response:
+    from chatshop.recruiting import broadcasts
+    from chatshop.recruiting.domain import BroadcastCreate
+
+    shop = my_shop(shop_id)
+    broadcast = broadcasts.start_broadcast(
+        recruiting.broadcasts,
+        recruiting.broadcast_jobs,
+        recruiting.templates,
+        shop,
+        parse_body(BroadcastCreate),
+        datetime.now(UTC),
+    )
+    return json_response(broadcast.model_dump(mode="json"), status=202)
+
+
+@app.route("/shops/{shop_id}/broadcasts/{broadcast_id}", methods=["GET"])
+def get_broadcast(shop_id: str, broadcast_id: str) -> Response:
+    from chatshop.recruiting import broadcasts
+
+    found = broadcasts.broadcast_view(recruiting.broadcasts, deps.messages, my_shop(shop_id), broadcast_id)
+    return json_response(found.model_dump(mode="json"))
+
+
 # --- marketplace (public) -----------------------------------------------------------------------
 
 

@@ -26,6 +26,18 @@ After a message is accepted, signed status webhooks ``sent``, ``delivered`` and 
 go to ``webhook_url`` from a background thread, in Meta's payload shape; a customer's message is posted
 with :meth:`GraphEmulator.send_customer_message`.
 
+    POST   /_emulator/templates {"waba_id", "name", "language", "category"?, "status"?} a template as
+                                WhatsApp Manager holds it (MARKETING and APPROVED by default)
+    POST   /_emulator/user_preferences {"phone_number_id", "wa_id", "value"?} the customer taps "Stop
+                                promotions" (value stop) or takes it back (resume): Meta's webhook posted
+
+Graph also answers ``GET /{version}/{waba_id}/message_templates[?name=…]`` from those templates.
+
+Meta's rules for marketing templates (a template registered as MARKETING) hold as Meta applies them:
+accepted, then a ``failed`` status webhook with 131049 for a US number (+1 outside Canada and the
+Caribbean: paused by Meta since April 2025), and with 131050 for a customer who stopped promotions.
+Meta's per-user marketing limit is dynamic and unpublished: a test injects it as fault 131049.
+
 Meta's limits that stay observable: 80 messages/s per phone number (code 130429). Meta's pair rate limit
 (one message every 6 s to the same user, code 131056) is off unless a test turns it on, since every
 local conversation would hit it: ``POST /_emulator/faults {"phone_number_id": …, "pair_rate_limit": true}``.
@@ -60,6 +72,8 @@ from .graph_validation import (
     SendRequest,
     body_too_large,
     invalid_token,
+    marketing_limit_hit,
+    marketing_stopped,
     message_undeliverable,
     new_fbtrace_id,
     pair_rate_limit_hit,
@@ -96,6 +110,7 @@ FAULTS: dict[int, Callable[[], GraphError]] = {
     130429: rate_limit_hit,
     131056: pair_rate_limit_hit,
     131047: re_engagement_message,
+    131049: marketing_limit_hit,
     131026: message_undeliverable,
     131000: something_went_wrong,
     500: unexpected_error,
@@ -118,6 +133,16 @@ _CALLING_CODE_COUNTRIES = {
     "234": "NG",
     "972": "IL",
 }
+
+
+# Area codes of the North American plan (+1) outside the United States: Canada and the Caribbean.
+_NON_US_AREA_CODES = (
+    "204 226 236 249 250 257 263 289 306 343 354 365 367 368 382 387 403 416 418 428 431 437 438 "
+    "450 460 468 474 506 514 519 548 579 581 584 587 604 613 639 647 672 683 705 709 742 753 778 "
+    "780 782 807 819 825 867 873 879 902 905 942 242 246 264 268 284 345 441 473 649 658 664 721 "
+    "758 767 784 809 829 849 868 869 876"
+)
+_NON_US_NANP = frozenset(_NON_US_AREA_CODES.split())
 
 
 # Looks up a number the emulator has not been told about: (display phone number, access token) or None.
@@ -181,6 +206,24 @@ class _Fault:
     remaining: int
     to: str | None  # only sends to this wa_id, or any
     via_webhook: bool  # accept the send, then report the error in a `failed` status webhook
+
+
+@dataclass(frozen=True)
+class _Template:
+    waba_id: str
+    name: str
+    language: str
+    category: str
+    status: str
+
+    def described(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "language": self.language,
+            "status": self.status,
+            "category": self.category,
+            "id": _stable_digits("template", self.waba_id, self.name, self.language, length=15),
+        }
 
 
 @dataclass(frozen=True)
@@ -263,6 +306,9 @@ class GraphEmulator:
         self._profiles: dict[str, str] = {}
         self._media: dict[str, _Media] = {}
         self._media_urls: dict[str, _MediaUrl] = {}
+        self._templates: dict[tuple[str, str, str], _Template] = {}
+        # (WABA id, wa_id) of customers who tapped "Stop promotions".
+        self._stopped_marketing: set[tuple[str, str]] = set()
         self._bills: dict[tuple[str, str], _Bill] = {}
         self._scheduler = _Scheduler("graph-webhooks")
         try:
@@ -342,6 +388,68 @@ class GraphEmulator:
                 if (wa_id is None or entry["to"] == wa_id)
                 and (phone_number_id is None or entry["phone_number_id"] == phone_number_id)
             ]
+
+    # -- templates and marketing preferences ----------------------------------------------------------------
+
+    def register_template(
+        self, waba_id: str, name: str, language: str, category: str = "MARKETING", status: str = "APPROVED"
+    ) -> None:
+        """A template of the business account as WhatsApp Manager holds it."""
+        template = _Template(waba_id, name, language, category.upper(), status.upper())
+        with self._lock:
+            self._templates[(waba_id, name, language)] = template
+
+    def _marketing(self, number: _Number, payload: Any) -> bool:
+        """Whether a send is a marketing template: the number's account's own template, else (a number
+        learned from chatshop, whose account id the emulator made up) any account's of that name."""
+        template = payload.get("template") if isinstance(payload, dict) else None
+        if not isinstance(template, dict):
+            return False
+        name, language = template.get("name"), (template.get("language") or {}).get("code")
+        found = self._templates.get((number.waba_id, name, language)) or next(
+            (t for t in self._templates.values() if (t.name, t.language) == (name, language)), None
+        )
+        return found is not None and found.category == "MARKETING"
+
+    def send_user_preference(self, phone_number_id: str, wa_id: str, value: str = "stop") -> dict[str, Any]:
+        """The customer taps "Stop promotions" (``stop``) or takes it back (``resume``) in WhatsApp:
+        Meta's ``user_preferences`` webhook, signed; from then on Meta refuses them marketing templates."""
+        if value not in ("stop", "resume"):
+            raise ValueError("value must be stop or resume")
+        self._learn_number(phone_number_id)
+        with self._lock:
+            number = self._number(phone_number_id)
+            wa_id = wa_id.lstrip("+")
+            if value == "stop":
+                self._stopped_marketing.add((number.waba_id, wa_id))
+            else:
+                self._stopped_marketing.discard((number.waba_id, wa_id))
+            detail = (
+                "User requested to stop marketing messages"
+                if value == "stop"
+                else "User requested to resume marketing messages"
+            )
+            item = {
+                "wa_id": wa_id,
+                "detail": detail,
+                "category": "marketing_messages",
+                "value": value,
+                "timestamp": int(self._clock()),
+            }
+            body = _webhook_envelope(number, self._contact(number, wa_id), "user_preferences", [item])
+            body["entry"][0]["changes"][0]["field"] = "user_preferences"
+        if self._webhook is not None and not self._deliver_with_retries(self._webhook, _meta_json(body)):
+            raise WebhookDeliveryError("the webhook refused the user_preferences update on every try")
+        log.info("customer %s set marketing messages to %s", _mask(wa_id), value)
+        return body
+
+    def _marketing_refusal(self, number: _Number, wa_id: str) -> GraphError | None:
+        """Meta accepts a marketing template it will not deliver, and says so in a failed status."""
+        if _is_us_number(wa_id):
+            return marketing_limit_hit()
+        if (number.waba_id, wa_id) in self._stopped_marketing:
+            return marketing_stopped()
+        return None
 
     # -- faults ---------------------------------------------------------------------------------------------
 
@@ -523,7 +631,9 @@ class GraphEmulator:
             return self._media_metadata(request, object_id)
         if route == ("DELETE", None):
             return self._delete_media(request, object_id)
-        if edge is not None and edge not in ("messages", "media"):
+        if route == ("GET", "message_templates"):
+            return self._message_templates(request, object_id)
+        if edge is not None and edge not in ("messages", "media", "message_templates"):
             raise unknown_path(request.path)
         raise unknown_object(object_id, request.method)
 
@@ -553,6 +663,8 @@ class GraphEmulator:
             ("DELETE", "faults"): self._clear_faults_route,
             ("POST", "media"): self._store_media_route,
             ("POST", "inbound"): self._inbound_route,
+            ("POST", "templates"): self._templates_route,
+            ("POST", "user_preferences"): self._user_preferences_route,
             ("POST", "payments"): self._payments_route,
         }
         handler = handlers.get(route)
@@ -573,6 +685,8 @@ class GraphEmulator:
             return _json_response(200, {"success": True})
         with self._lock:
             webhook_error = self._admit(number, parsed)
+            if webhook_error is None and self._marketing(number, payload):
+                webhook_error = self._marketing_refusal(number, parsed.wa_id)
             message_id = self._record(number, parsed, payload)
         chain = _StatusChain(message_id, ["failed"] if webhook_error else ["sent", "delivered", "read"])
         chain.error = webhook_error
@@ -875,6 +989,46 @@ class GraphEmulator:
             raise _control_error("send the file as the body, with its mime type as Content-Type")
         return _json_response(200, {"id": self.store_media(phone_number_id, request.body, mime_type)})
 
+    def _message_templates(self, request: HttpRequest, waba_id: str) -> HttpResponse:
+        token = _access_token(request)
+        with self._lock:
+            known_tokens = {number.access_token for number in self._numbers.values()}
+            found = [
+                t.described()
+                for (account, name, _language), t in self._templates.items()
+                if account == waba_id and request.query.get("name") in (None, name)
+            ]
+        if token is None or token not in known_tokens:
+            raise invalid_token()
+        return _json_response(200, {"data": found, "paging": {"cursors": {"before": "", "after": ""}}})
+
+    def _templates_route(self, request: HttpRequest) -> HttpResponse:
+        spec = _control_json(request)
+        required = ("waba_id", "name", "language")
+        if not all(isinstance(spec.get(name), str) and spec[name] for name in required):
+            raise _control_error("waba_id, name and language (strings) are required")
+        self.register_template(
+            spec["waba_id"],
+            spec["name"],
+            spec["language"],
+            str(spec.get("category", "MARKETING")),
+            str(spec.get("status", "APPROVED")),
+        )
+        return _json_response(200, {"success": True})
+
+    def _user_preferences_route(self, request: HttpRequest) -> HttpResponse:
+        spec = _control_json(request)
+        if not all(isinstance(spec.get(name), str) for name in ("phone_number_id", "wa_id")):
+            raise _control_error("phone_number_id and wa_id (strings) are required")
+        try:
+            value = spec.get("value", "stop")
+            body = self.send_user_preference(spec["phone_number_id"], spec["wa_id"], value)
+        except WebhookDeliveryError as exc:
+            raise GraphError(502, 100, str(exc)) from exc
+        except ValueError as exc:
+            raise _control_error(str(exc)) from exc
+        return _json_response(200, body)
+
     def _inbound_route(self, request: HttpRequest) -> HttpResponse:
         spec = _control_json(request)
         message = spec.get("message")
@@ -1100,6 +1254,10 @@ def _country_of(wa_id: str) -> str:
         if country is not None:
             return country
     return "US"
+
+
+def _is_us_number(wa_id: str) -> bool:
+    return len(wa_id) == 11 and wa_id.startswith("1") and wa_id[1:4] not in _NON_US_NANP
 
 
 def _short_id(message_id: str) -> str:

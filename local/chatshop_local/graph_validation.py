@@ -211,6 +211,28 @@ def re_engagement_message() -> GraphError:
     )
 
 
+def marketing_limit_hit() -> GraphError:
+    # Meta's per-user marketing limit, and how it refuses marketing templates to US numbers.
+    return GraphError(
+        400,
+        131049,
+        "(#131049) This message was not delivered to maintain healthy ecosystem engagement.",
+        details="In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
+        title="This message was not delivered to maintain healthy ecosystem engagement.",
+    )
+
+
+def marketing_stopped() -> GraphError:
+    return GraphError(
+        400,
+        131050,
+        "(#131050) Unable to deliver the message. This recipient has chosen to stop receiving marketing "
+        "messages on WhatsApp from your business",
+        details="The user has stopped marketing messages from this business.",
+        title="User has stopped marketing messages",
+    )
+
+
 def message_undeliverable() -> GraphError:
     return GraphError(
         400,

@@ -26,6 +26,7 @@ from chatshop.orders.payments import StripeConnect, StripeConnection, StripeRece
 from chatshop.orders.templates import ShopTemplates
 from chatshop.platform.iso import ISO_3166_ALPHA2
 from chatshop.privacy.consent import ConsentChange, Consents
+from chatshop.recruiting.domain import Acquisition, Broadcast, BroadcastCreate, LinkCreate, LinkWithQr
 from chatshop.search.api_models import (
     ImageSearchResponse,
     SearchResponse,
@@ -433,6 +434,59 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "channels",
         response=WhatsAppChannel,
         errors=(403, 404),
+    ),
+    ("/shops/{shop_id}/links", "POST"): Operation(
+        "A wa.me link to the shop's number whose prefilled first message carries a short code, and "
+        "its QR code (PNG, base64): a conversation it starts is credited to it (409 without a number, "
+        "404 for an unknown retailer_id)",
+        "recruiting",
+        201,
+        LinkWithQr,
+        LinkCreate,
+        errors=(400, 403, 404, 409, 422),
+        operation_id="createLink",
+    ),
+    ("/shops/{shop_id}/links", "GET"): Operation(
+        "The shop's links with their QR codes, a page at a time",
+        "recruiting",
+        response=Page[LinkWithQr],
+        parameters=_PAGE,
+        errors=(403, 404, 422),
+    ),
+    ("/shops/{shop_id}/acquisition", "GET"): Operation(
+        "Per source (ad, post, link, organic): conversations started, orders credited and their revenue, "
+        "from one day to another (the shop's days, both included; the last 30 days by default)",
+        "recruiting",
+        response=Acquisition,
+        parameters=(
+            Param("from", schema={"type": "string", "format": "date"}),
+            Param("to", schema={"type": "string", "format": "date"}),
+        ),
+        errors=(403, 404, 422),
+    ),
+    ("/shops/{shop_id}/broadcasts", "POST"): Operation(
+        "Send an approved marketing template to the customers who opted in to offers, at most one per "
+        "customer per marketing_interval_hours; 202 at once, the sending goes on in the background "
+        "(409 when the template is not one of the shop's approved marketing templates)",
+        "recruiting",
+        202,
+        Broadcast,
+        BroadcastCreate,
+        errors=(400, 403, 404, 409, 422),
+        operation_id="createBroadcast",
+        links={
+            "GetBroadcast": {
+                "operationId": "getBroadcast",
+                "parameters": {"shop_id": "$response.body#/shop_id", "broadcast_id": "$response.body#/id"},
+            }
+        },
+    ),
+    ("/shops/{shop_id}/broadcasts/{broadcast_id}", "GET"): Operation(
+        "A broadcast's counts: sent, failed, skipped (with their reasons) and pending add up to total",
+        "recruiting",
+        response=Broadcast,
+        errors=(403, 404),
+        operation_id="getBroadcast",
     ),
     ("/marketplace/shops", "GET"): Operation(
         "Active shops of a country where the marketplace is live (403 feature_not_available_in_region)",

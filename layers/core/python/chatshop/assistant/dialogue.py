@@ -19,13 +19,22 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from chatshop.messaging.inbound import InboundMessage
-from chatshop.messaging.outbound import OutboundMessage, OutboundValidationError, Text
+from chatshop.messaging.outbound import (
+    MAX_FOOTER_TEXT,
+    OutboundMessage,
+    OutboundValidationError,
+    ReplyButtons,
+    Text,
+)
 from chatshop.messaging.payment_status import PaymentStatus
 from chatshop.messaging.records import OutboundRecord
 from chatshop.platform.iso import CURRENCY_EXPONENTS
+from chatshop.recruiting.domain import Consent, ConsentStatus, ConsentVia, Link
+from chatshop.recruiting.sources import Source, from_referral, link_code_in
+from chatshop.shops.catalog import product_id_for
 from chatshop.shops.domain import Product, Shop
 
-from . import phrases, replies, till
+from . import offers, phrases, replies, till
 from .i18n import Translator, default_language, supported, translator
 from .intents import Intent, from_tap, from_text
 from .language import detect
@@ -83,6 +92,30 @@ class Questions(Protocol):
     def ask(self, job: QuestionJob) -> None: ...
 
 
+class Recruits(Protocol):
+    """Recruiting as the conversation uses it (``chatshop.recruiting.desk.RecruitingDesk``)."""
+
+    def link(self, shop_id: str, code: str) -> Link | None: ...
+
+    def count_conversation(
+        self, shop: Shop, conversation_key: str, source: Source, started_at: datetime
+    ) -> None: ...
+
+    def consent(self, shop_id: str, phone_number_id: str, customer: str) -> Consent | None: ...
+
+    def change_consent(
+        self,
+        shop_id: str,
+        phone_number_id: str,
+        customer: str,
+        status: ConsentStatus,
+        via: ConsentVia,
+        at: datetime,
+        words: str | None = None,
+    ) -> bool:
+        """Set the customer's consent to offers; False when it was that already."""
+
+
 @dataclass(frozen=True)
 class Turn:
     """What handling one message did: the reply's id, if it replied, and how."""
@@ -101,6 +134,9 @@ class Assistant:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # The orders context, where the chat takes orders; without it an order goes to a person.
     orders: till.Orders | None = None
+    # Links, offers and the acquisition counters; None where recruiting is not wired (sources of
+    # ads are still recorded on the conversation).
+    recruits: Recruits | None = None
 
     # --- a customer's message ---------------------------------------------------------------------
 
@@ -122,6 +158,13 @@ class Assistant:
             customer_name=message.customer_name or state.customer_name,
             language=language or state.language,
         )
+        arrived: Source | None = None
+        if state.version == 0 and state.first_contact_at is None:
+            state, arrived = self._first_contact(shop, state, message)
+        offer = offers.intent_of(message)
+        if offer is not None and offer.kind == "stop":
+            # At once, whoever holds the conversation.
+            return self._stop_offers(shop, state, message.id, "menu" if message.button else "keyword", now)
         state = self._quiet_agent_returns(state, now)
         if state.holder != "assistant":
             if intent.kind != "menu":
@@ -137,6 +180,12 @@ class Assistant:
         if message.type == "image" and search_photo is not None:
             self.states.save(state.model_copy(update={"failures": 0}))
             return Turn("photo", search_photo(self._translator(shop, state).language))
+        if offer is not None and self.recruits is not None:
+            return self._offers(shop, state, message.id, offer, now)
+        if arrived is not None and intent.kind in ("greeting", "menu", "question", "unsupported"):
+            welcomed = self._arrival_welcome(shop, state, message.id, arrived, now)
+            if welcomed is not None:
+                return welcomed
         return self._act(shop, state, message, intent, now)
 
     def _act(
@@ -148,7 +197,7 @@ class Assistant:
             case "greeting" if state.menu_sent_at is not None and now - state.menu_sent_at < MENU_QUIET:
                 return self._reply(state, message.id, reply_id, replies.welcome_again(t), "welcome-again")
             case "greeting" | "menu":
-                reply = replies.welcome(t, shop.name, state.customer_name)
+                reply = self._with_offers_footer(t, replies.welcome(t, shop.name, state.customer_name))
                 return self._reply(
                     state.model_copy(update={"menu_sent_at": now}), message.id, reply_id, reply, "menu"
                 )
@@ -474,6 +523,117 @@ class Assistant:
         return self._failed(
             shop, state, answer.reply_id, answer.reply_id, t, replies.no_match(t), "no-match", now
         )
+
+    # --- recruiting: where the customer came from, and offers ---------------------------------------
+
+    def _first_contact(
+        self, shop: Shop | None, state: ConversationState, message: InboundMessage
+    ) -> tuple[ConversationState, Source | None]:
+        """Record where a new conversation came from (an ad's referral, a link's code, or nothing)
+        and when, and count it; the source when it is not organic."""
+        source = Source.organic()
+        if message.referral is not None:
+            products = self.catalogs.products(state.shop_id) if shop is not None else ()
+            source = from_referral(message.referral, products)
+        elif self.recruits is not None and (code := link_code_in(message.text)) is not None:
+            link = self.recruits.link(state.shop_id, code)
+            if link is not None:
+                source = Source(kind="link", id=link.id, label=link.label, retailer_id=link.retailer_id)
+        state = state.model_copy(update={"source": source.as_dict(), "first_contact_at": message.timestamp})
+        if self.recruits is not None and shop is not None:
+            # Keyed by the conversation's customer and number: a message handled again (or a state
+            # lost to a crash and made again) counts the conversation once.
+            key = f"{state.phone_number_id}#{state.customer}"
+            self.recruits.count_conversation(shop, key, source, message.timestamp)
+        return state, (source if source.kind != "organic" else None)
+
+    def _arrival_welcome(
+        self, shop: Shop, state: ConversationState, message_id: str, source: Source, now: datetime
+    ) -> Turn | None:
+        """The welcome of a customer an ad or a link brought, naming the product it showed."""
+        if source.retailer_id is None:
+            return None
+        product_id = product_id_for(shop.id, source.retailer_id)
+        product = self.catalogs.products_by_id(shop.id, [product_id]).get(product_id)
+        if product is None:
+            return None
+        t = self._translator(shop, state)
+        reply = offers.referral_welcome(t, shop.name, state.customer_name, ProductView.of(product))
+        state = state.model_copy(update={"menu_sent_at": now, "shown": (product.id,)})
+        return self._reply(state, message_id, f"reply-{message_id}", reply, "referral-welcome")
+
+    def _offers(
+        self, shop: Shop, state: ConversationState, message_id: str, offer: offers.OffersIntent, now: datetime
+    ) -> Turn:
+        assert self.recruits is not None
+        t = self._translator(shop, state)
+        reply_id = f"reply-{message_id}"
+        consent = self.recruits.consent(shop.id, state.phone_number_id, state.customer)
+        subscribed = consent is not None and consent.status == "opted_in"
+        if offer.kind == "yes":
+            changed = self.recruits.change_consent(
+                shop.id,
+                state.phone_number_id,
+                state.customer,
+                "opted_in",
+                "button",
+                now,
+                words=offers.opt_in_words(t, shop.name),
+            )
+            reply = offers.opted_in(t, shop.name) if changed else offers.already_in(t)
+            return self._reply(
+                state, message_id, reply_id, reply, "offers-in" if changed else "offers-already-in"
+            )
+        if offer.kind == "no":
+            return self._reply(state, message_id, reply_id, offers.declined(t), "offers-declined")
+        return self._reply(
+            state, message_id, reply_id, offers.prompt(t, shop.name, subscribed), "offers-prompt"
+        )
+
+    def _stop_offers(
+        self, shop: Shop | None, state: ConversationState, message_id: str, via: ConsentVia, now: datetime
+    ) -> Turn:
+        """No more offers, said once: a second STOP changes nothing and is not answered."""
+        changed = self.recruits is not None and self.recruits.change_consent(
+            state.shop_id, state.phone_number_id, state.customer, "opted_out", via, now
+        )
+        if not changed or shop is None:
+            self.states.save(state)
+            return Turn("offers-already-out" if not changed else "offers-out")
+        reply = offers.opted_out(self._translator(shop, state), shop.name)
+        return self._reply(state, message_id, f"reply-{message_id}", reply, "offers-out")
+
+    def on_preference(self, shop_id: str, phone_number_id: str, customer: str, value: str) -> Turn:
+        """WhatsApp's "Stop promotions" (Meta's user_preferences webhook): opted out as by STOP.
+        WhatsApp confirms it to the customer itself. "resume" gives back offers only to a customer
+        whose last word on them was WhatsApp's stop (they had opted in with the button before)."""
+        if self.recruits is None:
+            return Turn("preference-ignored")
+        now = self.clock()
+        if value == "stop":
+            changed = self.recruits.change_consent(
+                shop_id, phone_number_id, customer, "opted_out", "meta", now
+            )
+            return Turn("offers-out" if changed else "offers-already-out")
+        consent = self.recruits.consent(shop_id, phone_number_id, customer)
+        resumable = (
+            consent is not None
+            and consent.status == "opted_out"
+            and consent.via == "meta"
+            and consent.opted_in_at is not None
+        )
+        if value == "resume" and consent is not None and resumable:
+            self.recruits.change_consent(
+                shop_id, phone_number_id, customer, "opted_in", "meta", now, consent.opted_in_words
+            )
+            return Turn("offers-resumed")
+        return Turn("preference-ignored")
+
+    def _with_offers_footer(self, t: Translator, menu: OutboundMessage) -> OutboundMessage:
+        # The menu says where the offers are; only where offers can be asked for.
+        if self.recruits is None or not isinstance(menu, ReplyButtons) or menu.footer is not None:
+            return menu
+        return menu.model_copy(update={"footer": replies.cut(t.text(offers.OFFERS_FOOTER), MAX_FOOTER_TEXT)})
 
     # --- agents -----------------------------------------------------------------------------------
 

@@ -41,6 +41,10 @@ class ConversationState(BaseModel):
     agent_last_at: datetime | None = None
     menu_sent_at: datetime | None = None
     failures: int = 0
+    # Where the conversation came from (``chatshop.recruiting.sources.Source.as_dict``: an ad, a
+    # post, a link of the shop, or organic) and when the customer first wrote, recorded once.
+    source: dict[str, Any] | None = None
+    first_contact_at: datetime | None = None
     # The last list the customer was shown (advice or a category), all of it, best first, and how
     # much of it was sent; ``shown`` is the last message's products in order, for "the second one".
     results: tuple[str, ...] = ()
@@ -66,6 +70,12 @@ class ConversationState(BaseModel):
     def with_handled(self, message_id: str, **changes: Any) -> ConversationState:
         handled = (*self.handled, message_id)[-HANDLED_KEPT:]
         return self.model_copy(update={**changes, "handled": handled})
+
+    def acquisition(self) -> tuple[dict[str, Any], datetime | None]:
+        """Where the conversation came from and when it began, as an order is credited with them
+        (``Buyer.source``, ``Buyer.first_contact_at``): a conversation from before sources were
+        recorded is organic, first met when it was created."""
+        return dict(self.source or {"kind": "organic"}), self.first_contact_at or self.created_at
 
 
 def new_conversation_id() -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatshop.messaging.conversation_store import ConversationStore
 from chatshop.messaging.conversations import handle_unit, queue_reply
-from chatshop.messaging.inbound import InboundMessage
+from chatshop.messaging.inbound import InboundMessage, PreferenceUpdate, parse_unit
 from chatshop.messaging.media_fetch import MediaFetcher
 from chatshop.messaging.outbound_queue import OutboundQueue
 from chatshop.messaging.payment_status import is_payment, parse_payment
@@ -72,10 +72,24 @@ class InboundWorker:
             ).outcome
         if is_payment(body):
             return self._payment(body)
+        if kind == "preference":
+            return self._preference(body)
         return handle_unit(self.store, self.outbox, self.media, body, self.photos, self._respond).outcome
 
     def _respond(self, shop_id: str, message: InboundMessage, search_photo: Any) -> str | None:
         return self.assistant.on_message(shop_id, message, search_photo).reply_id
+
+    def _preference(self, body: dict[str, Any]) -> str:
+        """WhatsApp's "Stop promotions" and its "resume", for the customer's consent to offers."""
+        parsed = parse_unit(body)
+        shop_id = body.get("shop_id")
+        if not isinstance(parsed, PreferenceUpdate) or not shop_id:
+            return handle_unit(self.store, self.outbox, self.media, body, self.photos, self._respond).outcome
+        if parsed.category != "marketing_messages":
+            return "preference-ignored"
+        return self.assistant.on_preference(
+            str(shop_id), parsed.phone_number_id, parsed.customer, parsed.value
+        ).outcome
 
     def _payment(self, body: dict[str, Any]) -> str:
         """WhatsApp's payment status of a bill the assistant sent; one Meta would not send is kept

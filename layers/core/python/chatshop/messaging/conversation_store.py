@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from .inbound import StatusUpdate, advances
 from .records import OutboundRecord
 
 _RATE_SLOT_TTL_S = 120
+_BATCH_GET_LIMIT = 100
 
 
 def _s(value: str) -> dict[str, str]:
@@ -215,6 +217,22 @@ class ConversationStore:
             TableName=self._table, Key=_outbound_key(outbound_id), ConsistentRead=True
         ).get("Item")
         return OutboundRecord.model_validate_json(item["record"]["S"]) if item else None
+
+    def outbound_many(self, outbound_ids: Sequence[str]) -> dict[str, OutboundRecord]:
+        """The records of these messages that exist, by id (read 100 at a time)."""
+        found: dict[str, OutboundRecord] = {}
+        unique = list(dict.fromkeys(outbound_ids))
+        for start in range(0, len(unique), _BATCH_GET_LIMIT):
+            keys = [_outbound_key(outbound_id) for outbound_id in unique[start : start + _BATCH_GET_LIMIT]]
+            while keys:
+                answer = self._dynamodb.batch_get_item(
+                    RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+                )
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    record = OutboundRecord.model_validate_json(item["record"]["S"])
+                    found[record.id] = record
+                keys = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        return found
 
     def transition(
         self, record: OutboundRecord, expected: tuple[str, ...], **changes: Any

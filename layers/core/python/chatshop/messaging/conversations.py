@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from .conversation_store import ConversationStore
-from .inbound import InboundMessage, StatusUpdate, UnparsedPayload, parse_unit
+from .inbound import InboundMessage, PreferenceUpdate, StatusUpdate, UnparsedPayload, parse_unit
 from .media_fetch import MediaFetcher
 from .outbound_queue import OutboundQueue
 from .photo_queue import PhotoSearchJob, PhotoSearchQueue
@@ -32,7 +32,7 @@ _ANSWERED_TYPES = frozenset(
     {"text", "image", "interactive", "button", "order", "location", "document", "audio", "video"}
 )
 
-Outcome = Literal["stored", "duplicate", "status", "status-ignored", "kept-unparsed"]
+Outcome = Literal["stored", "duplicate", "status", "status-ignored", "preference", "kept-unparsed"]
 
 
 class Responder(Protocol):
@@ -68,6 +68,9 @@ def handle_unit(
         return UnitResult("kept-unparsed")
     if isinstance(parsed, StatusUpdate):
         return UnitResult("status" if store.apply_status(parsed) else "status-ignored")
+    if isinstance(parsed, PreferenceUpdate):
+        # The assistant applies it (chatshop.assistant.worker); the channel alone has no offers.
+        return UnitResult("preference")
     return _handle_message(store, outbox, media, photos, responder, shop_id, parsed)
 
 

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from chatshop.platform.config import Settings
 
@@ -77,6 +77,20 @@ class GraphClient:
                 return _json(response.read())
         except urllib.error.HTTPError as error:
             raise MediaUnavailable(f"{urlsplit(url).path}: HTTP {error.code}") from None
+
+    def message_templates(self, waba_id: str, token: str, name: str) -> GraphAnswer:
+        """The business account's templates of this name, each language with its ``status`` and
+        ``category`` as WhatsApp Manager has them (``GET /{waba_id}/message_templates``)."""
+        query = urlencode({"name": name, "fields": "name,language,status,category", "limit": "100"})
+        request = urllib.request.Request(
+            f"{self._base}/{waba_id}/message_templates?{query}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+                return GraphAnswer(response.status, _json(response.read()))
+        except urllib.error.HTTPError as error:
+            return GraphAnswer(error.code, _json(error.read()))
 
     def send_message(self, phone_number_id: str, token: str, body: dict[str, Any]) -> GraphAnswer:
         request = urllib.request.Request(

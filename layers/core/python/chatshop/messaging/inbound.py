@@ -164,6 +164,18 @@ class StatusUpdate(_MetaModel):
     callback_data: str | None = None
 
 
+class PreferenceUpdate(_MetaModel):
+    """A customer's marketing preference from WhatsApp itself (the ``user_preferences`` webhook):
+    ``value`` "stop" when they tapped "Stop promotions", "resume" when they took it back."""
+
+    phone_number_id: Required
+    customer: Required
+    category: str
+    value: str
+    timestamp: AwareDatetime | None = None
+    detail: str | None = None
+
+
 class UnparsedPayload(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -171,7 +183,7 @@ class UnparsedPayload(BaseModel):
     body: dict[str, Any]
 
 
-def parse_unit(body: dict[str, Any]) -> InboundMessage | StatusUpdate | UnparsedPayload:
+def parse_unit(body: dict[str, Any]) -> InboundMessage | StatusUpdate | PreferenceUpdate | UnparsedPayload:
     """The unit's body as a message, a status, or (anything else) an UnparsedPayload. Never raises."""
     if not isinstance(body, dict):
         return UnparsedPayload(reason="the unit body is not an object", body={"value": body})
@@ -181,6 +193,15 @@ def parse_unit(body: dict[str, Any]) -> InboundMessage | StatusUpdate | Unparsed
             return InboundMessage.model_validate(_message_fields(body))
         if kind == "status" and isinstance(body.get("status"), dict):
             return StatusUpdate.model_validate(_status_fields(body))
+        if kind == "preference" and isinstance(body.get("preference"), dict):
+            preference: dict[str, Any] = body["preference"]
+            return PreferenceUpdate.model_validate(
+                {
+                    **preference,
+                    "phone_number_id": body.get("phone_number_id"),
+                    "customer": preference.get("wa_id") or preference.get("user_id"),
+                }
+            )
     except ValidationError as exc:
         return UnparsedPayload(reason=f"invalid {kind}: {_where(exc)}", body=body)
     except Exception as exc:  # the contract: a unit we cannot read is kept, never raised

@@ -20,6 +20,8 @@ from typing import Any, Literal
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 WEBHOOK_OBJECT = "whatsapp_business_account"
 MESSAGES_FIELD = "messages"
+# A customer's marketing preference ("Stop promotions" in WhatsApp, and "resume").
+PREFERENCES_FIELD = "user_preferences"
 
 _SIGNATURE_PREFIX = "sha256="
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
@@ -27,7 +29,7 @@ _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 # ASCII punctuation, that is every printable ASCII character but the space (0x21-0x7E).
 _SQS_ID = re.compile(r"[!-~]{1,128}")
 
-UnitKind = Literal["message", "status", "unknown"]
+UnitKind = Literal["message", "status", "preference", "unknown"]
 
 
 class WebhookFormatError(ValueError):
@@ -149,6 +151,8 @@ def _change_units(change: Any, waba_id: str) -> list[InboundUnit]:
         return [_unknown_unit(value=change, field="", waba_id=waba_id)]
     field = _text(change.get("field"))
     value = change.get("value")
+    if field == PREFERENCES_FIELD and isinstance(value, dict) and isinstance(value.get(field), list):
+        return [_preference_unit(item, value, waba_id) for item in value[field]]
     if field != MESSAGES_FIELD or not _has_events(value):
         return [_unknown_unit(value=value, field=field, waba_id=waba_id)]
     units = [_item_unit("message", item, value, waba_id) for item in value.get("messages") or []]
@@ -181,6 +185,23 @@ def _item_unit(kind: Literal["message", "status"], item: Any, value: dict, waba_
     if isinstance(value.get("errors"), list):
         body["errors"] = value["errors"]
     return _unit(kind, body, customer, _event_id(kind, item))
+
+
+def _preference_unit(item: Any, value: dict, waba_id: str) -> InboundUnit:
+    """One customer's preference, in their conversation's group (so it is applied in order with
+    what they write); Meta gives it no id, so its content deduplicates it."""
+    if not isinstance(item, dict):
+        return _unknown_unit(value=item, field=PREFERENCES_FIELD, waba_id=waba_id, change_value=value)
+    contacts = _contacts(value)
+    customer = _text(item.get("wa_id")) or _text(item.get("user_id"))
+    body: dict[str, Any] = {
+        "kind": "preference",
+        "waba_id": waba_id,
+        **_metadata(value),
+        "contacts": contacts_of(customer, contacts),
+        "preference": item,
+    }
+    return _unit("preference", body, customer, event_id="")
 
 
 def _event_id(kind: Literal["message", "status"], item: dict) -> str:

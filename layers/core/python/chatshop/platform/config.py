@@ -74,6 +74,8 @@ class Settings(BaseModel):
     index_queue: Annotated[str | None, Env("CHATSHOP_INDEX_QUEUE")] = None
     photo_search_queue: Annotated[str | None, Env("CHATSHOP_PHOTO_SEARCH_QUEUE")] = None
     question_queue: Annotated[str | None, Env("CHATSHOP_QUESTION_QUEUE")] = None
+    # Broadcasts of offers: one job per page of a shop's opted-in customers.
+    broadcast_queue: Annotated[str | None, Env("CHATSHOP_BROADCAST_QUEUE")] = None
     # How long what customers and the shop said to each other is kept (messages, their delivery
     # records, media, raw webhooks): longer than Meta's 7 days of webhook retries, so a redelivery is
     # still known as one.
