@@ -27,6 +27,7 @@ from chatshop.platform.observability import get_logger
 
 if TYPE_CHECKING:
     from chatshop.assistant.dialogue import Assistant
+    from chatshop.orders.checkout import Checkout
 
 settings = load_settings()
 logger = get_logger()
@@ -48,8 +49,8 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
     what comes in) never loads the catalog's stores."""
     from chatshop.assistant.dialogue import Assistant
     from chatshop.assistant.directory import ShopDirectory
+    from chatshop.assistant.orders_port import CheckoutOrders
     from chatshop.assistant.queues import QuestionQueue
-    from chatshop.recruiting.desk import RecruitingDesk
 
     return Assistant(
         states=states,
@@ -57,8 +58,14 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
         replies=OutboxReplies(store, outbox),
         questions=QuestionQueue(settings),
         agent_quiet=timedelta(minutes=settings.agent_quiet_minutes),
-        recruits=RecruitingDesk(settings),
+        orders=CheckoutOrders(_checkout()),
     )
+
+
+def _checkout() -> Checkout:
+    from chatshop.orders.checkout import Checkout
+
+    return Checkout.from_settings(settings)
 
 
 def handle_record(record: SQSRecord) -> None:

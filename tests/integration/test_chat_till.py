@@ -155,3 +155,111 @@ def test_a_cart_still_fresh_gets_no_reminder_yet(app_stack, api, till_shop):
     time.sleep(2)
 
     assert reminders(cy) == []
+
+
+# --- Ordering in the chat ------------------------------------------------------------------------------
+
+
+def orders_of(till_shop, wa_id: str) -> list[dict[str, Any]]:
+    found = till_shop["merchant"].get(f"/shops/{till_shop['shop']['id']}/orders?limit=100").json["items"]
+    return [order for order in found if order.get("customer_wa_id") == wa_id]
+
+
+def inventory(till_shop, retailer_id: str) -> int | None:
+    product_id = till_shop["products"][retailer_id]["id"]
+    return (
+        till_shop["merchant"]
+        .get(f"/shops/{till_shop['shop']['id']}/products/{product_id}")
+        .json.get("inventory")
+    )
+
+
+def buttons(body: dict[str, Any]) -> list[str]:
+    return [b["reply"]["id"] for b in body.get("interactive", {}).get("action", {}).get("buttons", [])]
+
+
+def test_a_cart_filled_in_words_is_ordered_at_the_catalogs_prices_and_takes_its_stock(
+    app_stack, api, till_shop
+):
+    di = new_customer(app_stack, api, till_shop)
+    before = inventory(till_shop, "CAP-TRAIL")
+    # Given a cart of two lines, filled in words
+    di.says("2 of the wool socks")
+    cart = di.says("add 1 trail cap")
+    assert "Total: $49.00" in said(cart)
+
+    # When she checks out
+    summary = di.taps("cart:checkout")
+
+    # Then one order holds the cart at the catalog's prices, its stock taken, and she is told how to pay
+    (order,) = wait_for(lambda: orders_of(till_shop, di.wa_id), timeout=10)
+    assert order["total"] == {"amount": 4900, "currency": "USD"} and order["status"] == "pending_payment"
+    assert {(line["retailer_id"], line["quantity"]) for line in order["lines"]} == {
+        ("SOCK-WOOL", 2),
+        ("CAP-TRAIL", 1),
+    }
+    assert order["number"] in said(summary) and "$49.00" in said(summary)
+    assert "when it is delivered" in said(summary)
+    assert inventory(till_shop, "CAP-TRAIL") == before - 1
+    # And the cart is gone
+    assert "Your cart is empty" in said(di.says("cart"))
+
+
+def test_whatsapps_cart_with_forged_prices_is_charged_the_catalogs(app_stack, api, till_shop):
+    ed = new_customer(app_stack, api, till_shop)
+    forged = [{"product_retailer_id": "SOCK-WOOL", "quantity": 3, "item_price": 0.01, "currency": "USD"}]
+
+    summary = ed.reply_to(ed.orders(forged))
+
+    (order,) = wait_for(lambda: orders_of(till_shop, ed.wa_id), timeout=10)
+    assert order["total"] == {"amount": 3600, "currency": "USD"}
+    assert "$36.00" in said(summary)
+
+
+def test_an_order_webhook_delivered_twice_makes_one_order(app_stack, api, till_shop):
+    flo = new_customer(app_stack, api, till_shop)
+    items = [{"product_retailer_id": "SOCK-WOOL", "quantity": 1, "item_price": "12.00", "currency": "USD"}]
+    message_id = f"wamid.till-twice-{secrets.token_hex(6)}"
+
+    flo.orders(items, message_id)
+    flo.reply_to(message_id)
+    flo.orders(items, message_id)
+    time.sleep(2)
+
+    assert len(orders_of(till_shop, flo.wa_id)) == 1
+    assert len(replies_to(app_stack, message_id)) == 1
+
+
+def test_what_cannot_be_ordered_is_named_and_nothing_is_reserved(app_stack, api, till_shop):
+    gus = new_customer(app_stack, api, till_shop)
+    before = inventory(till_shop, "CAP-TRAIL")
+    items = [
+        {"product_retailer_id": "CAP-TRAIL", "quantity": 1, "item_price": 25, "currency": "USD"},
+        {"product_retailer_id": "JKT-RAIN", "quantity": 1, "item_price": 99, "currency": "USD"},
+        {"product_retailer_id": "NO-SUCH-SKU", "quantity": 1, "item_price": 1, "currency": "USD"},
+    ]
+
+    reply = said(gus.reply_to(gus.orders(items)))
+
+    assert "Rain jacket: out of stock" in reply and "NO-SUCH-SKU: not in our catalog" in reply
+    assert orders_of(till_shop, gus.wa_id) == [] and inventory(till_shop, "CAP-TRAIL") == before
+
+
+def test_my_order_and_cancel_give_the_stock_back(app_stack, api, till_shop):
+    hal = new_customer(app_stack, api, till_shop)
+    before = inventory(till_shop, "CAP-TRAIL")
+    hal.says("2 of the trail cap")
+    hal.taps("cart:checkout")
+    (order,) = wait_for(lambda: orders_of(till_shop, hal.wa_id), timeout=10)
+    assert inventory(till_shop, "CAP-TRAIL") == before - 2
+
+    listed = hal.says("where is my order?")
+    assert order["number"] in said(listed) and "waiting for payment" in said(listed)
+    asked = hal.says("cancel")
+    assert buttons(asked)[0] == f"cancel:{order['id']}"
+    done = hal.taps(buttons(asked)[0])
+
+    assert order["number"] in said(done) and "cancelled" in said(done)
+    (cancelled,) = orders_of(till_shop, hal.wa_id)
+    assert cancelled["status"] == "cancelled"
+    assert inventory(till_shop, "CAP-TRAIL") == before
