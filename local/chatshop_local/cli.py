@@ -108,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     regions.add_argument("--names", action="store_true", help="print only the region names, space-separated")
     regions.set_defaults(run=_regions)
 
+    processing = commands.add_parser(
+        "processing", help="print the record of processing (GDPR Art. 30) from the template and the rollout"
+    )
+    processing.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    processing.add_argument("--rollout", type=Path, default=DEFAULT_ROLLOUT)
+    processing.set_defaults(run=_processing)
+
     chat = commands.add_parser("chat", help="chat with a shop as its WhatsApp customer (needs chatshop dev)")
     chat.add_argument("--shop", required=True, help="the shop's id (chatshop dev prints the demo shop's)")
     chat.add_argument("--as", dest="phone", required=True, help='your phone number, e.g. "+1 555 0123 456"')
@@ -184,6 +191,22 @@ def _regions(args: argparse.Namespace) -> int:
         print(f"{args.template}: {state} {args.rollout}")
         return 0
     for line in matrix_lines(rollout, load_template(args.template).body):
+        print(line)
+    return 0
+
+
+def _processing(args: argparse.Namespace) -> int:
+    from chatshop.platform.rollout import Rollout
+
+    from .processing import MissingEntry, markdown, record
+
+    rollout = Rollout.from_yaml(args.rollout)
+    try:
+        entries = record(load_template(args.template).body, rollout)
+    except MissingEntry as exc:
+        print(f"chatshop: {exc}", file=sys.stderr)
+        return 2
+    for line in markdown(entries, rollout):
         print(line)
     return 0
 
