@@ -30,6 +30,8 @@ from chatshop.assistant import i18n
 
 ASSISTANT_DIR = i18n.LOCALES_DIR.parent
 LOCALES_DIR = i18n.LOCALES_DIR
+# The assistant's own sentences, and those the orders context tells customers of their orders.
+SOURCE_DIRS = (ASSISTANT_DIR, ASSISTANT_DIR.parent / "orders")
 KEYWORDS = {"N_": None}
 TRANSLATOR_TAG = "TRANSLATORS:"
 WIDTH = 100
@@ -117,9 +119,16 @@ def _constant_names(path: Path) -> dict[str, list[str]]:
     return names
 
 
-def source_messages(directory: Path = ASSISTANT_DIR) -> list[SourceMessage]:
-    """Every message marked ``N_`` under ``directory``, in source order, as Babel extracts them."""
+def source_messages(directory: Path | None = None) -> list[SourceMessage]:
+    """Every message marked ``N_`` under ``directory`` (by default each of SOURCE_DIRS), in source
+    order, as Babel extracts them."""
     messages: dict[str, SourceMessage] = {}
+    for source in SOURCE_DIRS if directory is None else (directory,):
+        _extract_into(messages, source)
+    return list(messages.values())
+
+
+def _extract_into(messages: dict[str, SourceMessage], directory: Path) -> None:
     names_by_file: dict[str, dict[str, list[str]]] = {}
     extracted = extract_from_dir(
         directory,
@@ -143,7 +152,6 @@ def source_messages(directory: Path = ASSISTANT_DIR) -> list[SourceMessage]:
             if name not in message.names:
                 message.names.append(name)
         message.comments.extend(comment for comment in comments if comment not in message.comments)
-    return list(messages.values())
 
 
 def _auto_comments(message: SourceMessage) -> list[str]:
@@ -216,7 +224,7 @@ def _without_dates(content: bytes) -> bytes:
     )
 
 
-def extract(source: Path = ASSISTANT_DIR, locales: Path = LOCALES_DIR) -> Path:
+def extract(source: Path | None = None, locales: Path = LOCALES_DIR) -> Path:
     path = template_path(locales)
     _write(path, template(source_messages(source)))
     return path
@@ -253,7 +261,7 @@ def _untranslated(message) -> bool:
     return bool(message.id) and (message.fuzzy or not message.string)
 
 
-def problems(source: Path = ASSISTANT_DIR, locales: Path = LOCALES_DIR) -> Iterator[str]:
+def problems(source: Path | None = None, locales: Path = LOCALES_DIR) -> Iterator[str]:
     """Everything that keeps the catalogs from matching the source, one line each."""
     messages = source_messages(source)
     by_id = {message.id: message for message in messages}

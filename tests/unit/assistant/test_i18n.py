@@ -21,14 +21,21 @@ from chatshop_local.catalogs import limit_of, placeholders, shown_length, source
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LAYER = REPO_ROOT / "layers" / "core" / "python"
 ASSISTANT = LAYER / "chatshop" / "assistant"
+# The orders context tells customers of their orders' changes in the same catalogs.
+ORDERS = LAYER / "chatshop" / "orders"
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
 NBSP = "\u00a0"
 
 
 def _source_ids() -> set[str]:
     # Babel's own extractor over the code, as the .pot is made: nothing is listed here by hand.
-    extracted = extract_from_dir(ASSISTANT, method_map=[("**.py", "python")], keywords={"N_": None})
-    return {message for _, _, message, _, _ in extracted}
+    return {
+        message
+        for directory in (ASSISTANT, ORDERS)
+        for _, _, message, _, _ in extract_from_dir(
+            directory, method_map=[("**.py", "python")], keywords={"N_": None}
+        )
+    }
 
 
 SOURCE = _source_ids()

@@ -119,8 +119,11 @@ class Received:
     order_id: str | None = None
 
 
-def verified_event(secrets: StripeSecrets, shop_id: str, body: bytes, signature: str | None) -> Any:
-    """The event, if Stripe signed exactly this body with the shop's secret; else InvalidSignature."""
+def verified_event(
+    secrets: StripeSecrets, shop_id: str, body: bytes, signature: str | None
+) -> dict[str, Any]:
+    """The event as plain data, if Stripe signed exactly this body with the shop's secret (within
+    the library's tolerance of five minutes); else InvalidSignature."""
     import stripe
 
     secret = secrets.secret(shop_id)
@@ -129,21 +132,21 @@ def verified_event(secrets: StripeSecrets, shop_id: str, body: bytes, signature:
             "This shop has no Stripe signing secret; PUT /shops/{shop_id}/payments/stripe."
         )
     try:
-        return stripe.Webhook.construct_event(body, signature, secret)
+        return stripe.Webhook.construct_event(body, signature, secret).to_dict()
     except stripe.SignatureVerificationError:
         # Maybe the merchant rotated the secret within the cache's lifetime: ask SSM once more.
         fresh = secrets.secret(shop_id, fresh=True)
         if fresh is None or fresh == secret:
             raise InvalidSignature() from None
         try:
-            return stripe.Webhook.construct_event(body, signature, fresh)
+            return stripe.Webhook.construct_event(body, signature, fresh).to_dict()
         except stripe.SignatureVerificationError:
             raise InvalidSignature() from None
     except ValueError:
         raise BadRequest("The body is not a Stripe event.") from None
 
 
-def receive_stripe_event(orders: Orders, shop: Shop, event: Any, now: datetime) -> Received:
+def receive_stripe_event(orders: Orders, shop: Shop, event: dict[str, Any], now: datetime) -> Received:
     """Apply a verified event once: a replay (the same event id) changes nothing."""
     event_id = str(event["id"])
     if orders.store.payment_event_seen(PROVIDER, event_id):
@@ -157,7 +160,7 @@ def receive_stripe_event(orders: Orders, shop: Shop, event: Any, now: datetime) 
     return Received(event_id, outcome, order_id)
 
 
-def _apply(orders: Orders, shop: Shop, event: Any, now: datetime) -> tuple[Outcome, str | None]:
+def _apply(orders: Orders, shop: Shop, event: dict[str, Any], now: datetime) -> tuple[Outcome, str | None]:
     if event.get("type") not in _PAID_EVENTS:
         return "ignored", None
     session = event["data"]["object"]
