@@ -59,7 +59,8 @@ BUTTON_SEE_PRODUCT = N_("See it")
 
 # Whole messages (case, accents and punctuation aside) that stop offers, per language.
 _STOP_WORDS = frozenset(
-    [
+    normalised(words)
+    for words in [
         "stop",
         "stop offers",
         "stop promotions",
@@ -89,7 +90,19 @@ _STOP_WORDS = frozenset(
     ]
 )
 _OFFERS_WORDS = frozenset(
-    ["offers", "offer", "deals", "promotions", "ofertas", "oferta", "promociones", "promocoes", "ऑफर", "ऑफ़र"]
+    normalised(words)
+    for words in [
+        "offers",
+        "offer",
+        "deals",
+        "promotions",
+        "ofertas",
+        "oferta",
+        "promociones",
+        "promocoes",
+        "ऑफर",
+        "ऑफ़र",
+    ]
 )
 
 OffersKind = Literal["ask", "yes", "no", "stop"]
