@@ -286,11 +286,7 @@ def _relevance(
     if category and category_match(category, categories):
         reasons.append(WhyParameter(type="category", value=category, source="the category you are browsing"))
     if personal:
-        # An interest in "shoes" lifts an ad in "Shoes > Boots" (a path prefix counts, a little less).
-        interest = max(
-            ((score * category_match(liked, categories), liked) for liked, score in personal.items()),
-            default=(0.0, ""),
-        )
+        interest = max(((personal.get(c, 0.0), c) for c in categories), default=(0.0, ""))
         if interest[0] > 0:
             # A consenting adult's interest lifts an ad, up to doubling its rank.
             rel *= 1.0 + interest[0]

@@ -146,8 +146,11 @@ class EventRecorder:
             counted = self._transact(event, now, None)
             return Outcome.DUPLICATE if counted is None else Outcome.COUNTED
         budget = self.spend.budget(event.campaign_id)
-        result = self._charge(event, now, budget)
-        if result is _REFUSED and budget is not None:
+        exhausted = event.campaign_id in self.spend.exhausted_campaigns(now)
+        # Known to be out of budget (within the set's few seconds): counted unbilled in one write,
+        # without a charge bound to fail. A budget raised meanwhile takes the campaign out of the set.
+        result = _REFUSED if exhausted else self._charge(event, now, budget)
+        if result is _REFUSED and budget is not None and not exhausted:
             # Perhaps the budget changed kind or grew since it was cached: once more, read fresh.
             self.spend.forget_budget(event.campaign_id)
             fresh = self.spend.budget(event.campaign_id)
@@ -159,7 +162,8 @@ class EventRecorder:
         if result is _REFUSED:
             # Shown all the same: counted, not charged, and the campaign stops being served.
             counted = self._transact(event, now, None)
-            self.spend.mark_exhausted(event.campaign_id, budget, now)
+            if not exhausted:
+                self.spend.mark_exhausted(event.campaign_id, budget, now)
             return Outcome.DUPLICATE if counted is None else Outcome.UNBILLED
         assert budget is not None
         left = self.spend.left_to_spend(event.campaign_id, budget, now)
