@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/search_api.py
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/search_cold_start.py
+	$(BIN)/python bench/ads_events.py
 
 build:
 	sam build --use-container
