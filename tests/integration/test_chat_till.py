@@ -263,3 +263,16 @@ def test_my_order_and_cancel_give_the_stock_back(app_stack, api, till_shop):
     (cancelled,) = orders_of(till_shop, hal.wa_id)
     assert cancelled["status"] == "cancelled"
     assert inventory(till_shop, "CAP-TRAIL") == before
+
+
+def test_a_shop_sets_its_cart_reminder_hours_within_the_customer_window(app_stack, api, till_shop):
+    merchant, shop_id = till_shop["merchant"], till_shop["shop"]["id"]
+    assert till_shop["shop"]["cart_reminder_hours"] == 4
+
+    changed = merchant.patch(f"/shops/{shop_id}", {"cart_reminder_hours": 6})
+    refused = merchant.patch(f"/shops/{shop_id}", {"cart_reminder_hours": 30})
+
+    assert changed.status == 200 and changed.json["cart_reminder_hours"] == 6
+    assert refused.status == 422 and "cart_reminder_hours" in refused.raw.decode()
+    assert merchant.get(f"/shops/{shop_id}").json["cart_reminder_hours"] == 6
+    assert merchant.patch(f"/shops/{shop_id}", {"cart_reminder_hours": 4}).status == 200

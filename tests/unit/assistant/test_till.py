@@ -443,3 +443,12 @@ def test_a_customer_still_writing_moves_the_reminder_and_a_closed_window_sends_n
 
     assert turn.outcome == "reminder-skipped" and turn.reply_id is None
     assert state(states).cart.reminded
+
+
+def test_the_reminder_waits_the_shops_own_cart_reminder_hours(till):
+    assistant, states, _, _, clock, catalogs = till
+    catalogs.shop_ = shop_of().model_copy(update={"cart_reminder_hours": 2})
+
+    send(assistant, clock, "1 of the wool socks")
+
+    assert state(states).cart.remind_at == clock.now + timedelta(hours=2)

@@ -27,7 +27,6 @@ from .vocabulary import singular, words
 MAX_QUANTITY = 99
 # A cart longer than this is more than a chat message shows well (and than one order holds easily).
 MAX_LINES = 20
-DEFAULT_REMINDER_HOURS = 4
 
 
 class CartItem(BaseModel):

@@ -104,7 +104,7 @@ class Step:
 
 
 def reminder_after(shop: Shop) -> timedelta:
-    return timedelta(hours=getattr(shop, "cart_reminder_hours", None) or carts.DEFAULT_REMINDER_HOURS)
+    return timedelta(hours=shop.cart_reminder_hours)
 
 
 # --- The cart ------------------------------------------------------------------------------------------

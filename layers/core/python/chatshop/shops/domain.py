@@ -49,6 +49,13 @@ _PAYMENT_DOC = (
 )
 _RESERVATION_DOC = "Minutes an order waiting for its online payment holds its stock before it is cancelled."
 ReservationMinutes = Annotated[int, Field(ge=5, le=10080, strict=True, description=_RESERVATION_DOC)]
+# The chat's cart: hours after the customer's last message before a cart left unordered gets its
+# one reminder (only while WhatsApp's 24-hour window is open, so at most 23).
+DEFAULT_CART_REMINDER_HOURS = 4
+_CART_REMINDER_DOC = (
+    "Hours after the customer last wrote before a cart left unordered in the chat gets its one reminder."
+)
+CartReminderHours = Annotated[int, Field(ge=1, le=23, strict=True, description=_CART_REMINDER_DOC)]
 AttributionWindowDays = Annotated[int, Field(ge=1, le=90, strict=True, description=_ATTRIBUTION_DOC)]
 MarketingIntervalHours = Annotated[int, Field(ge=1, le=720, strict=True, description=_MARKETING_INTERVAL_DOC)]
 
@@ -173,6 +180,7 @@ class ShopCreate(_Input):
     marketing_interval_hours: MarketingIntervalHours = DEFAULT_MARKETING_INTERVAL_HOURS
     payment: Literal["on_delivery", "at_pickup"] = Field(default="on_delivery", description=_PAYMENT_DOC)
     reservation_minutes: ReservationMinutes = DEFAULT_RESERVATION_MINUTES
+    cart_reminder_hours: CartReminderHours = DEFAULT_CART_REMINDER_HOURS
 
 
 class ShopPatch(_Input):
@@ -189,6 +197,7 @@ class ShopPatch(_Input):
     marketing_interval_hours: MarketingIntervalHours | None = None
     payment: ShopPayment | None = Field(default=None, description=_PAYMENT_DOC)
     reservation_minutes: ReservationMinutes | None = None
+    cart_reminder_hours: CartReminderHours | None = None
 
 
 class Shop(BaseModel):
@@ -210,6 +219,7 @@ class Shop(BaseModel):
     # The shop's Stripe Payment Link (its signing secret is kept apart, never shown).
     payment_link: str | None = None
     reservation_minutes: int = DEFAULT_RESERVATION_MINUTES
+    cart_reminder_hours: int = DEFAULT_CART_REMINDER_HOURS
     # Approved WhatsApp template names by purpose ("order_update") and language ("en", "pt_BR").
     templates: dict[str, dict[str, str]] = {}
     created_at: datetime

@@ -31,6 +31,7 @@ _UPDATABLE = (
     "payment",
     "payment_link",
     "reservation_minutes",
+    "cart_reminder_hours",
     "templates",
 )
 
@@ -69,6 +70,7 @@ class ShopStore:
             payment=shop.payment,
             payment_link=shop.payment_link,
             reservation_minutes=shop.reservation_minutes,
+            cart_reminder_hours=shop.cart_reminder_hours,
             templates=shop.templates or None,
             created_at=shop.created_at,
             updated_at=shop.updated_at,
@@ -231,6 +233,8 @@ def _order_settings(item: ShopItem) -> dict[str, object]:
         settings["payment_link"] = item.payment_link
     if item.reservation_minutes is not None:
         settings["reservation_minutes"] = int(item.reservation_minutes)
+    if item.cart_reminder_hours is not None:
+        settings["cart_reminder_hours"] = int(item.cart_reminder_hours)
     if item.templates:
         settings["templates"] = dict(item.templates)
     return settings

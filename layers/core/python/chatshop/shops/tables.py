@@ -102,6 +102,8 @@ class ShopItem(_Item):
     payment = UnicodeAttribute(null=True)
     payment_link = UnicodeAttribute(null=True)
     reservation_minutes = NumberAttribute(null=True)
+    # The chat's cart reminder; absent on shops stored before it: the domain's default.
+    cart_reminder_hours = NumberAttribute(null=True)
     templates = JSONAttribute(null=True)
     deleted = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
