@@ -10,6 +10,7 @@ from chalice import Response
 from chatshop.messaging.channel_store import ChannelStore
 from chatshop.messaging.inbound_queue import InboundQueue
 from chatshop.messaging.intake import answer_handshake, receive_webhook, require_body
+from chatshop.messaging.relay import RELAYED_HEADER, WebhookRelay, parse_peers
 from chatshop.messaging.webhook import SIGNATURE_HEADER
 from chatshop.messaging.webhook_archive import WebhookArchive
 from chatshop.messaging.webhook_secrets import WebhookSecretsSource
@@ -43,6 +44,11 @@ class Dependencies:
     def queue(self) -> InboundQueue:
         return InboundQueue(self.settings)
 
+    @cached_property
+    def relay(self) -> WebhookRelay:
+        region = self.settings.region
+        return WebhookRelay(region, parse_peers(self.settings.webhook_peers, region))
+
 
 deps = Dependencies(settings)
 
@@ -63,14 +69,21 @@ def receive() -> Response:
         deps.archive,
         deps.channels,
         deps.queue,
+        deps.relay,
+        relayed_from=request.headers.get(RELAYED_HEADER.lower()),
     )
     if result.unrouted:
-        # Kept in the archive; counted so a number connected to no shop is noticed.
+        # Counted so a number connected to no shop is noticed.
         metrics.add_metric(name="UnroutedWebhookUnits", unit=MetricUnit.Count, value=result.unrouted)
         metrics.flush_metrics()
     logger.info(
         "Webhook received",
-        extra={"queued": result.queued, "unrouted": result.unrouted, "unreadable": result.unreadable},
+        extra={
+            "queued": result.queued,
+            "unrouted": result.unrouted,
+            "unreadable": result.unreadable,
+            "relayed_to": result.relayed_to,
+        },
     )
     return Response(
         body={"status": "received"}, status_code=200, headers={"Content-Type": "application/json"}

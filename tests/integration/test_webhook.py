@@ -149,7 +149,8 @@ def test_a_body_with_raw_utf8_text_verifies_over_its_exact_bytes(app_stack, api,
     wait_for(lambda: stored(app_stack, f"INBOUND#{message_id}"))
 
 
-def test_an_unknown_number_is_answered_and_archived_but_not_stored(app_stack, api):
+def test_an_unknown_number_is_answered_but_neither_archived_nor_stored(app_stack, api):
+    # A number no shop of this region serves: its customers' data is not this region's to keep
     document = json.loads(fresh_text()[0])
     document["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999000999000"
     message_id = document["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
@@ -157,6 +158,10 @@ def test_an_unknown_number_is_answered_and_archived_but_not_stored(app_stack, ap
     assert post_webhook(api, raw, sign(raw)).status == 200
     time.sleep(0.5)
     assert stored(app_stack, f"INBOUND#{message_id}") is None
+    s3 = app_stack.clients.client("s3")
+    bucket = app_stack.stack.physical_id("MediaBucket")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="webhooks/").get("Contents", [])]
+    assert not any(key.endswith(hashlib.sha256(raw).hexdigest() + ".json") for key in keys)
 
 
 def test_a_body_over_3_mb_is_413(api):

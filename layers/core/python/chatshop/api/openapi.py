@@ -663,13 +663,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/webhooks/whatsapp", "POST"): Operation(
         "Meta's signed deliveries (X-Hub-Signature-256: sha256= and the HMAC-SHA256 of the raw body "
-        "with the app secret); kept and queued, answered at once",
+        "with the app secret); kept and queued, answered at once. A body about another region's "
+        "numbers is relayed there unchanged and not kept (503 when that region cannot be reached, so "
+        "Meta retries; 421 for a relayed body this region does not serve either)",
         "webhooks",
         response=WebhookReceipt,
         auth="whatsappSignature",
         # Any bytes are archived; what is not a webhook document is counted as unreadable.
         body={"application/json": {"schema": {}}},
-        errors=(400, 413),
+        errors=(400, 413, 421, 503),
     ),
 }
 
@@ -683,7 +685,9 @@ _ERROR_TEXT = {
     413: "Body too large",
     415: "Unsupported Content-Type",
     422: "Invalid input (the fields are named)",
+    421: "Misdirected: a relayed request this region does not serve",
     428: "If-Match required",
+    503: "Temporarily unavailable; retry later",
 }
 
 _SECURITY_SCHEMES = {

@@ -71,6 +71,9 @@ class Settings(BaseModel):
         "/chatshop/dev"
     )
     rollout_file: Annotated[Path | None, Env("CHATSHOP_ROLLOUT_FILE")] = None
+    # The other home regions' WhatsApp webhook URLs ("region=url,..."): where a webhook about none of
+    # this region's numbers is relayed, never kept here.
+    webhook_peers: Annotated[str | None, Env("CHATSHOP_WEBHOOK_PEERS")] = None
     index_queue: Annotated[str | None, Env("CHATSHOP_INDEX_QUEUE")] = None
     photo_search_queue: Annotated[str | None, Env("CHATSHOP_PHOTO_SEARCH_QUEUE")] = None
     question_queue: Annotated[str | None, Env("CHATSHOP_QUESTION_QUEUE")] = None

@@ -134,6 +134,14 @@ class PreconditionRequired(ChatshopError):
     default_message = "This change needs an If-Match header with the resource's ETag."
 
 
+class Misdirected(ChatshopError):
+    """A request this region does not serve, sent here by another region (a relayed webhook)."""
+
+    code = "misdirected"
+    status = 421
+    default_message = "This region does not serve this request."
+
+
 class PayloadTooLarge(ChatshopError):
     code = "payload_too_large"
     status = 413
