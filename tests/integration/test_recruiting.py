@@ -287,3 +287,23 @@ def settled(merchant: Api, shop_id: str, broadcast_id: str, failed: int = 0) -> 
         return counts if finished else None
 
     return wait_for(done, timeout=REPLY_TIMEOUT_S, interval=0.3)
+
+
+def test_the_opt_in_is_put_once_under_the_first_orders_summary(app_stack, api, recruiting_shop):
+    sock = recruiting_shop["products"]["SOCK-WOOL-RED"]
+    kim = customer(app_stack, api, recruiting_shop)
+    kim.says("hi")
+    # When Kim orders for the first time (paid on delivery: the summary is plain text)
+    kim.taps(f"add:{sock['id']}", "Add to cart")
+    first = kim.taps("cart:checkout", "Order")
+    # Then the summary asks, once, whether Kim wants offers, with the opt-in's buttons
+    t = translator("en")
+    assert said(first).endswith(t.text(offers.OFFERS_PROMPT, shop="Sock Drawer"))
+    assert [b["reply"]["id"] for b in first["interactive"]["action"]["buttons"]] == [
+        offers.OFFERS_YES,
+        offers.OFFERS_NO,
+    ]
+    # And a second order's summary does not ask again
+    kim.taps(f"add:{sock['id']}", "Add to cart")
+    second = kim.taps("cart:checkout", "Order")
+    assert second["type"] == "text"

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from chatshop.messaging.inbound import InboundMessage
 from chatshop.messaging.outbound import (
     MAX_FOOTER_TEXT,
+    MAX_INTERACTIVE_BODY,
     OutboundMessage,
     OutboundValidationError,
     ReplyButtons,
@@ -629,6 +630,23 @@ class Assistant:
             return Turn("offers-resumed")
         return Turn("preference-ignored")
 
+    def _offer_after_order(
+        self, state: ConversationState, message: OutboundMessage
+    ) -> tuple[OutboundMessage, ConversationState]:
+        """The opt-in, put to the customer unasked once: under their first order's summary (when it
+        is plain text with room for the buttons), unless they said yes or no to offers already."""
+        if self.recruits is None or state.offers_offered_at is not None or not isinstance(message, Text):
+            return message, state
+        shop = self.catalogs.shop(state.shop_id)
+        if shop is None or self.recruits.consent(shop.id, state.phone_number_id, state.customer) is not None:
+            return message, state
+        asked = offers.prompt(self._translator(shop, state), shop.name, subscribed=False)
+        body = f"{message.body}\n\n{asked.body}"
+        if len(body) > MAX_INTERACTIVE_BODY:
+            return message, state
+        offered = ReplyButtons(body=body, buttons=asked.buttons)
+        return offered, state.model_copy(update={"offers_offered_at": self.clock()})
+
     def _with_offers_footer(self, t: Translator, menu: OutboundMessage) -> OutboundMessage:
         # The menu says where the offers are; only where offers can be asked for.
         if self.recruits is None or not isinstance(menu, ReplyButtons) or menu.footer is not None:
@@ -706,6 +724,8 @@ class Assistant:
     def _reply(
         self, state: ConversationState, handled_id: str, reply_id: str, message: OutboundMessage, outcome: str
     ) -> Turn:
+        if outcome == "order-placed":
+            message, state = self._offer_after_order(state, message)
         if state.menu_sent_at is None and _quoted(handled_id) is not None:
             # A customer's first answer, whatever they asked, begins with the shop's welcome.
             message, state = self._welcomed(state, message)

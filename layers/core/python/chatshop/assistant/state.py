@@ -45,6 +45,8 @@ class ConversationState(BaseModel):
     # post, a link of the shop, or organic) and when the customer first wrote, recorded once.
     source: dict[str, Any] | None = None
     first_contact_at: datetime | None = None
+    # When the opt-in to offers was put to the customer unasked (once, with their first order).
+    offers_offered_at: datetime | None = None
     # The last list the customer was shown (advice or a category), all of it, best first, and how
     # much of it was sent; ``shown`` is the last message's products in order, for "the second one".
     results: tuple[str, ...] = ()
