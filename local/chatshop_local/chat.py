@@ -7,7 +7,8 @@ background thread polls and prints. Nothing here talks to the backend another wa
     chatshop chat --shop <shop_id> --as "+1 555 0123 456" [--name Ana] [--state-dir .chatshop]
 
 A line is sent as a text; ``/photo <file>``, ``/order <retailer_id>:<qty>,...`` and ``/tap <reply id>``
-send an image, an order and a button or list reply; ``/quit`` or end of input stops. Standard input
+send an image, an order and a button or list reply; ``/pay`` pays the last bill (WhatsApp's
+order_details, India and Brazil) the shop sent; ``/quit`` or end of input stops. Standard input
 need not be a terminal, so a script can pipe lines in; at the end of piped input it waits a little
 (``--wait``) for the shop's replies. The customer's number is shown only in the header, as typed.
 """
@@ -54,6 +55,7 @@ Type a message and press Enter to send it. Commands:
   /photo <file>                      send a photo (.jpg, .jpeg, .png or .webp)
   /order <retailer_id>[:<qty>],...   send an order from the shop's catalog
   /tap <reply id>                    tap a reply button or list row the shop sent
+  /pay [fail]                        pay the shop's last bill in the chat (or have the payment fail)
   /help                              show this again
   /quit                              leave (so does end of input)
 Start a line with // to send a text that starts with /."""
@@ -248,6 +250,12 @@ class GraphEmulatorClient:
         headers = {"Content-Type": mime_type, "X-Phone-Number-Id": phone_number_id}
         return str(self._request("POST", "/_emulator/media", data, headers)["id"])
 
+    def pay(self, phone_number_id: str, reference_id: str, status: str) -> dict[str, Any]:
+        spec = {"phone_number_id": phone_number_id, "reference_id": reference_id, "status": status}
+        return self._request(
+            "POST", "/_emulator/payments", json.dumps(spec).encode(), {"Content-Type": "application/json"}
+        )
+
     def inbound(
         self, phone_number_id: str, wa_id: str, profile_name: str, message: dict[str, Any]
     ) -> dict[str, Any]:
@@ -368,6 +376,7 @@ class ChatSession:
         self._seen: set[str] = set()
         self._tappable: dict[str, _Tappable] = {}
         self._last_shop_message: str | None = None
+        self._last_bill: str | None = None
         self._sent = 0
         self._received = 0
         self._last_received_at = 0.0
@@ -426,6 +435,8 @@ class ChatSession:
                 self._order(argument)
             case "tap":
                 self._tap(argument)
+            case "pay":
+                self._pay(argument)
             case _:
                 self._console.note(f"unknown command /{command}; /help lists them (// sends a literal /)")
         return True
@@ -507,6 +518,23 @@ class ChatSession:
         if self._send(message):
             self._console.note(f"tapped {choice.title!r} ({choice.id})")
 
+    def _pay(self, argument: str) -> None:
+        with self._lock:
+            reference_id = self._last_bill
+        if reference_id is None:
+            self._console.note(
+                "the shop sent no bill to pay here (WhatsApp takes payments in the chat in India and "
+                "Brazil; elsewhere open the payment link)"
+            )
+            return
+        status = "failed" if argument.lower() in ("fail", "failed") else "captured"
+        try:
+            self._graph.pay(self._channel.phone_number_id, reference_id, status)
+        except (EmulatorRefused, OSError) as exc:
+            self._console.note(f"not paid: {_reason(exc)}")
+            return
+        self._console.note(f"paid the bill {reference_id}" if status == "captured" else "the payment failed")
+
     def _send(self, message: dict[str, Any]) -> bool:
         try:
             self._graph.inbound(self._channel.phone_number_id, self._wa_id, self._profile_name, message)
@@ -539,6 +567,9 @@ class ChatSession:
                 return False
             self._seen.add(message_id)
             self._last_shop_message = message_id
+            bill = _bill_reference(entry.get("body"))
+            if bill is not None:
+                self._last_bill = bill
             for choice in choices(entry.get("body")):
                 self._tappable[choice.id] = _Tappable(choice, message_id)
         return True
@@ -555,6 +586,16 @@ class ChatSession:
                 if self._unreachable:
                     self._console.note("the shop's replies are back")
                 self._unreachable = False
+
+
+def _bill_reference(body: Any) -> str | None:
+    """The reference id of an order_details message (WhatsApp's bill), else None."""
+    interactive = body.get("interactive") if isinstance(body, dict) else None
+    if not isinstance(interactive, dict) or interactive.get("type") != "order_details":
+        return None
+    parameters = (interactive.get("action") or {}).get("parameters") or {}
+    reference_id = parameters.get("reference_id")
+    return reference_id if isinstance(reference_id, str) else None
 
 
 def parse_order(argument: str) -> list[OrderLine]:

@@ -128,6 +128,14 @@ def _interactive(content: dict[str, Any], describe: Describe) -> list[str]:
         case "cta_url":
             parameters = _dict(action.get("parameters"))
             lines.append(f"{INDENT}[{parameters.get('display_text', 'Open')}] {parameters.get('url', '')}")
+        case "order_details":
+            parameters = _dict(action.get("parameters"))
+            total = _dict(parameters.get("total_amount"))
+            amount = f"{int(total.get('value', 0)) / int(total.get('offset') or 100):.2f}"
+            lines.append(
+                f"{INDENT}[Review and pay {parameters.get('currency', '')} {amount}] "
+                f"(bill {parameters.get('reference_id', '?')}; /pay pays it)"
+            )
         case _:
             lines.append(f"{INDENT}[interactive {kind or 'message'}]")
     footer = _dict(content.get("footer")).get("text")

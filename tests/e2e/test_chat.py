@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -27,7 +30,9 @@ CUSTOMER_NUMBER = "+1 555 0123 456"
 REPLY_TIMEOUT_S = 15
 
 
-def chat_command(state_dir: Path, shop_id: str) -> list[str]:
+def chat_command(
+    state_dir: Path, shop_id: str, number: str = CUSTOMER_NUMBER, name: str = "Ana"
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -36,9 +41,9 @@ def chat_command(state_dir: Path, shop_id: str) -> list[str]:
         "--shop",
         shop_id,
         "--as",
-        CUSTOMER_NUMBER,
+        number,
         "--name",
-        "Ana",
+        name,
         "--state-dir",
         str(state_dir),
     ]
@@ -195,6 +200,8 @@ def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_pat
         assert missing.returncode == 2, missing.stdout + missing.stderr
         assert "shop no-such-shop has no WhatsApp channel" in missing.stderr
         assert "Traceback" not in missing.stderr
+
+        buys_in_the_chat(repo_root, server.api_url, state_dir, demo)
     finally:
         if chat is not None:
             chat.kill()
@@ -216,3 +223,92 @@ def test_chat_without_a_running_dev_says_so(repo_root, tmp_path):
     assert result.returncode == 2, result.stdout + result.stderr
     assert "no chatshop dev is running" in result.stderr
     assert "chatshop dev --state-dir" in result.stderr
+
+
+STRIPE_SECRET = "whsec_localdemo0123456789"
+BUYER_NUMBER = "+1 555 0199 777"
+
+
+def _api(api_url: str, demo: dict, method: str, path: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"{api_url}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Authorization": f"Bearer {demo['api_key']}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def _stripe_paid(api_url: str, shop_id: str, order_id: str, amount: int) -> int:
+    """Stripe's checkout.session.completed for the order, signed as Stripe signs it."""
+    event = {
+        "id": f"evt_demo_{order_id[:12]}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_test_demo",
+                "object": "checkout.session",
+                "client_reference_id": order_id,
+                "payment_status": "paid",
+                "amount_total": amount,
+                "currency": "usd",
+            }
+        },
+    }
+    payload = json.dumps(event).encode()
+    stamp = str(int(time.time()))
+    signature = hmac.new(STRIPE_SECRET.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        f"{api_url}/webhooks/stripe/{shop_id}",
+        data=payload,
+        method="POST",
+        headers={"Content-Type": "application/json", "Stripe-Signature": f"t={stamp},v1={signature}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def buys_in_the_chat(repo_root: Path, api_url: str, state_dir: Path, demo: dict) -> None:
+    """Another customer browses, fills a cart in words, orders, pays through the shop's Stripe
+    Payment Link, and follows the order."""
+    # Given the demo shop takes payment through its Stripe Payment Link
+    _api(
+        api_url,
+        demo,
+        "PUT",
+        f"/shops/{demo['shop_id']}/payments/stripe",
+        {"signing_secret": STRIPE_SECRET, "payment_link": "https://buy.stripe.com/test_demo"},
+    )
+    number = demo["display_phone_number"]
+    chat = ChatProcess(repo_root, chat_command(state_dir, demo["shop_id"], BUYER_NUMBER, "Bea"))
+    try:
+        # When Bea browses, and puts two pairs of the blue socks in her cart
+        chat.type("/tap menu:browse")
+        chat.wait_for(lambda out: "(cat:" in out, "the categories")
+        chat.type("2 of the blue merino socks")
+        chat.wait_for(lambda out: "Added 2 \u00d7 Merino socks, blue, M" in out, "the cart")
+        assert "Total: $32.00" in chat.output
+        # And checks out
+        chat.type("/tap cart:checkout")
+        chat.wait_for(lambda out: "client_reference_id=" in out, "the order's pay button")
+        summary = next(m for m in shop_says(chat.output, number) if "client_reference_id=" in m)
+        assert "2 \u00d7 Merino socks, blue, M: $32.00" in summary and "[Pay now]" in summary
+        order_id = re.search(r"client_reference_id=(o[0-9a-f]+)", summary).group(1)
+        order_number = re.search(r"Your order (\S+) is placed", summary).group(1)
+
+        # When Stripe says she paid
+        assert _stripe_paid(api_url, demo["shop_id"], order_id, 3200) == 200
+
+        # Then the order is paid, and her order's status says so in the chat
+        order = _api(api_url, demo, "GET", f"/shops/{demo['shop_id']}/orders/{order_id}")
+        assert order["status"] == "paid" and order["total"]["amount"] == 3200
+        chat.type("where is my order?")
+        chat.wait_for(lambda out: "paid, being prepared" in out, "the order's status")
+        assert order_number in chat.output
+        chat.type("/quit")
+        assert chat.finish() == 0
+        assert "Traceback" not in chat.output
+    finally:
+        chat.kill()
