@@ -85,6 +85,8 @@ def _demo(demo: dict[str, str] | None) -> list[str]:
         lines.append(
             f"  Demo WhatsApp:    {demo['display_phone_number']} (number id {demo['phone_number_id']})"
         )
+    if demo.get("link_url"):
+        lines.append(f"  Demo link:        {demo['link_url']} (code {demo['link_code']})")
     return lines
 
 

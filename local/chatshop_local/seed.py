@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from chatshop.messaging.channel_models import WhatsAppChannelConnect
@@ -15,8 +16,9 @@ from chatshop.messaging.token_vault import TokenVault
 from chatshop.platform import aws
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.rollout import load_rollout
-from chatshop.shops.catalog import create_product
-from chatshop.shops.domain import MerchantCreate, Product, ProductCreate, ProductImage, ShopCreate
+from chatshop.recruiting.domain import Link, LinkCreate
+from chatshop.shops.catalog import create_product, product_id_for
+from chatshop.shops.domain import MerchantCreate, Product, ProductCreate, ProductImage, Shop, ShopCreate
 from chatshop.shops.faq import FaqEntryInput, FaqReplace, replace_faq
 from chatshop.shops.faq_store import FaqStore
 from chatshop.shops.media import image_key
@@ -44,6 +46,10 @@ DEMO_PHONE_NUMBER_ID = "100200300400500"
 DEMO_WABA_ID = "100200300400501"
 DEMO_DISPLAY_NUMBER = "+1 555 010 0000"
 DEMO_ACCESS_TOKEN = "EAAG-local-demo-token-not-a-secret"
+# The demo shop's marketing template (registered in the Graph API emulator) and its shop-window link.
+DEMO_OFFER_TEMPLATE = "demo_weekend_offer"
+DEMO_LINK_LABEL = "Shop window poster"
+DEMO_LINK_PRODUCT = "JKT-PUF-BLK-M"
 
 DEMO_PRODUCTS = [
     ("TEE-BLK-M", "Organic cotton tee, black, M", 2500, "apparel > tops", "in stock", 40),
@@ -142,12 +148,16 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
             add_demo_picture(settings, products, product)
         entries = [FaqEntryInput(question=q, answer=a) for q, a in DEMO_FAQ]
         replace_faq(FaqStore(settings), shop, FaqReplace(entries=entries))
+        link = demo_link(settings, shop)
     demo = {
         "merchant_id": signup.merchant.id,
         "api_key": signup.api_key,
         "shop_id": shop.id,
         "phone_number_id": DEMO_PHONE_NUMBER_ID,
         "display_phone_number": DEMO_DISPLAY_NUMBER,
+        "link_url": link.url,
+        "link_code": link.id,
+        "offer_template": DEMO_OFFER_TEMPLATE,
     }
     # Local-only convenience: the key is stored hashed in the table; this copy lets `chatshop dev`
     # show it again after a restart. The state folder is git-ignored and readable by its owner only.
@@ -156,6 +166,38 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
     path.write_text(json.dumps(demo))
     os.chmod(path, 0o600)
     return demo
+
+
+def demo_link(settings: Settings, shop: Shop) -> Link:
+    """The shop window's wa.me link to the puffer jacket, made as POST /shops/{id}/links makes it."""
+    from chatshop.assistant.i18n import translator
+    from chatshop.assistant.offers import link_greeting
+    from chatshop.recruiting.link_store import LinkStore
+    from chatshop.recruiting.links import create_link
+
+    products = ProductStore(settings)
+
+    class Products:
+        def by_retailer_id(self, shop: Shop, retailer_id: str) -> Product | None:
+            found = products.get_many(shop.id, [product_id_for(shop.id, retailer_id)])
+            return next((stored.product for stored in found.values()), None)
+
+    class Numbers:
+        def display_number(self, shop_id: str) -> str | None:
+            return DEMO_DISPLAY_NUMBER
+
+    def words(shop: Shop, product: Product | None) -> str:
+        return link_greeting(translator("en", shop.country), product.title if product else None)
+
+    return create_link(
+        LinkStore(settings),
+        Numbers(),
+        Products(),
+        shop,
+        LinkCreate(label=DEMO_LINK_LABEL, retailer_id=DEMO_LINK_PRODUCT),
+        words,
+        datetime.now(UTC),
+    )
 
 
 def demo_index_progress(functions: Mapping[str, LocalFunction], shop_id: str) -> tuple[int, int]:

@@ -33,7 +33,15 @@ from .invocations import API, INVOKE, Observer, describe
 from .loops import BackgroundLoop
 from .s3_events import S3EventRelay, S3Mapping, create_relays
 from .schedules import parse_schedule
-from .seed import DEMO_REGION, seed_demo_data
+from .seed import (
+    DEMO_ACCESS_TOKEN,
+    DEMO_DISPLAY_NUMBER,
+    DEMO_OFFER_TEMPLATE,
+    DEMO_PHONE_NUMBER_ID,
+    DEMO_REGION,
+    DEMO_WABA_ID,
+    seed_demo_data,
+)
 from .sqs_poller import SqsMapping, SqsPoller
 from .state import PeriodicSaver, SnapshotSummary, StateStore
 from .template import (
@@ -330,6 +338,10 @@ class LocalStack:
             GRAPH_API_VERSION,
             number_source=self._connected_number,
         )
+        # The demo shop's number in its business account, and its offer, approved there (in the
+        # emulated WhatsApp Manager) as a marketing template.
+        graph.register_number(DEMO_PHONE_NUMBER_ID, DEMO_DISPLAY_NUMBER, DEMO_ACCESS_TOKEN, DEMO_WABA_ID)
+        graph.register_template(DEMO_WABA_ID, DEMO_OFFER_TEMPLATE, "en", "MARKETING")
         graph.start()
         return graph
 

@@ -26,6 +26,9 @@ class MetaTemplates:
         if token is None:
             raise Conflict("The shop's WhatsApp number has no access token; connect it again.")
         answer = self._graph.message_templates(channel.waba_id, token, name)
+        if answer.status in (400, 401, 403):
+            # Meta refused the shop's token for its account (expired, revoked, another account's).
+            raise Conflict("WhatsApp refused the shop's access token; connect the number again.")
         if not answer.ok:
             raise Unavailable("WhatsApp did not say which templates the shop has; try again shortly.")
         return any(
