@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chatshop.ads.conversions import CtwaPurchase, purchase_event, send_purchase
+from chatshop.ads.conversions import CtwaPurchase, ctwa_purchase, purchase_event, send_purchase
 from chatshop.messaging.graph_client import GraphClient
 from chatshop.platform.config import Settings
 from chatshop_local.emulator import free_port
@@ -93,3 +93,21 @@ def test_an_unknown_token_is_refused(emulator, graph):
     answer = graph.send_events(DATASET, "EAAG-nobody", [purchase_event(purchase())])
     assert answer.status == 401 or answer.error_code == 190
     assert emulator.conversion_events() == []
+
+
+class _Total:
+    amount, currency = 2599, "USD"
+
+
+class _Order:
+    def __init__(self, attribution):
+        self.id, self.total, self.attribution = "ord_42", _Total(), attribution
+        self.placed_at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+def test_only_an_order_credited_to_a_click_to_whatsapp_ad_with_a_click_id_is_a_purchase_for_meta():
+    made = ctwa_purchase(_Order({"kind": "ad", "id": "120200", "ctwa_clid": "ARAkclid"}), "102290129340398")
+    assert made == CtwaPurchase("ord_42", "ARAkclid", "102290129340398", 2599, "USD", _Order({}).placed_at)
+    assert ctwa_purchase(_Order({"kind": "ad", "id": "120200"}), "1") is None  # a Status ad: no click id
+    assert ctwa_purchase(_Order({"kind": "link", "id": "ABCD2345"}), "1") is None
+    assert ctwa_purchase(_Order({"type": "organic"}), "1") is None

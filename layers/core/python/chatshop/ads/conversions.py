@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from babel.numbers import get_currency_precision
 
 from chatshop.messaging.graph_client import GraphAnswer, GraphClient
 
-__all__ = ["CONVERSION_WINDOW", "CtwaPurchase", "purchase_event", "send_purchase"]
+__all__ = ["CONVERSION_WINDOW", "CtwaPurchase", "ctwa_purchase", "purchase_event", "send_purchase"]
 
 CONVERSION_WINDOW = timedelta(days=7)
 
@@ -34,6 +34,37 @@ class CtwaPurchase:
     total_minor: int
     currency: str
     ordered_at: datetime
+
+
+class _Money(Protocol):
+    amount: int
+    currency: str
+
+
+class CreditedOrder(Protocol):
+    """What the conversion needs of an order (``chatshop.orders.domain.Order`` is one)."""
+
+    id: str
+    total: _Money
+    attribution: dict[str, Any]
+    placed_at: datetime
+
+
+def ctwa_purchase(order: CreditedOrder, waba_id: str) -> CtwaPurchase | None:
+    """The order's purchase for Meta when it is credited to a click-to-WhatsApp ad with a click id
+    (the order's ``attribution`` is the conversation's source); None for any other order."""
+    source = order.attribution or {}
+    clid = source.get("ctwa_clid")
+    if source.get("kind") != "ad" or not isinstance(clid, str) or not clid:
+        return None
+    return CtwaPurchase(
+        order_id=order.id,
+        ctwa_clid=clid,
+        waba_id=waba_id,
+        total_minor=order.total.amount,
+        currency=order.total.currency,
+        ordered_at=order.placed_at,
+    )
 
 
 def purchase_event(purchase: CtwaPurchase) -> dict[str, Any]:
