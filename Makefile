@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/catalog_api.py
 	$(BIN)/python bench/messaging.py
 	$(BIN)/python bench/assistant.py
+	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/advice_quality.py
 	$(BIN)/python bench/faq_threshold.py
 	$(BIN)/python bench/ann.py

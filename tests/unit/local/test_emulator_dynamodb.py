@@ -6,6 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 
 from chatshop_local.emulator_dynamodb import WRITES, install_atomic_item_writes
 
@@ -49,3 +51,65 @@ def test_installing_twice_wraps_each_write_once():
     install_atomic_item_writes()
     assert {name: getattr(DynamoDBBackend, name) for name in WRITES} == wrapped
     assert all(getattr(write, "_chatshop_atomic", False) for write in wrapped.values())
+
+
+def test_a_cancelled_transaction_leaves_its_items_and_stream_as_they_were():
+    install_atomic_item_writes()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="s",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        client.put_item(TableName="s", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "5"}})
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables["s"]
+
+        def records() -> int:
+            return len(table.stream_shard.items)
+
+        def take(quantity: int, new_key: str) -> dict:
+            return {
+                "TransactItems": [
+                    {
+                        "Put": {
+                            "TableName": "s",
+                            "Item": {"pk": {"S": new_key}, "sk": {"S": "1"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": "s",
+                            "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                            "UpdateExpression": "SET n = n - :q",
+                            "ConditionExpression": "n >= :q",
+                            "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+                        }
+                    },
+                ]
+            }
+
+        # When the second item's condition fails after the first was written
+        try:
+            client.transact_write_items(**take(9, "b"))
+        except client.exceptions.TransactionCanceledException as exc:
+            reasons = [reason["Code"] for reason in exc.response["CancellationReasons"]]
+        # Then nothing of it is left: not the put, not a stream record
+        assert reasons == ["None", "ConditionalCheckFailed"]
+        assert "Item" not in client.get_item(TableName="s", Key={"pk": {"S": "b"}, "sk": {"S": "1"}})
+        assert records() == 1
+        # And one that holds is applied whole
+        client.transact_write_items(**take(2, "c"))
+        assert client.get_item(TableName="s", Key={"pk": {"S": "a"}, "sk": {"S": "1"}})["Item"]["n"] == {
+            "N": "3"
+        }
+        assert records() == 3
