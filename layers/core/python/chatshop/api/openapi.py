@@ -65,8 +65,9 @@ _ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 _PRODUCT_ID = {"type": "string", "pattern": "^p[0-9a-f]{31}$"}
 _CONVERSATION_ID = {"type": "string", "pattern": "^cv_[0-9a-f]{24}$"}
 _ORDER_ID = {"type": "string", "pattern": "^o[0-9a-f]{31}$"}
-# An ad event token is opaque (a kind letter and base64url); a user key is a client's pseudonym.
-_TOKEN = {"type": "string", "pattern": "^[ic][A-Za-z0-9_-]{1,1023}$"}
+# An ad event token is opaque: any value is answered alike (a forged one as a genuine one), so the
+# document does not say what a genuine one looks like. A user key is a client's pseudonym.
+_TOKEN = {"type": "string", "minLength": 1}
 _USER_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}
 _PATH_IDS = {
     "product_id": _PRODUCT_ID,
