@@ -146,6 +146,7 @@ def test_a_customer_chats_with_the_demo_shop_and_gets_answers(repo_root, tmp_pat
         # the demo writes customers' photos of its products next to its state
         photo = state_dir / "demo-photos" / "TEE-BLK-M.jpg"
         wait_for_pictures_indexed(server.api_url, demo)
+        connect_stripe(server.api_url, demo)
 
         # When a customer says hello in `chatshop chat`
         chat = ChatProcess(repo_root, chat_command(state_dir, demo["shop_id"]))
@@ -270,10 +271,9 @@ def _stripe_paid(api_url: str, shop_id: str, order_id: str, amount: int) -> int:
         return response.status
 
 
-def buys_in_the_chat(repo_root: Path, api_url: str, state_dir: Path, demo: dict) -> None:
-    """Another customer browses, fills a cart in words, orders, pays through the shop's Stripe
-    Payment Link, and follows the order."""
-    # Given the demo shop takes payment through its Stripe Payment Link
+def connect_stripe(api_url: str, demo: dict) -> None:
+    """The demo shop takes payment through a Stripe Payment Link (before anyone chats: the assistant
+    reads a shop's settings through a cache of a minute)."""
     _api(
         api_url,
         demo,
@@ -281,6 +281,11 @@ def buys_in_the_chat(repo_root: Path, api_url: str, state_dir: Path, demo: dict)
         f"/shops/{demo['shop_id']}/payments/stripe",
         {"signing_secret": STRIPE_SECRET, "payment_link": "https://buy.stripe.com/test_demo"},
     )
+
+
+def buys_in_the_chat(repo_root: Path, api_url: str, state_dir: Path, demo: dict) -> None:
+    """Another customer browses, fills a cart in words, orders, pays through the shop's Stripe
+    Payment Link, and follows the order."""
     number = demo["display_phone_number"]
     chat = ChatProcess(repo_root, chat_command(state_dir, demo["shop_id"], BUYER_NUMBER, "Bea"))
     try:

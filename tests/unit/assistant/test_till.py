@@ -452,3 +452,22 @@ def test_the_reminder_waits_the_shops_own_cart_reminder_hours(till):
     send(assistant, clock, "1 of the wool socks")
 
     assert state(states).cart.remind_at == clock.now + timedelta(hours=2)
+
+
+def test_an_advice_list_has_a_row_to_add_each_product_to_the_cart():
+    from chatshop.assistant import replies
+    from chatshop.assistant.i18n import translator
+    from chatshop.assistant.views import ProductView
+
+    advice = replies.advice(translator("en"), [ProductView.of(SOCKS), ProductView.of(CAP)], False, None)
+
+    shown, adding = advice.sections
+    assert [row.id for row in shown.rows] == [
+        f"{intents.SHOW_PREFIX}{SOCKS.id}",
+        f"{intents.SHOW_PREFIX}{CAP.id}",
+    ]
+    assert adding.title == "Add to cart"
+    assert [row.id for row in adding.rows] == [
+        f"{intents.ADD_PREFIX}{SOCKS.id}",
+        f"{intents.ADD_PREFIX}{CAP.id}",
+    ]

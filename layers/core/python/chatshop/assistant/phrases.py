@@ -114,6 +114,9 @@ PHOTO_KEPT = N_("Thanks for your photo! The shop will get back to you here short
 # --- The cart ---------------------------------------------------------------------------------------
 
 BUTTON_ADD_TO_CART = N_("Add to cart")
+# The section of an advice list whose rows put a product in the cart.
+ADD_SECTION = N_("Add to cart")
+ADD_ROW_DESCRIPTION = N_("Put one in your cart")
 BUTTON_CHECKOUT = N_("Checkout")
 BUTTON_VIEW_CART = N_("View cart")
 BUTTON_EDIT_CART = N_("Edit cart")

@@ -150,9 +150,11 @@ def product_page(
     products: Sequence[ProductView],
     more: bool,
     catalog_id: str | None,
+    add_rows: bool = False,
 ) -> ListMessage | ProductListMessage:
     """Products the customer can tap: Meta's product list where the shop has a WhatsApp catalog
-    (the customer sees pictures and can add to the cart there), otherwise a list of rows."""
+    (the customer sees pictures and can add to the cart there), otherwise a list of rows; with
+    ``add_rows`` (a short list: advice) a second section puts each one in the chat's cart."""
     if catalog_id:
         return ProductListMessage(
             catalog_id=catalog_id,
@@ -176,15 +178,31 @@ def product_page(
                 description=t.text(phrases.MORE_ROW_DESCRIPTION),
             )
         )
+    sections = [
+        ListSection(
+            title=cut(header or t.text(phrases.PRODUCTS_SECTION), MAX_SECTION_TITLE), rows=tuple(rows)
+        )
+    ]
+    adding = products[: MAX_LIST_ROWS - len(rows)] if add_rows else []
+    if adding:
+        sections.append(
+            ListSection(
+                title=cut(t.text(phrases.ADD_SECTION), MAX_SECTION_TITLE),
+                rows=tuple(
+                    ListRow(
+                        id=f"{intents.ADD_PREFIX}{p.id}",
+                        title=cut(p.title, MAX_ROW_TITLE),
+                        description=cut(t.text(phrases.ADD_ROW_DESCRIPTION), MAX_ROW_DESCRIPTION),
+                    )
+                    for p in adding
+                ),
+            )
+        )
     return ListMessage(
         body=cut_body(body, MAX_LIST_BODY),
         button_label=t.text(phrases.PRODUCTS_BUTTON),
         header=cut(header, MAX_HEADER_TEXT) if header else None,
-        sections=(
-            ListSection(
-                title=cut(header or t.text(phrases.PRODUCTS_SECTION), MAX_SECTION_TITLE), rows=tuple(rows)
-            ),
-        ),
+        sections=tuple(sections),
     )
 
 
@@ -253,7 +271,7 @@ def advice(
             )
         )
     lines.append(t.text(phrases.ADVICE_OUTRO))
-    return product_page(t, "\n".join(lines), None, named, more, catalog_id)
+    return product_page(t, "\n".join(lines), None, named, more, catalog_id, add_rows=True)
 
 
 def no_fit(
