@@ -177,3 +177,23 @@ def test_a_payment_link_carries_the_order_id(merchant, shop, checkout, shops_env
     how = payment_instructions(the_shop, placed.order)
     assert how.url == f"https://buy.stripe.com/test_abc?client_reference_id={placed.order.id}"
     assert placed.order.expires_at == NOW + timedelta(minutes=30)
+
+
+def test_an_order_moves_the_products_version_so_a_stale_change_cannot_write_the_old_count(
+    merchant, shop, checkout
+):
+    read = add_product(merchant, shop["id"], "SOCK", inventory=5)
+    checkout.place_order(stored_shop(shop["id"]), [CartLine("SOCK", 2)], key="wamid.H1", buyer=BUYER, now=NOW)
+    path = f"/shops/{shop['id']}/products/{read.json['id']}"
+    stale = merchant.patch(path, {"title": "Wool sock"}, headers={"If-Match": read.headers["ETag"]})
+    assert stale.status == 412
+    fresh = merchant.get(path)
+    changed = merchant.patch(path, {"title": "Wool sock"}, headers={"If-Match": fresh.headers["ETag"]})
+    assert changed.status == 200 and changed.json["inventory"] == 3
+
+
+def test_a_shop_is_paid_by_link_only_once_it_has_one(merchant, shop):
+    refused = merchant.patch(f"/shops/{shop['id']}", {"payment": "stripe_link"})
+    assert refused.status == 409
+    assert merchant.patch(f"/shops/{shop['id']}", {"payment": "at_pickup"}).json["payment"] == "at_pickup"
+    assert merchant.patch(f"/shops/{shop['id']}", {"reservation_minutes": 2}).status == 422
