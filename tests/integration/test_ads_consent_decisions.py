@@ -125,7 +125,7 @@ def test_consent_personalises_the_next_decisions_and_a_withdrawal_makes_the_next
 
     # When the user clicks it, the worker grows the profile from the category signed in the token
     assert fetch(ad["click_url"]) == 302
-    wait_for(lambda: users.load_user(user_key).affinities, timeout=30)
+    wait_for(lambda: users.load_user(user_key).affinities, timeout=60)
     assert set(users.load_user(user_key).affinities) == {CATEGORY.lower()}
 
     # Then the next decisions may use that interest, and say so

@@ -104,7 +104,7 @@ def test_an_impression_is_counted_once_however_often_its_url_is_fetched(api, spe
 
     # Then every answer is the same 204, and one impression is counted, charged once, capped once
     assert answers == [(204, None, "no-store")] * 5
-    wait_for(lambda: stats(spend, campaign)[0] == 1)
+    wait_for(lambda: stats(spend, campaign)[0] == 1, timeout=60)
     assert stats(spend, campaign) == (1, 0, 500, 0)
     assert spend.spent(campaign) == 500
     context = users.load_user(user)
@@ -121,7 +121,7 @@ def test_a_click_redirects_to_its_own_destination_and_counts_once_per_impression
     # A URL in the query string is never where the click goes.
     answers = [fetch(api.base_url, token + "?url=https://evil.example/") for _ in range(3)]
     assert {a[:2] for a in answers} == {(302, "https://shop.example/p/1")}
-    wait_for(lambda: stats(spend, campaign)[1] == 1)
+    wait_for(lambda: stats(spend, campaign)[1] == 1, timeout=60)
     assert stats(spend, campaign)[1:3] == (1, 40_000)
     assert spend.spent(campaign) == 40_000
 
@@ -167,7 +167,7 @@ def test_forged_altered_and_expired_tokens_count_nothing_and_look_like_genuine_o
         expected = (302, LANDING) if "click" in name else (204, None)
         assert answer[:2] == expected, name
     # Only the two genuine events were counted.
-    wait_for(lambda: stats(spend, campaign)[:2] == (1, 1))
+    wait_for(lambda: stats(spend, campaign)[:2] == (1, 1), timeout=60)
     assert stats(spend, campaign) == (1, 1, 1500, 0)
 
 
@@ -190,7 +190,7 @@ def test_a_burst_of_clicks_against_a_small_budget_stops_within_one_price(api, sp
 
     # Then every click is counted, spend never passes the budget and is within one price of it,
     # and the campaign is in the exhausted set the decisions read
-    wait_for(lambda: stats(spend, campaign)[1] == 40, timeout=60)
+    wait_for(lambda: stats(spend, campaign)[1] == 40, timeout=120)
     _, clicks, spent, unbilled = stats(spend, campaign)
     assert spend.spent(campaign, datetime.now(UTC).date()) == spent == 8 * price
     assert budget - price < spent <= budget
@@ -201,7 +201,7 @@ def test_a_burst_of_clicks_against_a_small_budget_stops_within_one_price(api, sp
 def test_a_campaign_without_a_budget_is_never_charged_and_is_exhausted(api, spend):
     campaign = campaign_id()
     fetch(api.base_url, event_token(CLICK, campaign, price_milli=1_000))
-    wait_for(lambda: stats(spend, campaign)[1] == 1)
+    wait_for(lambda: stats(spend, campaign)[1] == 1, timeout=60)
     assert stats(spend, campaign) == (0, 1, 0, 1)
     assert spend.spent(campaign) == 0
     assert campaign in spend.exhausted_campaigns(datetime.now(UTC) + timedelta(seconds=10))
