@@ -390,6 +390,8 @@ def test_my_order_shows_the_latest_with_their_status_and_cancel_cancels_after_th
     asked = message(replies, send(assistant, clock, "cancel"))
     assert asked.buttons[0].id == f"{intents.CANCEL_PREFIX}{order.id}"
     assert orders.placed[order.id].status == "pending_payment"
+    kept = message(replies, send(assistant, clock, tap=asked.buttons[-1].id))
+    assert "stays as it is" in kept.body and orders.placed[order.id].status == "pending_payment"
 
     done = message(replies, send(assistant, clock, tap=asked.buttons[0].id))
     assert orders.placed[order.id].status == "cancelled" and order.number in done.body

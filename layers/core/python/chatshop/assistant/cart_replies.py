@@ -37,6 +37,8 @@ from .cart import MAX_LINES, MAX_QUANTITY, Cart, PricedLine, total
 from .i18n import Translator
 from .replies import cut, cut_body, money
 
+# The "Keep it" answer to "which order should I cancel?" (order ids start with "o").
+KEEP = "keep"
 # A title in a line of the cart or of an order: enough to tell products apart in a chat bubble.
 _LINE_TITLE = 60
 
@@ -322,5 +324,5 @@ def cancel_which(t: Translator, cancellable: Sequence[tuple[str, str]]) -> Reply
     )
     return ReplyButtons(
         body=t.text(phrases.CANCEL_WHICH),
-        buttons=(*buttons, _button(t, intents.MENU, phrases.BUTTON_KEEP_ORDER)),
+        buttons=(*buttons, _button(t, f"{intents.CANCEL_PREFIX}{KEEP}", phrases.BUTTON_KEEP_ORDER)),
     )

@@ -371,6 +371,8 @@ def cancel(
         if not cancellable:
             return Step(_reset(state), replies.text(t, phrases.CANCEL_NONE), "cancel-none")
         return Step(_reset(state), cart_replies.cancel_which(t, cancellable), "cancel-which")
+    if intent.value == cart_replies.KEEP:
+        return Step(_reset(state), replies.text(t, phrases.CANCEL_KEPT), "cancel-kept")
     done = orders.cancel(shop, intent.value, buyer, now)
     if done is None:
         return Step(_reset(state), replies.text(t, phrases.CANCEL_NONE), "cancel-none")
