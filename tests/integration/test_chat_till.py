@@ -276,3 +276,38 @@ def test_a_shop_sets_its_cart_reminder_hours_within_the_customer_window(app_stac
     assert refused.status == 422 and "cart_reminder_hours" in refused.raw.decode()
     assert merchant.get(f"/shops/{shop_id}").json["cart_reminder_hours"] == 6
     assert merchant.patch(f"/shops/{shop_id}", {"cart_reminder_hours": 4}).status == 200
+
+
+def test_whatsapps_payment_status_for_an_orders_bill_marks_it_paid_once(app_stack, api, till_shop):
+    ivy = new_customer(app_stack, api, till_shop)
+    ivy.says("1 of the wool socks")
+    ivy.taps("cart:checkout")
+    (order,) = wait_for(lambda: orders_of(till_shop, ivy.wa_id), timeout=10)
+
+    # When WhatsApp says the bill keyed by the order was paid in the chat, twice
+    document = json.loads((FIXTURES / "pywa__text.json").read_bytes())
+    value = document["entry"][0]["changes"][0]["value"]
+    value["metadata"]["phone_number_id"] = ivy.number
+    value.pop("messages")
+    value["statuses"] = [
+        {
+            "id": f"wamid.bill-{secrets.token_hex(6)}",
+            "type": "payment",
+            "status": "captured",
+            "timestamp": str(int(time.time())),
+            "recipient_id": ivy.wa_id,
+            "payment": {
+                "reference_id": order["id"],
+                "amount": {"value": 1200, "offset": 100},
+                "currency": "USD",
+                "transaction": {"id": "pay_test_1", "type": "razorpay", "status": "success"},
+            },
+        }
+    ]
+    raw = json.dumps(document).encode()
+    assert post_webhook(api, raw, sign(raw)).status == 200
+    assert post_webhook(api, raw, sign(raw)).status == 200
+
+    # Then the order is paid, and its history says so once
+    paid = wait_for(lambda: [o for o in orders_of(till_shop, ivy.wa_id) if o["status"] == "paid"], timeout=15)
+    assert [change["status"] for change in paid[0]["history"]].count("paid") == 1
