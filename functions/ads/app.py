@@ -17,7 +17,7 @@ from chatshop.ads import campaigns
 from chatshop.ads.campaign_store import CampaignStore
 from chatshop.ads.decision_models import DecisionRequest
 from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch
-from chatshop.ads.events import AdEventQueue, answer_event
+from chatshop.ads.events import RECENTLY_QUEUED_MAX, RECENTLY_QUEUED_S, AdEventQueue, answer_event
 from chatshop.ads.secrets import AdsSecrets
 from chatshop.ads.serving import FEATURE, AdServer, base_url_of
 from chatshop.ads.spend import SpendStore
@@ -25,6 +25,7 @@ from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
 from chatshop.platform.http import create_app, current_request, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
+from chatshop.platform.ttl_cache import TTLCache
 from chatshop.privacy.consent import ConsentChange, check_user_key
 from chatshop.privacy.consent_store import ConsentStore
 from chatshop.shops import merchants, shops
@@ -190,6 +191,8 @@ def campaign_report(shop_id: str, campaign_id: str) -> Response:
 
 # Event answers must reach the server every time: a cached 204 is an impression never counted.
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# The events this sandbox queued lately: a URL fetched again is answered without queueing it again.
+recently_queued: TTLCache[bool] = TTLCache(RECENTLY_QUEUED_MAX, RECENTLY_QUEUED_S)
 
 
 @cache
@@ -210,7 +213,8 @@ def consent_store() -> ConsentStore:
 @app.route("/ads/events/{token}", methods=["GET"])
 def ad_event(token: str) -> Response:
     landing = settings.require("ads_landing_url")
-    answer = answer_event(token, ads_secrets().event_keys(), ad_event_queue(), landing, datetime.now(UTC))
+    keys, queue = ads_secrets().event_keys(), ad_event_queue()
+    answer = answer_event(token, keys, queue, landing, datetime.now(UTC), recently_queued)
     headers = dict(NO_STORE)
     if answer.location is not None:
         headers["Location"] = answer.location

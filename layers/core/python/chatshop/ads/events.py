@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
 from chatshop.platform.observability import get_logger
+from chatshop.platform.ttl_cache import TTLCache
 
 from .spend import Budget, SpendStore
 from .tokens import CLICK, IMPRESSION, EventClaim, EventKeys, kind_hint, verify
@@ -42,6 +43,9 @@ __all__ = [
 # An event's idempotency record outlives its token (24 h) by a day: a replay after that is refused
 # by the token's own expiry.
 EVENT_RECORD_GRACE = timedelta(days=1)
+# How long a sandbox remembers the events it queued, so a replayed URL is not queued again.
+RECENTLY_QUEUED_S = 600.0
+RECENTLY_QUEUED_MAX = 50_000
 NonEmpty = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
@@ -93,13 +97,25 @@ class EventAnswer:
 
 
 def answer_event(
-    token: str, keys: EventKeys, queue: AdEventQueue, landing_url: str, now: datetime
+    token: str,
+    keys: EventKeys,
+    queue: AdEventQueue,
+    landing_url: str,
+    now: datetime,
+    recently_queued: TTLCache[bool] | None = None,
 ) -> EventAnswer:
-    """The answer to ``GET /ads/events/{token}``; a genuine event is queued on the way."""
+    """The answer to ``GET /ads/events/{token}``; a genuine event is queued on the way.
+
+    ``recently_queued`` (per sandbox) spares the queue a token fetched again and again within
+    minutes; it only saves work: the worker's idempotency record is what counts an event once."""
     claim = verify(keys, token, now)
     if claim is None:
         get_logger().info("Ad event refused", extra={"kind": kind_hint(token)})
         return _answer(kind_hint(token), None, landing_url)
+    if recently_queued is not None:
+        if recently_queued.get(claim.event_id):
+            return _answer(claim.kind, claim.destination, landing_url)
+        recently_queued.put(claim.event_id, True)
     try:
         queue.send(AdEvent.of(claim, now))
     except Exception:  # noqa: BLE001 - the user is still answered; an event lost is spend not charged
