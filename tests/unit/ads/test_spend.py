@@ -161,3 +161,34 @@ def test_a_profile_grows_only_while_consent_is_given(settings):
     assert users.load_user(key, NOW).affinities == {}
     history = consents.read(key).history
     assert [h.state for h in history] == ["withdrawn", "given"]
+
+
+class ConflictingOnce:
+    """DynamoDB as it answers when another transaction touched the same items at the same moment:
+    the first transaction is cancelled with TransactionConflict, the rest go through."""
+
+    def __init__(self, client) -> None:
+        self._client, self.conflicts = client, 1
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs):
+        if self.conflicts:
+            self.conflicts -= 1
+            items = kwargs["TransactItems"]
+            reasons = [{"Code": "None"}] + [{"Code": "TransactionConflict"}] * (len(items) - 1)
+            raise self._client.exceptions.TransactionCanceledException(
+                {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons},
+                "TransactWriteItems",
+            )
+        return self._client.transact_write_items(**kwargs)
+
+
+def test_a_conflict_with_another_transaction_is_tried_again_and_charged_once(spend, recorder):
+    campaign = uuid.uuid4().hex
+    spend.set_budget(campaign, Budget("daily", 10_000), NOW)
+    recorder.client = ConflictingOnce(recorder.client)
+    assert recorder.record(event(CLICK, campaign, 3_000)) is Outcome.CHARGED
+    assert recorder.client.conflicts == 0
+    assert spend.spent(campaign) == 3_000

@@ -16,6 +16,8 @@ the user's profile (which checks the user's consent itself; see ``chatshop.ads.u
 from __future__ import annotations
 
 import enum
+import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -46,6 +48,8 @@ EVENT_RECORD_GRACE = timedelta(days=1)
 # How long a sandbox remembers the events it queued, so a replayed URL is not queued again.
 RECENTLY_QUEUED_S = 600.0
 RECENTLY_QUEUED_MAX = 50_000
+CONFLICT_ATTEMPTS = 4
+CONFLICT_BACKOFF_S = 0.02
 NonEmpty = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
@@ -205,16 +209,23 @@ class EventRecorder:
         writes.append(self.spend.stats_write(event.campaign_id, event.kind, event.price_milli, billed, now))
         if event.kind == IMPRESSION and event.user_key:
             writes += self.users.cap_writes(event.user_key, event.campaign_id, now)
-        try:
-            self.client.transact_write_items(TransactItems=writes)
-        except self.client.exceptions.TransactionCanceledException as exc:
-            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                return None
-            if billed and "ConditionalCheckFailed" in reasons[1:3]:
-                return _REFUSED
-            raise  # a conflict with another transaction on these items: the message is retried
-        return Outcome.CHARGED if billed else Outcome.COUNTED
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=writes)
+                return Outcome.CHARGED if billed else Outcome.COUNTED
+            except self.client.exceptions.TransactionCanceledException as exc:
+                reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+                if reasons[:1] == ["ConditionalCheckFailed"]:
+                    return None
+                if billed and "ConditionalCheckFailed" in reasons[1:3]:
+                    return _REFUSED
+                # Another transaction on a hot campaign's counters at the same moment (TransactionConflict):
+                # tried again here after a short random wait, rather than after the queue's visibility
+                # timeout; the last try's failure fails the message, which the queue retries.
+                if attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, CONFLICT_BACKOFF_S * (2**attempt)))
+        raise AssertionError("unreachable")
 
     def _event_put(self, event: AdEvent, now: datetime, billed: bool) -> dict[str, Any]:
         expires = int(event.expires_at + EVENT_RECORD_GRACE.total_seconds())
