@@ -105,10 +105,9 @@ class _NoManagedPolicies:
         return {}
 
 
-def package(template: Template, s3_client: Any) -> dict[str, Any]:
+def package(template: Template, s3_client: Any, region: str = "us-east-1") -> dict[str, Any]:
     """A copy of the SAM template whose local code folders point at zips in the artifacts bucket."""
     body = copy.deepcopy(template.body)
-    region = s3_client.meta.region_name
     # S3 wants a bucket's region named, except for its first region.
     where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3_client.create_bucket(Bucket=ARTIFACTS_BUCKET, **where)
@@ -244,7 +243,7 @@ def read_stack(clients: Any, stack_name: str, region: str) -> DeployedStack:
 def deploy(
     template: Template, clients: Any, stack_name: str, region: str, parameters: dict[str, str]
 ) -> DeployedStack:
-    sam_body = package(template, clients.client("s3"))
+    sam_body = package(template, clients.client("s3"), region)
     cfn_body = to_cloudformation(sam_body, parameters, stack_name, region)
     create_stack(clients.client("cloudformation"), stack_name, cfn_body, parameters)
     stack = read_stack(clients, stack_name, region)
