@@ -14,7 +14,7 @@ from chatshop.platform import aws
 from chatshop.platform.config import Settings
 from chatshop.shops.cursor import decode_cursor, encode_cursor
 
-from .domain import Link
+from .domain import Link, LinkWithQr
 
 _KEYS = frozenset({"pk", "sk"})
 
@@ -37,7 +37,7 @@ class LinkStore:
         self._dynamodb = aws.client("dynamodb", settings)
         self._conditional_failed = self._dynamodb.exceptions.ConditionalCheckFailedException
 
-    def create(self, link: Link) -> None:
+    def create(self, link: LinkWithQr) -> None:
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
@@ -55,9 +55,10 @@ class LinkStore:
         item = self._dynamodb.get_item(
             TableName=self._table, Key={"pk": _s(_partition(shop_id)), "sk": _s(f"LINK#{code}")}
         ).get("Item")
+        # The link without its QR code: what a conversation needs of it.
         return Link.model_validate_json(item["link"]["S"]) if item else None
 
-    def list(self, shop_id: str, limit: int, cursor: str | None) -> tuple[list[Link], str | None]:
+    def list(self, shop_id: str, limit: int, cursor: str | None) -> tuple[list[LinkWithQr], str | None]:
         partition = _partition(shop_id)
         start = decode_cursor(cursor, ("pk", partition), _KEYS)
         found = self._dynamodb.query(
@@ -67,5 +68,5 @@ class LinkStore:
             Limit=limit,
             **({"ExclusiveStartKey": start} if start else {}),
         )
-        links = [Link.model_validate_json(item["link"]["S"]) for item in found.get("Items", [])]
+        links = [LinkWithQr.model_validate_json(item["link"]["S"]) for item in found.get("Items", [])]
         return links, encode_cursor(found.get("LastEvaluatedKey"))

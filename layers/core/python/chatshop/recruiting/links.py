@@ -1,9 +1,9 @@
 """The shop's wa.me links and their QR codes: a link opens a chat with the shop's number, its first
 message prefilled with the link's short code, so the conversation it starts is credited to it.
 
-The QR code is a PNG made with segno; it is made again from the URL whenever it is asked for (a
-link never changes, and a QR code of a wa.me URL is a few hundred bytes of work), so only the link
-itself is stored.
+The QR code is a PNG made with segno, once, when the link is made, and kept with it (under 1 KB):
+segno writes PNGs in pure Python, some tens of milliseconds a code, too slow to make a page of them
+again for every list.
 """
 
 from __future__ import annotations
@@ -87,25 +87,26 @@ def create_link(
     for _ in range(_TRIES):
         code = new_code()
         text = template.replace("{code}", code)
-        link = Link(
-            id=code,
-            shop_id=shop.id,
-            label=request.label,
-            retailer_id=request.retailer_id,
-            url=wa_me_url(display_number, text),
-            prefilled_text=text,
-            created_at=now,
+        link = with_qr(
+            Link(
+                id=code,
+                shop_id=shop.id,
+                label=request.label,
+                retailer_id=request.retailer_id,
+                url=wa_me_url(display_number, text),
+                prefilled_text=text,
+                created_at=now,
+            )
         )
         try:
             store.create(link)
         except CodeTaken:
             continue
-        return with_qr(link)
+        return link
     raise Conflict("No free link code was found; try again.")
 
 
 def list_links(
     store: LinkStore, shop: Shop, limit: int, cursor: str | None
 ) -> tuple[list[LinkWithQr], str | None]:
-    links, next_cursor = store.list(shop.id, limit, cursor)
-    return [with_qr(link) for link in links], next_cursor
+    return store.list(shop.id, limit, cursor)
