@@ -5,7 +5,9 @@ items atomically. moto's server serves requests on threads and reads, checks and
 with no lock, so two concurrent ``UpdateItem`` calls that ``ADD 1`` can both read version 7 and
 both write 8, and two conditional puts can both pass their condition. One lock around moto's
 writes makes each of them whole before the next begins; it is held only for the in-memory change.
-Reads take no lock: they see an item before or after a write, as on AWS.
+Reads take no lock: they see an item before or after a write, as on AWS. The request handlers of
+the writes that answer ``ReturnValues`` take the lock too: moto reads the old item before the write
+and the new one after it, so another write landing between would be returned as this one's.
 
 A transaction is also made cheap: moto backs up every table it touches with a deep copy, once per
 item of the transaction, to roll back a cancelled one, so an order's transaction on a shop with
@@ -26,6 +28,7 @@ import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 WRITES = (
     "put_item",
@@ -37,6 +40,8 @@ WRITES = (
     "execute_transaction",
     "batch_execute_statement",
 )
+# Request handlers that read an item around its write to answer ReturnValues.
+RETURNING = ("put_item", "update_item", "delete_item")
 _lock = threading.RLock()
 
 
@@ -44,10 +49,11 @@ def install_atomic_item_writes() -> None:
     if not getattr(DynamoDBBackend.transact_write_items, "_chatshop_item_backups", False):
         DynamoDBBackend.transact_write_items = _with_item_backups(DynamoDBBackend.transact_write_items)
         dynamodb_models.copy = _TablesNotCopied()  # type: ignore[assignment]
-    for name in WRITES:
-        original = getattr(DynamoDBBackend, name)
-        if not getattr(original, "_chatshop_atomic", False):
-            setattr(DynamoDBBackend, name, _atomic(original))
+    for owner, names in ((DynamoDBBackend, WRITES), (DynamoHandler, RETURNING)):
+        for name in names:
+            original = getattr(owner, name)
+            if not getattr(original, "_chatshop_atomic", False):
+                setattr(owner, name, _atomic(original))
 
 
 class _TablesNotCopied:
@@ -111,7 +117,7 @@ def _put_back(table: Table, hash_value: DynamoType, range_value: DynamoType | No
 
 def _atomic(write: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(write)
-    def atomic(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+    def atomic(self: Any, *args: Any, **kwargs: Any) -> Any:
         with _lock:
             return write(self, *args, **kwargs)
 

@@ -25,7 +25,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any, Protocol
 
 from chatshop.platform.iso import CURRENCY_EXPONENTS
@@ -177,7 +176,7 @@ def build_snapshot(
         if len(campaign.creative.product_ids) > 1 and len(in_stock) < 3:
             in_stock = in_stock[:1]  # too few left for a collection: the first still in stock alone
         entries.append((campaign, in_stock, (shop, countries, pacing.p)))
-    ads = _ads(entries, new_ctr, is_special)
+    ads = _ads(entries, new_ctr)
     collections = build_collections(ads, is_special)
     snapshot = Snapshot(
         slot=slot, ads=ads, collections=collections, state={"pacing": new_pacing, "ctr": new_ctr}
@@ -242,32 +241,16 @@ def _ad_product(product: Any) -> AdProduct:
     return AdProduct(
         id=product.id,
         title=product.title,
-        price={"amount": product.price.amount, "currency": product.price.currency},
-        sale_price=(
-            {"amount": product.sale_price.amount, "currency": product.sale_price.currency}
-            if product.sale_price
-            else None
-        ),
+        price=product.price.model_dump(),
+        sale_price=product.sale_price.model_dump() if product.sale_price else None,
         image=product.image_link,
         link=product.link,
         category=product.category,
     )
 
 
-@lru_cache(maxsize=65536)
-def _words_of(text: str) -> tuple[str, ...]:
-    """The words of a keyword or a category, which many campaigns share."""
-    return tuple(tokens(text))
-
-
-def _ads(
-    entries: list[tuple[Campaign, list[AdProduct], Any]],
-    ctr_state: dict[str, list[Any]],
-    is_special: Callable[[str | None], bool],
-) -> list[Ad]:
-    """The snapshot's ads. A special category (health, religion ...) is left out of what an ad is
-    matched on, its words included: it is never targeted (DSA Art. 26(3))."""
-    raw: list[tuple[Campaign, list[AdProduct], Any, dict[str, float], list[str]]] = []
+def _ads(entries: list[tuple[Campaign, list[AdProduct], Any]], ctr_state: dict[str, list[Any]]) -> list[Ad]:
+    raw: list[tuple[Campaign, list[AdProduct], Any, dict[str, float]]] = []
     document_frequency: dict[str, int] = {}
     for campaign, in_stock, extra in entries:
         weights: dict[str, float] = {}
@@ -275,18 +258,17 @@ def _ads(
             for word in tokens(product.title):
                 weights[word] = max(weights.get(word, 0.0), TITLE_WEIGHT)
         for keyword in campaign.targeting.keywords:
-            for word in _words_of(keyword):
+            for word in tokens(keyword):
                 weights[word] = max(weights.get(word, 0.0), KEYWORD_WEIGHT)
-        categories = [c for c in _categories(campaign, in_stock) if not is_special(c)]
-        for category in categories:
-            for word in _words_of(category):
+        for category in _categories(campaign, in_stock):
+            for word in tokens(category):
                 weights[word] = max(weights.get(word, 0.0), CATEGORY_WEIGHT)
         for word in weights:
             document_frequency[word] = document_frequency.get(word, 0) + 1
-        raw.append((campaign, in_stock, extra, weights, categories))
+        raw.append((campaign, in_stock, extra, weights))
     total = max(len(raw), 1)
     ads = []
-    for campaign, in_stock, (shop, countries, p), weights, categories in raw:
+    for campaign, in_stock, (shop, countries, p), weights in raw:
         impressions, clicks, _ = ctr_state.get(campaign.id, [0.0, 0.0, ""])
         exponent = CURRENCY_EXPONENTS.get(campaign.currency, 2)
         words = {
@@ -311,7 +293,7 @@ def _ads(
             if campaign.frequency_cap
             else None,
             words=words,
-            categories=tuple(categories),
+            categories=tuple(_categories(campaign, in_stock)),
             keywords=tuple(campaign.targeting.keywords),
         )
         ad.static_ecpm = {p_: ad.bid.ecpm(ad.ctr.get(p_, 0.0)) for p_ in ad.placements}
