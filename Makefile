@@ -65,6 +65,8 @@ bench: install
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/search_cold_start.py
 	$(BIN)/python bench/ads_events.py
+	$(BIN)/python bench/ads_decisions.py
+	$(BIN)/python bench/ads_pacing.py
 
 build:
 	sam build --use-container

@@ -25,7 +25,11 @@ _start = datetime.now(UTC)
 
 def refresh(app_stack, at: datetime | None = None) -> dict[str, Any]:
     moment = at or max(datetime.now(UTC), _start + timedelta(minutes=5 * next(_slots)))
-    event = {"source": "aws.events", "detail-type": "Scheduled Event", "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    event = {
+        "source": "aws.events",
+        "detail-type": "Scheduled Event",
+        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     return app_stack.invoke("AdRefreshFunction", event).payload
 
 
@@ -125,6 +129,7 @@ def test_a_campaign_is_refreshed_into_the_snapshot_and_served_with_why(app_stack
 
 def test_a_repeated_refresh_of_one_slot_changes_nothing(app_stack):
     moment = max(datetime.now(UTC), _start + timedelta(minutes=5 * next(_slots)))
+    moment = moment.replace(minute=moment.minute - moment.minute % 5, second=10)  # early in its slot
     first = refresh(app_stack, moment)
     again = refresh(app_stack, moment + timedelta(seconds=30))
     assert first["skipped"] is False
@@ -142,8 +147,14 @@ def test_ads_are_not_decided_where_shop_ads_is_not_live(api):
     [
         ({"placements": [], "user": {"country": "US"}}, "placements"),
         ({"placements": [{"id": "p", "type": "billboard"}], "user": {"country": "US"}}, "placements.0.type"),
-        ({"placements": [{"id": "p", "type": "search", "count": 6}], "user": {"country": "US"}}, "placements.0.count"),
-        ({"placements": [{"id": "p", "type": "search"}], "user": {"country": "US", "key": "bob"}}, "user.key"),
+        (
+            {"placements": [{"id": "p", "type": "search", "count": 6}], "user": {"country": "US"}},
+            "placements.0.count",
+        ),
+        (
+            {"placements": [{"id": "p", "type": "search"}], "user": {"country": "US", "key": "bob"}},
+            "user.key",
+        ),
     ],
 )
 def test_bad_decision_requests_are_422_naming_the_field(api, body, field):
@@ -179,6 +190,34 @@ def test_an_exhausted_campaign_stops_within_seconds_of_the_charge(app_stack, api
     )
     assert shown.status == 200
     stopped_at = time.monotonic()
-    wait_for(lambda: served(api, keyword, campaign["id"], tries=20, within_s=0) is None, timeout=15, interval=0.5)
+    wait_for(
+        lambda: served(api, keyword, campaign["id"], tries=20, within_s=0) is None, timeout=15, interval=0.5
+    )
     assert time.monotonic() - stopped_at < 15
     assert served(api, keyword, campaign["id"], tries=40, within_s=0) is None
+
+
+def test_search_and_the_shops_list_carry_its_sponsored_results(app_stack, api, advertiser):
+    merchant, shop = advertiser
+    keyword = word()
+    product = add_product(merchant, shop["id"], "RB-2", title=f"Wellington {keyword}").json
+    campaign = active_campaign(merchant, shop, [product["id"]], keyword)
+    refresh(app_stack)
+
+    def sponsored_in(path: str) -> list[dict[str, Any]] | None:
+        reply = api.get(path)
+        assert reply.status == 200, reply.raw
+        found = [ad for ad in reply.json.get("sponsored", []) if ad["campaign_id"] == campaign["id"]]
+        return found or None
+
+    found = wait_for(lambda: sponsored_in(f"/search?q={keyword}&country=US"), timeout=60, interval=0)
+    assert found[0]["label"] == "Sponsored"
+    listed = wait_for(
+        lambda: sponsored_in(f"/marketplace/shops/{shop['id']}/products"), timeout=60, interval=0
+    )
+    assert listed[0]["advertiser"]["shop_id"] == shop["id"]
+    # Another shop's list never shows this shop's ad
+    other = open_shop(merchant, name="Other shop")
+    for _ in range(20):
+        reply = api.get(f"/marketplace/shops/{other['id']}/products")
+        assert all(ad["advertiser"]["shop_id"] == other["id"] for ad in reply.json.get("sponsored", []))

@@ -25,9 +25,11 @@ contextual: the placement's query or category and the country.
 
 from __future__ import annotations
 
+import heapq
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from bisect import insort
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -47,7 +49,7 @@ from .decision_models import (
     Why,
     WhyParameter,
 )
-from .ranking import RELEVANCE_FLOOR, auction_price_milli, category_match, relevance
+from .ranking import RELEVANCE_FLOOR, auction_price_milli, path_match, relevance, segments
 from .snapshot import Ad, Snapshot
 
 # Without context, how deep down the eCPM order a placement looks for ads that pass its filters.
@@ -55,6 +57,8 @@ MAX_WALK = 400
 # With context, how many candidates are scored at most.
 MAX_CANDIDATES = 2000
 TOP_INTERESTS = 5
+PER_INTEREST = 40
+MAX_WALK_PERSONAL = 100
 HOW_TO_CHANGE = (
     "These ads are chosen from what you are looking at and your country. To have ads chosen from "
     "your activity too, or to stop it, change your consent for personalised ads at the controls "
@@ -109,7 +113,8 @@ class _Scored:
     ad: Ad
     score: float
     rel: float
-    reasons: list[WhyParameter]
+    # (type, value, source) of the why; made into models only for the ads chosen.
+    reasons: list[tuple[str, str, str]]
 
 
 def decide(request: DecisionRequest, inputs: DecisionInputs) -> DecisionResponse:
@@ -148,11 +153,9 @@ def curated_collection(
             ad = inputs.snapshot.ads.get(campaign_id)
             if ad is None or ad.shop_id in used or not _passes(ad, "marketplace_feed", inputs):
                 continue
-            reasons = [WhyParameter(type="location", value=country, source="the country you shop in")]
+            reasons = [("location", country, "the country you shop in")]
             if collection.category:
-                reasons.append(
-                    WhyParameter(type="category", value=collection.category, source="a curated collection")
-                )
+                reasons.append(("category", collection.category, "a curated collection"))
             members.append(_Scored(ad, ad.static_ecpm.get("marketplace_feed", 0.0), 1.0, reasons))
             used.add(ad.shop_id)
             if len(members) == 4:
@@ -179,7 +182,7 @@ def curated_collection(
 # --- candidates, filters, scores ---
 
 
-def _interests(inputs: DecisionInputs) -> dict[str, float]:
+def _interests(inputs: DecisionInputs) -> dict[str, tuple[float, tuple[str, ...]]]:
     """The user's category affinities a decision may use: with consent, not a minor, no special category."""
     user = inputs.user
     if not user.personalised or user.minor:
@@ -189,7 +192,7 @@ def _interests(inputs: DecisionInputs) -> dict[str, float]:
     if not top:
         return {}
     best = top[0][1]
-    return {category: score / best for category, score in top}
+    return {category: (score / best, segments(category)) for category, score in top}
 
 
 def _passes(ad: Ad, placement: str, inputs: DecisionInputs) -> bool:
@@ -209,7 +212,7 @@ def _ranked(
     placement: PlacementIn,
     country: str,
     inputs: DecisionInputs,
-    personal: dict[str, float],
+    personal: dict[str, tuple[float, tuple[str, ...]]],
     used_shops: set[str],
 ) -> list[_Scored]:
     snapshot, kind = inputs.snapshot, placement.type
@@ -217,42 +220,61 @@ def _ranked(
     words = tokens(context.query) if context.query else []
     semantic = inputs.semantic if kind == "search" else None
     has_context = bool(words or context.category or semantic)
+    category_path = segments(context.category) if context.category else None
+
+    def ecpm(ad: Ad) -> float:
+        return ad.static_ecpm.get(kind, 0.0)
+
+    # Candidate lists, each best context-free eCPM first (the snapshot keeps its indexes so),
+    # merged lazily: the walk below usually stops after a few ads of each.
     if has_context:
-        candidates: dict[str, Ad] = {}
-        for word in words:
-            for ad in snapshot.with_word(country, kind, word):
-                candidates[ad.campaign_id] = ad
+        sources: list[Sequence[Ad]] = [snapshot.with_word(country, kind, word) for word in words]
         if context.category:
-            for ad in snapshot.in_category(country, kind, context.category):
-                candidates[ad.campaign_id] = ad
-        for product_id in semantic or {}:
-            for ad in snapshot.with_product(product_id):
-                if country in ad.countries and kind in ad.placements:
-                    candidates[ad.campaign_id] = ad
-        pool: Sequence[Ad] = list(candidates.values())[:MAX_CANDIDATES]
+            sources.append(snapshot.in_category(country, kind, context.category))
+        if semantic:
+            similar = [
+                ad
+                for product_id in semantic
+                for ad in snapshot.with_product(product_id)
+                if country in ad.countries and kind in ad.placements
+            ]
+            sources.append(sorted(similar, key=ecpm, reverse=True))
     else:
-        pool = snapshot.ranked(country, kind)[:MAX_WALK]
-        if personal:
-            extra = {ad.campaign_id: ad for c in personal for ad in snapshot.in_category(country, kind, c)}
-            pool = list({**{ad.campaign_id: ad for ad in pool}, **extra}.values())
+        sources = [snapshot.ranked(country, kind)[: MAX_WALK_PERSONAL if personal else MAX_WALK]]
+        # The best few of each liked category join the walk.
+        sources += [snapshot.in_category(country, kind, liked)[:PER_INTEREST] for liked in personal]
+    pool = _distinct(heapq.merge(*sources, key=ecpm, reverse=True) if len(sources) > 1 else iter(sources[0]))
+    # The pool goes best context-free eCPM first and relevance is at most `ceiling`, so once
+    # `need` ads scored above what the next could reach at best, no later ad can rank among them.
+    ceiling = 2.0 if personal else 1.0
+    need = placement.count + 1 + len(used_shops)
     scored: list[_Scored] = []
-    # Without context or interests the order is the snapshot's: enough passing ads end the walk.
-    enough = placement.count + 1 if not has_context and not personal else None
-    for ad in pool:
+    best: list[float] = []  # the scores so far, negated and sorted: best[need - 1] is the bar
+    for looked, ad in enumerate(pool):
+        if looked == MAX_CANDIDATES or (len(best) >= need and -best[need - 1] >= ecpm(ad) * ceiling):
+            break
         if ad.shop_id in used_shops or (context.product_id and _shows(ad, context.product_id)):
             continue
         if not _passes(ad, kind, inputs):
             continue
         rel, reasons = _relevance(
-            ad, country, words, context.query, context.category, semantic, personal, inputs
+            ad, country, words, context.query, context.category, category_path, semantic, personal, inputs
         )
         if has_context and rel < RELEVANCE_FLOOR:
             continue
-        scored.append(_Scored(ad, ad.static_ecpm.get(kind, 0.0) * rel, rel, reasons))
-        if enough is not None and len(scored) >= enough * 3:
-            break
+        score = ecpm(ad) * rel
+        scored.append(_Scored(ad, score, rel, reasons))
+        insort(best, -score)
     scored.sort(key=lambda s: s.score, reverse=True)
     return scored
+
+
+def _distinct(ads: Iterator[Ad]) -> Iterator[Ad]:
+    seen: set[str] = set()
+    for ad in ads:
+        if ad.campaign_id not in seen:
+            seen.add(ad.campaign_id)
+            yield ad
 
 
 def _shows(ad: Ad, product_id: str) -> bool:
@@ -265,38 +287,42 @@ def _relevance(
     words: list[str],
     query: str | None,
     category: str | None,
+    category_path: tuple[str, ...] | None,
     semantic: Mapping[str, float] | None,
-    personal: dict[str, float],
+    personal: dict[str, tuple[float, tuple[str, ...]]],
     inputs: DecisionInputs,
-) -> tuple[float, list[WhyParameter]]:
-    # Special categories never target: they are left out of what an ad is matched on.
-    categories = [c for c in ad.categories if not inputs.is_special(c)]
+) -> tuple[float, list[tuple[str, str, str]]]:
+    # Special categories never target: the refresh leaves them out of an ad's categories and words,
+    # and an ad's paths are checked again here once per snapshot, whoever built it.
+    if not ad.vetted:
+        ad.paths = tuple(
+            path for path, c in zip(ad.paths, ad.categories, strict=True) if not inputs.is_special(c)
+        )
+        ad.vetted = True
+    paths = ad.paths
     similarity = max((semantic.get(p.id, 0.0) for p in ad.products), default=0.0) if semantic else None
-    rel = relevance(
-        query_words=words, ad_words=ad.words, category=category, ad_categories=categories, semantic=similarity
-    )
-    reasons = [WhyParameter(type="location", value=country, source="the country you shop in")]
+    category_score = path_match(category_path, paths) if category_path else None
+    rel = relevance(query_words=words, ad_words=ad.words, category=category_score, semantic=similarity)
+    reasons = [("location", country, "the country you shop in")]
     if query:
-        matched = [k for k in ad.keywords if set(tokens(k)) & set(words)]
-        reasons.append(WhyParameter(type="context", value=query, source="your search"))
+        reasons.append(("context", query, "your search"))
+        query_words = set(words)
+        matched = next((k for k in ad.keywords if query_words & set(k.casefold().split())), None)
         if matched:
-            reasons.append(
-                WhyParameter(type="keyword", value=matched[0], source="a keyword the advertiser chose")
-            )
-    if category and category_match(category, categories):
-        reasons.append(WhyParameter(type="category", value=category, source="the category you are browsing"))
+            reasons.append(("keyword", matched, "a keyword the advertiser chose"))
+    if category and category_score:
+        reasons.append(("category", category, "the category you are browsing"))
     if personal:
-        interest = max(((personal.get(c, 0.0), c) for c in categories), default=(0.0, ""))
+        # An interest in "shoes" lifts an ad in "Shoes > Boots" (a path prefix counts, a little less).
+        interest = max(
+            ((score * path_match(path, paths), liked) for liked, (score, path) in personal.items()),
+            default=(0.0, ""),
+        )
         if interest[0] > 0:
             # A consenting adult's interest lifts an ad, up to doubling its rank.
             rel *= 1.0 + interest[0]
-            reasons.append(
-                WhyParameter(
-                    type="interest",
-                    value=interest[1],
-                    source="your activity on the marketplace, used with your consent",
-                )
-            )
+            source = "your activity on the marketplace, used with your consent"
+            reasons.append(("interest", interest[1], source))
     return rel, reasons
 
 
@@ -310,7 +336,7 @@ def _chosen(
     decision_id: str,
     request: DecisionRequest,
     inputs: DecisionInputs,
-    personal: dict[str, float],
+    personal: dict[str, tuple[float, tuple[str, ...]]],
 ) -> ChosenAd:
     ad = entry.ad
     ctr = ad.ctr.get(placement.type, 0.0)
@@ -333,7 +359,7 @@ def _chosen(
         for kind in ("impression", "click")
     }
     shop = Advertiser(shop_id=ad.shop_id, name=ad.shop_name)
-    personalised = any(reason.type == "interest" for reason in entry.reasons)
+    personalised = any(kind == "interest" for kind, _, _ in entry.reasons)
     controls = {"consent": inputs.controls_url} if inputs.controls_url else {}
     return ChosenAd(
         ad_id=ad.campaign_id,
@@ -354,7 +380,7 @@ def _chosen(
         click_url=inputs.event_url(tokens_["click"]),
         why=Why(
             personalised=personalised,
-            parameters=entry.reasons,
+            parameters=[WhyParameter(type=t, value=v, source=src) for t, v, src in entry.reasons],
             how_to_change=HOW_TO_CHANGE,
             controls=controls,
         ),

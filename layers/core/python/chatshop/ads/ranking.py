@@ -48,19 +48,22 @@ def category_match(wanted: str | None, categories: Iterable[str]) -> float:
     "Shoes > Boots"), 0 otherwise. Paths are compared case-folded, segment by segment."""
     if not wanted:
         return 0.0
-    target = _segments(wanted)
+    return path_match(segments(wanted), [segments(c) for c in categories])
+
+
+def path_match(target: tuple[str, ...], paths: Iterable[tuple[str, ...]]) -> float:
+    """:func:`category_match` on paths already split (see :func:`segments`)."""
     best = 0.0
-    for category in categories:
-        segments = _segments(category)
-        if segments == target:
+    for path in paths:
+        if path == target:
             return 1.0
-        shorter = min(len(segments), len(target))
-        if shorter and segments[:shorter] == target[:shorter]:
-            best = max(best, 0.7)
+        shorter = min(len(path), len(target))
+        if shorter and path[:shorter] == target[:shorter]:
+            best = 0.7
     return best
 
 
-def _segments(category: str) -> tuple[str, ...]:
+def segments(category: str) -> tuple[str, ...]:
     return tuple(part.strip().casefold() for part in category.split(">") if part.strip())
 
 
@@ -82,14 +85,15 @@ def relevance(
     *,
     query_words: Sequence[str],
     ad_words: Mapping[str, float],
-    category: str | None,
-    ad_categories: Iterable[str],
+    category: float | None,
     semantic: float | None,
 ) -> float:
-    """How well an ad fits its context, in [MIN_RELEVANCE, 1]; 1 when there is no context."""
-    if not query_words and not category and semantic is None:
+    """How well an ad fits its context, in [MIN_RELEVANCE, 1]: the best of its word match, its
+    ``category`` match (see :func:`path_match`; None: no category asked for) and the search's
+    ``semantic`` similarity; 1 when there is no context at all."""
+    if not query_words and category is None and semantic is None:
         return 1.0
-    scores = [word_match(query_words, ad_words), category_match(category, ad_categories)]
+    scores = [word_match(query_words, ad_words), category or 0.0]
     if semantic is not None:
         scores.append(max(0.0, min(1.0, semantic)))
     return max(MIN_RELEVANCE, max(scores))

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 from chatshop.platform.iso import CURRENCY_EXPONENTS
@@ -176,7 +177,7 @@ def build_snapshot(
         if len(campaign.creative.product_ids) > 1 and len(in_stock) < 3:
             in_stock = in_stock[:1]  # too few left for a collection: the first still in stock alone
         entries.append((campaign, in_stock, (shop, countries, pacing.p)))
-    ads = _ads(entries, new_ctr)
+    ads = _ads(entries, new_ctr, is_special)
     collections = build_collections(ads, is_special)
     snapshot = Snapshot(
         slot=slot, ads=ads, collections=collections, state={"pacing": new_pacing, "ctr": new_ctr}
@@ -241,16 +242,32 @@ def _ad_product(product: Any) -> AdProduct:
     return AdProduct(
         id=product.id,
         title=product.title,
-        price=product.price.model_dump(),
-        sale_price=product.sale_price.model_dump() if product.sale_price else None,
+        price={"amount": product.price.amount, "currency": product.price.currency},
+        sale_price=(
+            {"amount": product.sale_price.amount, "currency": product.sale_price.currency}
+            if product.sale_price
+            else None
+        ),
         image=product.image_link,
         link=product.link,
         category=product.category,
     )
 
 
-def _ads(entries: list[tuple[Campaign, list[AdProduct], Any]], ctr_state: dict[str, list[Any]]) -> list[Ad]:
-    raw: list[tuple[Campaign, list[AdProduct], Any, dict[str, float]]] = []
+@lru_cache(maxsize=65536)
+def _words_of(text: str) -> tuple[str, ...]:
+    """The words of a keyword or a category, which many campaigns share."""
+    return tuple(tokens(text))
+
+
+def _ads(
+    entries: list[tuple[Campaign, list[AdProduct], Any]],
+    ctr_state: dict[str, list[Any]],
+    is_special: Callable[[str | None], bool],
+) -> list[Ad]:
+    """The snapshot's ads. A special category (health, religion ...) is left out of what an ad is
+    matched on, its words included: it is never targeted (DSA Art. 26(3))."""
+    raw: list[tuple[Campaign, list[AdProduct], Any, dict[str, float], list[str]]] = []
     document_frequency: dict[str, int] = {}
     for campaign, in_stock, extra in entries:
         weights: dict[str, float] = {}
@@ -258,17 +275,18 @@ def _ads(entries: list[tuple[Campaign, list[AdProduct], Any]], ctr_state: dict[s
             for word in tokens(product.title):
                 weights[word] = max(weights.get(word, 0.0), TITLE_WEIGHT)
         for keyword in campaign.targeting.keywords:
-            for word in tokens(keyword):
+            for word in _words_of(keyword):
                 weights[word] = max(weights.get(word, 0.0), KEYWORD_WEIGHT)
-        for category in _categories(campaign, in_stock):
-            for word in tokens(category):
+        categories = [c for c in _categories(campaign, in_stock) if not is_special(c)]
+        for category in categories:
+            for word in _words_of(category):
                 weights[word] = max(weights.get(word, 0.0), CATEGORY_WEIGHT)
         for word in weights:
             document_frequency[word] = document_frequency.get(word, 0) + 1
-        raw.append((campaign, in_stock, extra, weights))
+        raw.append((campaign, in_stock, extra, weights, categories))
     total = max(len(raw), 1)
     ads = []
-    for campaign, in_stock, (shop, countries, p), weights in raw:
+    for campaign, in_stock, (shop, countries, p), weights, categories in raw:
         impressions, clicks, _ = ctr_state.get(campaign.id, [0.0, 0.0, ""])
         exponent = CURRENCY_EXPONENTS.get(campaign.currency, 2)
         words = {
@@ -293,7 +311,7 @@ def _ads(entries: list[tuple[Campaign, list[AdProduct], Any]], ctr_state: dict[s
             if campaign.frequency_cap
             else None,
             words=words,
-            categories=tuple(_categories(campaign, in_stock)),
+            categories=tuple(categories),
             keywords=tuple(campaign.targeting.keywords),
         )
         ad.static_ecpm = {p_: ad.bid.ecpm(ad.ctr.get(p_, 0.0)) for p_ in ad.placements}

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .ranking import Bid
+from .ranking import Bid, segments
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -67,6 +67,8 @@ class Ad:
     keywords: tuple[str, ...]
     destination: str | None = None
     static_ecpm: dict[str, float] = field(default_factory=dict)
+    paths: tuple[tuple[str, ...], ...] = ()  # the categories, split (see ranking.segments)
+    vetted: bool = False  # whether the decision has taken special categories out of ``paths``
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -172,27 +174,35 @@ class Snapshot:
         self.ads = {ad.campaign_id: ad for ad in ads}
         self.collections = list(collections or [])
         self.state = state or {}
+        for ad in ads:
+            ad.paths = tuple(_segments(c) for c in ad.categories)
         by_slot: dict[tuple[str, str], list[Ad]] = {}
-        words: dict[tuple[str, str], dict[str, list[Ad]]] = {}
-        categories: dict[tuple[str, str], dict[tuple[str, ...], list[Ad]]] = {}
         for ad in ads:
             for country in ad.countries:
                 for placement in ad.placements:
-                    key = (country, placement)
-                    by_slot.setdefault(key, []).append(ad)
-                    word_index = words.setdefault(key, {})
-                    for word in ad.words:
-                        word_index.setdefault(word, []).append(ad)
-                    category_index = categories.setdefault(key, {})
-                    for category in ad.categories:
-                        segments = _segments(category)
-                        for depth in range(1, len(segments) + 1):
-                            category_index.setdefault(segments[:depth], []).append(ad)
-        for (_, placement), listed in by_slot.items():
+                    by_slot.setdefault((country, placement), []).append(ad)
+        # Every list best context-free eCPM first, so a decision can stop early or keep the best
+        # few: the slot lists are sorted once, and the indexes filled from them in that order.
+        words: dict[tuple[str, str], dict[str, list[Ad]]] = {}
+        categories: dict[tuple[str, str], dict[tuple[str, ...], list[Ad]]] = {}
+        exact: dict[tuple[str, str], dict[tuple[str, ...], list[Ad]]] = {}
+        for key, listed in by_slot.items():
+            placement = key[1]
             listed.sort(key=lambda ad, p=placement: ad.static_ecpm.get(p, 0.0), reverse=True)
+            word_index = words.setdefault(key, {})
+            category_index = categories.setdefault(key, {})
+            exact_index = exact.setdefault(key, {})
+            for ad in listed:
+                for word in ad.words:
+                    word_index.setdefault(word, []).append(ad)
+                for path in ad.paths:
+                    exact_index.setdefault(path, []).append(ad)
+                    for depth in range(1, len(path) + 1):
+                        category_index.setdefault(path[:depth], []).append(ad)
         self._by_slot = by_slot
         self._words = words
-        self._categories = categories
+        self._categories = categories  # by every prefix of an ad's category: the ads at or below
+        self._exact = exact  # by an ad's whole category: the ads above a deeper path
         self._by_product: dict[str, list[Ad]] = {}
         for ad in ads:
             for product in ad.products:
@@ -210,13 +220,14 @@ class Snapshot:
 
     def in_category(self, country: str, placement: str, category: str) -> list[Ad]:
         """Ads whose categories are ``category`` or under it, or above it on its path."""
-        index = self._categories.get((country, placement), {})
         segments = _segments(category)
-        found: dict[str, Ad] = {}
-        for depth in range(1, len(segments) + 1):
-            for ad in index.get(segments[:depth], []):
-                found[ad.campaign_id] = ad
-        return list(found.values())
+        below = self._categories.get((country, placement), {}).get(segments, [])
+        exact = self._exact.get((country, placement), {})
+        above = [ad for depth in range(1, len(segments)) for ad in exact.get(segments[:depth], [])]
+        if not above:
+            return below
+        found = {ad.campaign_id: ad for ad in (*below, *above)}
+        return sorted(found.values(), key=lambda ad: ad.static_ecpm.get(placement, 0.0), reverse=True)
 
     def with_product(self, product_id: str) -> list[Ad]:
         return self._by_product.get(product_id, [])
@@ -249,8 +260,7 @@ class Snapshot:
 EMPTY = Snapshot(slot="", ads=[])
 
 
-def _segments(category: str) -> tuple[str, ...]:
-    return tuple(part.strip().casefold() for part in category.split(">") if part.strip())
+_segments = segments
 
 
 class SnapshotBucket:
