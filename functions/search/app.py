@@ -45,6 +45,7 @@ from chatshop.shops.media import IMAGE_CONTENT_TYPES, MediaBucket, with_image_ur
 if TYPE_CHECKING:
     from PIL.Image import Image
 
+    from chatshop.ads.serving import AdServer
     from chatshop.search.embedder import SentenceTransformersEmbedder
     from chatshop.search.indexer import MediaObjects
     from chatshop.shops.shop_store import ShopStore
@@ -85,6 +86,12 @@ class Dependencies:
         from chatshop.search.indexer import MediaObjects
 
         return MediaObjects(self.settings)
+
+    @cached_property
+    def ads(self) -> AdServer:
+        from chatshop.ads.serving import AdServer
+
+        return AdServer(self.settings)
 
     @property
     def rollout(self) -> Rollout:
@@ -177,7 +184,34 @@ def search_by_image() -> Response:
 def search_by_text() -> Response:
     params = parse_params(TextSearchParams, current_request().query_params)
     scope = scope_of(params)
-    return json_response(results_body(deps.service.by_text(params.q, scope, params.limit)))
+    results = deps.service.by_text(params.q, scope, params.limit)
+    body = results_body(results)
+    sponsored = sponsored_for(params, scope, results)
+    if sponsored:  # absent rather than empty, where there are none or ads are not live
+        body["sponsored"] = sponsored
+    return json_response(body)
+
+
+def sponsored_for(params: TextSearchParams, scope: SearchScope, results: list[SearchResult]) -> list[Any]:
+    """Up to two sponsored results from the ad decision, matched to the query by its words and by
+    the products this search ranked (their scores, relative to the best, stand for the semantic
+    similarity the search already computed: the query is not embedded again)."""
+    from chatshop.ads.serving import base_url_of
+
+    best = max((result.score for result in results), default=0.0)
+    semantic = {r.product_id: r.score / best for r in results} if best > 0 else None
+    request = current_request()
+    ads = deps.ads.sponsored(
+        deps.rollout,
+        settings.region,
+        scope.country,
+        "search",
+        base_url_of(request.headers, request.context),
+        query=params.q,
+        semantic=semantic,
+        own_shop=scope.shop_id,
+    )
+    return [ad.model_dump(mode="json") for ad in ads]
 
 
 @app.route("/search/uploads", methods=["POST"])

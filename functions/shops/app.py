@@ -48,6 +48,7 @@ from chatshop.shops.shop_store import ShopStore
 
 # Read once per function sandbox, under this function's own environment.
 if TYPE_CHECKING:
+    from chatshop.ads.serving import AdServer
     from chatshop.assistant.queues import InboundReturn
     from chatshop.assistant.state_store import StateStore
     from chatshop.messaging.conversation_store import ConversationStore
@@ -129,6 +130,13 @@ class Dependencies:
     @cached_property
     def cleanup_jobs(self) -> JobQueue:
         return JobQueue(self.settings, "shop_cleanup_queue")
+
+    # Sponsored products of a marketplace list: the ad decision's caches load with its first list.
+    @cached_property
+    def ads(self) -> AdServer:
+        from chatshop.ads.serving import AdServer
+
+        return AdServer(self.settings)
 
     # Orders load with their first route, as the inbox does.
     @cached_property
@@ -682,4 +690,25 @@ def marketplace_products(shop_id: str) -> Response:
     page = catalog.list_products(
         deps.products, shop, page_size(), query("cursor"), availability_filter(), query("category")
     )
-    return json_response(page_body(page))
+    body = page_body(page)
+    sponsored = sponsored_for(shop, query("category"))
+    if sponsored:  # absent rather than empty, where there are none or ads are not live
+        body["sponsored"] = sponsored
+    return json_response(body)
+
+
+def sponsored_for(shop: Shop, category: str | None) -> list[Any]:
+    """Up to two of this shop's own sponsored products for its list, from the ad decision."""
+    from chatshop.ads.serving import base_url_of
+
+    request = current_request()
+    ads = deps.ads.sponsored(
+        deps.rollout,
+        settings.region,
+        shop.country,
+        "marketplace_feed",
+        base_url_of(request.headers, request.context),
+        category=category,
+        own_shop=shop.id,
+    )
+    return [ad.model_dump(mode="json") for ad in ads]

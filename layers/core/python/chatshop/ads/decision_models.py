@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from chatshop.search.api_models import SearchResponse
 from chatshop.shops.domain import CountryCode, Page, Product
 from chatshop.shops.money import Money
 
@@ -120,5 +121,7 @@ class SponsoredProductPage(Page[Product]):
     sponsored: list[ChosenAd] = []
 
 
-def dump(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", exclude_none=False)
+class SponsoredSearchResponse(SearchResponse):
+    """Search results, with up to two sponsored results where Shop Ads is live."""
+
+    sponsored: list[ChosenAd] = []
