@@ -64,7 +64,10 @@ def test_patch_needs_the_latest_etag_and_follows_the_status_rules(merchant, shop
         ({"name": ""}, "name"),
         ({"placements": ["billboard"]}, "placements.0"),
         ({"budget": {"period": "weekly", "amount": usd(100)}}, "budget.period"),
-        ({"budget": {"period": "daily", "amount": {"amount": 100, "currency": "EUR"}}}, "budget.amount.currency"),
+        (
+            {"budget": {"period": "daily", "amount": {"amount": 100, "currency": "EUR"}}},
+            "budget.amount.currency",
+        ),
         ({"bid": {"model": "cpa", "amount": usd(5)}}, "bid.model"),
         ({"bid": {"model": "cpc", "amount": usd(0)}}, "bid.amount.amount"),
         ({"frequency_cap": {"impressions": 0, "window": "day"}}, "frequency_cap.impressions"),
@@ -102,4 +105,22 @@ def test_another_merchants_shop_is_not_yours(api, shop, product_ids):
 
     stranger = sign_up(api, "Stranger")
     assert stranger.get(f"/shops/{shop['id']}/campaigns").status in (403, 404)
-    assert stranger.post(f"/shops/{shop['id']}/campaigns", campaign_body(product_ids[:1])).status in (403, 404)
+    assert stranger.post(f"/shops/{shop['id']}/campaigns", campaign_body(product_ids[:1])).status in (
+        403,
+        404,
+    )
+
+
+def test_a_report_has_a_row_per_hour_or_day_and_refuses_a_bad_range(merchant, shop, product_ids):
+    created = merchant.post(f"/shops/{shop['id']}/campaigns", campaign_body(product_ids[:1])).json
+    path = f"/shops/{shop['id']}/campaigns/{created['id']}/report"
+    daily = merchant.get(f"{path}?from=2026-11-01&to=2026-11-08")
+    assert daily.status == 200, daily.raw
+    assert len(daily.json["rows"]) == 7 and daily.json["granularity"] == "day"
+    assert daily.json["totals"]["spend"] == usd(0) and daily.json["totals"]["roas"] is None
+    hourly = merchant.get(f"{path}?granularity=hour&from=2026-11-01T00:00:00Z&to=2026-11-01T06:00:00Z")
+    assert len(hourly.json["rows"]) == 6
+    assert merchant.get(f"{path}?granularity=minute").status == 422
+    assert merchant.get(f"{path}?from=2026-11-08&to=2026-11-01").status == 422
+    assert merchant.get(f"{path}?granularity=hour&from=2026-01-01&to=2026-11-01").status == 422
+    assert merchant.get(f"{path}?from=yesterday").status == 422
