@@ -473,3 +473,17 @@ def test_an_advice_list_has_a_row_to_add_each_product_to_the_cart():
         f"{intents.ADD_PREFIX}{SOCKS.id}",
         f"{intents.ADD_PREFIX}{CAP.id}",
     ]
+
+
+def test_a_spanish_customer_fills_the_cart_and_hears_it_in_spanish(till):
+    assistant, states, replies, _, clock, catalogs = till
+    # A shop that speaks Spanish (its customers' words name its products as the catalog does)
+    catalogs.shop_ = shop_of().model_copy(update={"language": "es"})
+
+    reply = message(replies, send(assistant, clock, "añade 2 wool socks al carrito"))
+    shown = message(replies, send(assistant, clock, "mi carrito"))
+
+    assert cart_of(states) == {"SKU-1": 2}
+    assert "Añadí 2 \u00d7 Wool Socks a tu carrito." in reply.body
+    assert [b.title for b in reply.buttons] == ["Pagar pedido", "Ver carrito", "Seguir comprando"]
+    assert "Tu carrito:" in shown.body and "24.00" in shown.body
