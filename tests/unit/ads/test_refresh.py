@@ -21,10 +21,18 @@ def product(
     pid: str, shop_id: str, *, availability="in stock", category="Outdoor > Tents", price=1999
 ) -> Product:
     return Product(
-        id=pid, shop_id=shop_id, retailer_id=pid, title=f"Tent {pid}", price={"amount": price, "currency": "USD"},
-        availability=availability, category=category, link=f"https://example.com/{pid}",
-        version=1, created_at=NOW, updated_at=NOW,
-    )  # fmt: skip
+        id=pid,
+        shop_id=shop_id,
+        retailer_id=pid,
+        title=f"Tent {pid}",
+        price={"amount": price, "currency": "USD"},
+        availability=availability,
+        category=category,
+        link=f"https://example.com/{pid}",
+        version=1,
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 def campaign(cid: str, shop_id: str, product_ids: list[str], **fields) -> Campaign:
@@ -177,8 +185,11 @@ def test_out_of_stock_products_leave_and_a_thin_collection_shows_its_first():
 
 
 def test_a_special_category_is_left_out_of_what_an_ad_matches():
-    stores = Stores([campaign("a" * 32, "s1", [p(1)], targeting={"countries": ["US"], "categories": ["Health > Vitamins"]})],
-                    {p(1): product(p(1), "s1", category="Health > Vitamins")})  # fmt: skip
+    targeting = {"countries": ["US"], "categories": ["Health > Vitamins"]}
+    stores = Stores(
+        [campaign("a" * 32, "s1", [p(1)], targeting=targeting)],
+        {p(1): product(p(1), "s1", category="Health > Vitamins")},
+    )
     bucket = Bucket()
     refresh(stores, bucket)
     ad = snapshot(bucket).ads["a" * 32]
