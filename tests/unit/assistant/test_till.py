@@ -487,3 +487,15 @@ def test_a_spanish_customer_fills_the_cart_and_hears_it_in_spanish(till):
     assert "Añadí 2 \u00d7 Wool Socks a tu carrito." in reply.body
     assert [b.title for b in reply.buttons] == ["Pagar pedido", "Ver carrito", "Seguir comprando"]
     assert "Tu carrito:" in shown.body and "24.00" in shown.body
+
+
+def test_order_this_on_a_card_orders_one_of_it_at_once(till):
+    assistant, states, replies, orders, clock, _ = till
+    send(assistant, clock, "2 of the trail cap")
+
+    reply_id = send(assistant, clock, tap=f"{intents.ORDER_PREFIX}{SOCKS.id}")
+
+    assert orders.calls[-1] == (reply_id.removeprefix("reply-"), [("SKU-1", 1)])
+    assert message(replies, reply_id).type == "cta_url"
+    # The cart is the customer's own and stays as it was
+    assert cart_of(states) == {"SKU-2": 2}
