@@ -499,3 +499,17 @@ def test_order_this_on_a_card_orders_one_of_it_at_once(till):
     assert message(replies, reply_id).type == "cta_url"
     # The cart is the customer's own and stays as it was
     assert cart_of(states) == {"SKU-2": 2}
+
+
+def test_in_brazil_the_bill_carries_the_shops_payment_link(till):
+    assistant, _, replies, orders, clock, catalogs = till
+    catalogs.shop_ = shop_of("BR", "BRL")
+    orders.catalog[0] = SOCKS.model_copy(update={"price": Money(amount=4990, currency="BRL")})
+    items = [{"product_retailer_id": "SKU-1", "quantity": 1, "item_price": 1, "currency": "BRL"}]
+
+    reply = message(replies, send(assistant, clock, type="order", order={"catalog_id": "c", "items": items}))
+
+    order = next(iter(orders.placed.values()))
+    assert reply.type == "order_details" and reply.payment_type == "br" and reply.currency == "BRL"
+    assert reply.payment_settings[0]["payment_link"]["uri"].endswith(f"client_reference_id={order.id}")
+    assert reply.expires_at == int(order.expires_at.timestamp())
