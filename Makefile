@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/advice_quality.py
 	$(BIN)/python bench/faq_threshold.py
+	$(BIN)/python bench/webhook_relay.py
 	$(BIN)/python bench/ann.py
 	$(BIN)/python bench/search_api.py
 	$(BIN)/python bench/search_quality.py
