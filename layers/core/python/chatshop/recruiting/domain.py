@@ -159,8 +159,11 @@ class SourceFigures(_Model):
 
 
 class Acquisition(_Model):
+    # "from" in JSON, both ways (the document is written from the model's aliases).
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
     shop_id: str
-    from_: date = Field(serialization_alias="from")
+    from_: date = Field(alias="from")
     to: date
     sources: list[SourceFigures]
 

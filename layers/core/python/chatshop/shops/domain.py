@@ -56,8 +56,9 @@ _CART_REMINDER_DOC = (
     "Hours after the customer last wrote before a cart left unordered in the chat gets its one reminder."
 )
 CartReminderHours = Annotated[int, Field(ge=1, le=23, strict=True, description=_CART_REMINDER_DOC)]
-AttributionWindowDays = Annotated[int, Field(ge=1, le=90, strict=True, description=_ATTRIBUTION_DOC)]
-MarketingIntervalHours = Annotated[int, Field(ge=1, le=720, strict=True, description=_MARKETING_INTERVAL_DOC)]
+# Whole numbers as JSON has them (24 and 24.0 alike, as the document's "integer" says).
+AttributionWindowDays = Annotated[whole_number(1, 90), Field(description=_ATTRIBUTION_DOC)]  # type: ignore[valid-type]
+MarketingIntervalHours = Annotated[whole_number(1, 720), Field(description=_MARKETING_INTERVAL_DOC)]  # type: ignore[valid-type]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 # Stripped before they are checked: the patterns say that some character must be left.
