@@ -85,6 +85,9 @@ class FakeCatalog:
     def products(self, shop_id: str, ids):
         return self._fakes.product_map(shop_id, ids)
 
+    def chat_link(self, shop_id: str):
+        return None
+
 
 def synthetic(count: int, seed: int = 1) -> Fakes:
     rng = random.Random(seed)

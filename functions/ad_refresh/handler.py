@@ -12,6 +12,7 @@ from chatshop.ads.refresh import StoreCatalog, run_refresh
 from chatshop.ads.serving import FEATURE
 from chatshop.ads.snapshot import SnapshotBucket
 from chatshop.ads.users import is_special_category
+from chatshop.messaging.channel_store import ChannelStore
 from chatshop.platform import aws
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
@@ -25,7 +26,9 @@ logger = get_logger()
 
 @cache
 def dependencies() -> tuple[CampaignStore, StoreCatalog, SnapshotBucket]:
-    catalog = StoreCatalog(ShopStore(settings), ProductStore(settings))
+    # A messages campaign's click opens the shop's chat: its number is read where the chat is deployed.
+    channels = ChannelStore(settings) if settings.messaging_table else None
+    catalog = StoreCatalog(ShopStore(settings), ProductStore(settings), channels)
     bucket = SnapshotBucket(aws.client("s3", settings), settings.require("ads_bucket"))
     return CampaignStore(settings), catalog, bucket
 

@@ -88,6 +88,9 @@ class Catalog:
     def products(self, shop_id, ids):
         return self.stores.products_of(shop_id, ids)
 
+    def chat_link(self, shop_id):
+        return "https://wa.me/15550100000"
+
 
 class Bucket:
     """The snapshot object with ETags and conditional writes, as S3 keeps it."""
@@ -207,3 +210,15 @@ def test_collections_need_four_shops():
     refresh(Stores(four, products), bucket)
     titles = {c.title for c in snapshot(bucket).collections}
     assert titles == {"Trending in Outdoor", "Under $25"}
+
+
+def test_a_messages_campaign_opens_the_shops_chat():
+    chat = campaign("a" * 32, "s1", [p(1)], objective="messages")
+    stores = Stores(
+        [chat, campaign("b" * 32, "s2", [p(2)])], {p(1): product(p(1), "s1"), p(2): product(p(2), "s2")}
+    )
+    bucket = Bucket()
+    refresh(stores, bucket)
+    ads = snapshot(bucket).ads
+    assert ads["a" * 32].destination == "https://wa.me/15550100000"
+    assert ads["b" * 32].destination is None

@@ -60,6 +60,10 @@ class Catalog(Protocol):
 
     def products(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, Any]: ...
 
+    def chat_link(self, shop_id: str) -> str | None:
+        """``https://wa.me/<number>`` of the shop's connected WhatsApp number, if any."""
+        ...
+
 
 @dataclass(frozen=True)
 class RefreshResult:
@@ -135,6 +139,7 @@ def build_snapshot(
     active = campaigns.active()
     counters = campaigns.counters([c.id for c in active], now.date(), last_hour) if active else {}
     shops, products = _catalog(catalog, active)
+    chats = {c.shop_id: catalog.chat_link(c.shop_id) for c in active if c.objective == "messages"}
     ended = 0
     entries: list[tuple[Campaign, list[AdProduct], Any]] = []
     new_pacing: dict[str, list[Any]] = {}
@@ -176,7 +181,7 @@ def build_snapshot(
             continue
         if len(campaign.creative.product_ids) > 1 and len(in_stock) < 3:
             in_stock = in_stock[:1]  # too few left for a collection: the first still in stock alone
-        entries.append((campaign, in_stock, (shop, countries, pacing.p)))
+        entries.append((campaign, in_stock, (shop, countries, pacing.p, chats.get(campaign.shop_id))))
     ads = _ads(entries, new_ctr, is_special)
     collections = build_collections(ads, is_special)
     snapshot = Snapshot(
@@ -286,7 +291,7 @@ def _ads(
         raw.append((campaign, in_stock, extra, weights, categories))
     total = max(len(raw), 1)
     ads = []
-    for campaign, in_stock, (shop, countries, p), weights, categories in raw:
+    for campaign, in_stock, (shop, countries, p, chat), weights, categories in raw:
         impressions, clicks, _ = ctr_state.get(campaign.id, [0.0, 0.0, ""])
         exponent = CURRENCY_EXPONENTS.get(campaign.currency, 2)
         words = {
@@ -313,6 +318,7 @@ def _ads(
             words=words,
             categories=tuple(categories),
             keywords=tuple(campaign.targeting.keywords),
+            destination=chat,
         )
         ad.static_ecpm = {p_: ad.bid.ecpm(ad.ctr.get(p_, 0.0)) for p_ in ad.placements}
         ads.append(ad)
@@ -330,12 +336,18 @@ def _categories(campaign: Campaign, in_stock: list[AdProduct]) -> list[str]:
 class StoreCatalog:
     """:class:`Catalog` over the shops context's stores."""
 
-    def __init__(self, shops: Any, products: Any) -> None:
+    def __init__(self, shops: Any, products: Any, channels: Any | None = None) -> None:
         self._shops = shops
         self._products = products
+        self._channels = channels  # None where shopping in the chat is not deployed
 
     def shop(self, shop_id: str) -> Any | None:
         return self._shops.get(shop_id)
 
     def products(self, shop_id: str, product_ids: Sequence[str]) -> dict[str, Any]:
         return {pid: stored.product for pid, stored in self._products.get_many(shop_id, product_ids).items()}
+
+    def chat_link(self, shop_id: str) -> str | None:
+        channel = self._channels.for_shop(shop_id) if self._channels is not None else None
+        digits = "".join(ch for ch in channel.display_phone_number if ch.isdigit()) if channel else ""
+        return f"https://wa.me/{digits}" if digits else None
