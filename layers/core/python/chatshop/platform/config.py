@@ -102,7 +102,9 @@ class Settings(BaseModel):
     # Ad impressions and clicks, from the event route to the worker that charges and counts them.
     ad_events_queue: Annotated[str | None, Env("CHATSHOP_AD_EVENTS_QUEUE")] = None
     # Where a click lands when its ad has no destination of its own, and where a forged click goes.
-    ads_landing_url: Annotated[str | None, Env("CHATSHOP_ADS_LANDING_URL"), Field(pattern=r"^https?://")] = None
+    ads_landing_url: Annotated[
+        str | None, Env("CHATSHOP_ADS_LANDING_URL"), Field(pattern=r"^https?://")
+    ] = None
 
     def require(self, name: str) -> Any:
         """The value of an optional setting this function needs, or a ConfigurationError naming its
