@@ -58,7 +58,7 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
         replies=OutboxReplies(store, outbox),
         questions=QuestionQueue(settings),
         agent_quiet=timedelta(minutes=settings.agent_quiet_minutes),
-        orders=CheckoutOrders(_checkout()),
+        orders=CheckoutOrders(_checkout),
     )
 
 

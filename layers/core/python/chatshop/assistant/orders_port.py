@@ -8,7 +8,7 @@ order not the customer's is no order; one past cancelling says where it is).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -26,8 +26,18 @@ DEFAULT_PAYMENT_CONFIGURATION = "chatshop"
 
 
 class CheckoutOrders:
-    def __init__(self, checkout: Checkout) -> None:
-        self._checkout = checkout
+    """``checkout`` is made on first use: a container whose messages never reach the till (most are
+    Meta's statuses and questions) does not load the orders context."""
+
+    def __init__(self, checkout: Callable[[], Checkout]) -> None:
+        self._make = checkout
+        self._made: Checkout | None = None
+
+    @property
+    def _checkout(self) -> Checkout:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
 
     def place(
         self, shop: Shop, lines: Sequence[tuple[str, int]], key: str, buyer: Buyer, now: datetime
