@@ -58,10 +58,43 @@ class MerchantKey:
 @schemathesis.hook
 def after_call(context: Any, case: Any, response: Any) -> None:
     remember_shop_currency(case, response)
+    remember_stripe_secret(case, response)
     if (case.method.upper(), case.path) == ROTATE_KEY and response.status_code == 201:
         sent = (case.headers or {}).get("Authorization", "")
         if sent == f"Bearer {_Key.value}":
             _Key.value = response.json()["api_key"]
+
+
+_STRIPE_WEBHOOK = ("POST", "/webhooks/stripe/{shop_id}")
+_STRIPE_CONNECT = ("PUT", "/shops/{shop_id}/payments/stripe")
+_stripe_secrets: dict[str, str] = {}
+
+
+def remember_stripe_secret(case: Any, response: Any) -> None:
+    """The signing secret the fuzzer gave a shop, so that its Stripe events are signed with it."""
+    route = (case.method.upper(), case.path)
+    body = case.body if isinstance(case.body, dict) else {}
+    if route == _STRIPE_CONNECT and response.ok and isinstance(body.get("signing_secret"), str):
+        _stripe_secrets[(case.path_parameters or {}).get("shop_id", "")] = body["signing_secret"]
+
+
+class _StripeSignature(requests.auth.AuthBase):
+    """Signs the bytes that go out as Stripe does (``t=<time>,v1=<HMAC-SHA256 of "t.body">``, the
+    library's own scheme); a request sent without the header stays unsigned."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if "Stripe-Signature" in request.headers:
+            import stripe
+
+            body = request.body or b""
+            text = body.decode() if isinstance(body, bytes) else body
+            request.headers["Stripe-Signature"] = stripe.WebhookSignature.generate_signature_header(
+                text, self.secret
+            )
+        return request
 
 
 class _MetaSignature(requests.auth.AuthBase):
@@ -97,6 +130,10 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
         kwargs["auth"] = _PhotoForm()
     if (case.method.upper(), case.path) == ("POST", "/webhooks/whatsapp"):
         kwargs["auth"] = _MetaSignature()
+    if (case.method.upper(), case.path) == _STRIPE_WEBHOOK:
+        secret = _stripe_secrets.get((case.path_parameters or {}).get("shop_id", ""))
+        if secret is not None:
+            kwargs["auth"] = _StripeSignature(secret)
 
 
 # --- rules the document states in words, which a generator cannot read ----------------------------

@@ -17,12 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chatshop.ads.decision_models import (
-    DecisionRequest,
-    DecisionResponse,
-    SponsoredProductPage,
-    SponsoredSearchResponse,
-)
+from chatshop.ads.decision_models import DecisionRequest, DecisionResponse
 from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch, CampaignReport
 from chatshop.assistant.inbox import AgentAct, AgentReply, ConversationDetail, ConversationSummary
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
@@ -34,6 +29,7 @@ from chatshop.privacy.consent import ConsentChange, Consents
 from chatshop.recruiting.domain import Acquisition, Broadcast, BroadcastCreate, LinkCreate, LinkWithQr
 from chatshop.search.api_models import (
     ImageSearchResponse,
+    SearchResponse,
     UploadReference,
 )
 from chatshop.shops.domain import (
@@ -225,11 +221,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "A shop of mine", "shops", response=Shop, errors=(403, 404), operation_id="getShop"
     ),
     ("/shops/{shop_id}", "PATCH"): Operation(
-        "Change a shop",
+        "Change a shop (409: payment stripe_link before the shop has a Stripe Payment Link)",
         "shops",
         response=Shop,
         request=ShopPatch,
-        errors=(400, 403, 404, 422),
+        errors=(400, 403, 404, 409, 422),
         operation_id="patchShop",
     ),
     ("/shops/{shop_id}", "DELETE"): Operation(
@@ -502,9 +498,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(403, 422),
     ),
     ("/marketplace/shops/{shop_id}/products", "GET"): Operation(
-        "Products of a marketplace shop, with up to two of its own sponsored products where Shop Ads is live",
+        "Products of a marketplace shop",
         "marketplace",
-        response=SponsoredProductPage,
+        response=Page[Product],
         auth=None,
         parameters=_PAGE + _PRODUCT_FILTERS,
         errors=(403, 404, 422),
@@ -597,10 +593,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     # --- SearchFunction -----------------------------------------------------------------------
     ("/search", "GET"): Operation(
-        "Products by words, in one shop (shop_id) or a country's marketplace (country): exactly one; "
-        "with up to two labelled sponsored results where Shop Ads is live",
+        "Products by words, in one shop (shop_id) or a country's marketplace (country): exactly one",
         "search",
-        response=SponsoredSearchResponse,
+        response=SearchResponse,
         auth=None,
         parameters=(Param("q", schema={"type": "string", "minLength": 1}, required=True), *_SCOPE),
         errors=(403, 404, 422),
@@ -660,11 +655,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/webhooks/stripe/{shop_id}", "POST"): Operation(
         "Stripe's signed events for a shop (Stripe-Signature over the raw body with the shop's "
         "signing secret); checkout.session.completed with client_reference_id marks that order paid, "
-        "once per event id; 400 for a signature that does not verify, and nothing changes",
+        "once per event id; 400 for a signature that does not verify, and nothing changes; 404 for a "
+        "shop without a Stripe signing secret",
         "webhooks",
         response=StripeReceipt,
         auth="stripeSignature",
-        body={"application/json": {"schema": {}}},
+        body={
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["id", "type"],
+                    "properties": {"id": {"type": "string", "minLength": 1}, "type": {"type": "string"}},
+                }
+            }
+        },
         errors=(400, 404),
     ),
     ("/webhooks/whatsapp", "POST"): Operation(

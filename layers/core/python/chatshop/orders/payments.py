@@ -128,22 +128,26 @@ def verified_event(
 
     secret = secrets.secret(shop_id)
     if secret is None:
-        raise InvalidSignature(
-            "This shop has no Stripe signing secret; PUT /shops/{shop_id}/payments/stripe."
-        )
+        # No Stripe webhook was set up for this shop: nothing here to deliver to.
+        raise NotFound("This shop takes no Stripe payments; PUT /shops/{shop_id}/payments/stripe first.")
     try:
-        return stripe.Webhook.construct_event(body, signature, secret).to_dict()
+        event = stripe.Webhook.construct_event(body, signature, secret).to_dict()
     except stripe.SignatureVerificationError:
         # Maybe the merchant rotated the secret within the cache's lifetime: ask SSM once more.
         fresh = secrets.secret(shop_id, fresh=True)
         if fresh is None or fresh == secret:
             raise InvalidSignature() from None
         try:
-            return stripe.Webhook.construct_event(body, signature, fresh).to_dict()
+            event = stripe.Webhook.construct_event(body, signature, fresh).to_dict()
         except stripe.SignatureVerificationError:
             raise InvalidSignature() from None
+        except ValueError:
+            raise BadRequest("The body is not a Stripe event.") from None
     except ValueError:
         raise BadRequest("The body is not a Stripe event.") from None
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"]:
+        raise BadRequest("The body is not a Stripe event: it has no id.")
+    return event
 
 
 def receive_stripe_event(orders: Orders, shop: Shop, event: dict[str, Any], now: datetime) -> Received:
@@ -163,9 +167,9 @@ def receive_stripe_event(orders: Orders, shop: Shop, event: dict[str, Any], now:
 def _apply(orders: Orders, shop: Shop, event: dict[str, Any], now: datetime) -> tuple[Outcome, str | None]:
     if event.get("type") not in _PAID_EVENTS:
         return "ignored", None
-    session = event["data"]["object"]
-    order_id = session.get("client_reference_id")
-    if not order_id:
+    session = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    order_id = session.get("client_reference_id") if isinstance(session, dict) else None
+    if not isinstance(order_id, str) or not order_id:
         return "unknown_order", None
     if session.get("payment_status") not in ("paid", "no_payment_required"):
         return "unpaid", order_id  # a delayed method: its async_payment_succeeded comes later
@@ -175,14 +179,14 @@ def _apply(orders: Orders, shop: Shop, event: dict[str, Any], now: datetime) -> 
         return "unknown_order", str(order_id)
     amount, currency = session.get("amount_total"), session.get("currency")
     if (
-        amount is not None
-        and currency is not None
-        and str(currency).upper() == order.total.currency
-        and int(amount) < order.total.amount
+        isinstance(amount, int)
+        and isinstance(currency, str)
+        and currency.upper() == order.total.currency
+        and amount < order.total.amount
     ):
         get_logger().warning(
             "Stripe payment below the order's total; not marked paid",
-            extra={"order_id": order.id, "paid": int(amount), "total": order.total.amount},
+            extra={"order_id": order.id, "paid": amount, "total": order.total.amount},
         )
         return "amount_short", order.id
     if order.status == "paid":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chatshop.platform.errors import NotFound, ValidationFailed
+from chatshop.platform.errors import NotFound
 from chatshop.shops.domain import Page, Shop
 
 from . import lifecycle
@@ -52,8 +52,6 @@ class Orders:
         as it is (a retried request changes nothing twice); any other move the state machine does
         not allow is IllegalTransition (409). ``expected``: move only from that status (the expiry
         cancels only what is still unpaid), else IllegalTransition."""
-        if tracking_url is not None and to != "shipped":
-            raise ValidationFailed(["tracking_url"], "tracking_url goes with the move to shipped.")
         current = order or self.get(shop, order_id)
         for _ in range(_MOVE_ATTEMPTS):
             if current.status == to:

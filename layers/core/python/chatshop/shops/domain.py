@@ -48,7 +48,7 @@ _PAYMENT_DOC = (
     "PUT /shops/{shop_id}/payments/stripe first)."
 )
 _RESERVATION_DOC = "Minutes an order waiting for its online payment holds its stock before it is cancelled."
-ReservationMinutes = Annotated[int, Field(ge=5, le=10080, strict=True, description=_RESERVATION_DOC)]
+ReservationMinutes = Annotated[whole_number(5, 10080), Field(description=_RESERVATION_DOC)]  # type: ignore[valid-type]
 # The chat's cart: hours after the customer's last message before a cart left unordered gets its
 # one reminder (only while WhatsApp's 24-hour window is open, so at most 23).
 DEFAULT_CART_REMINDER_HOURS = 4
