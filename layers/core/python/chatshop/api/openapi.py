@@ -17,7 +17,12 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chatshop.ads.decision_models import DecisionRequest, DecisionResponse
+from chatshop.ads.decision_models import (
+    DecisionRequest,
+    DecisionResponse,
+    SponsoredProductPage,
+    SponsoredSearchResponse,
+)
 from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch, CampaignReport
 from chatshop.assistant.inbox import AgentAct, AgentReply, ConversationDetail, ConversationSummary
 from chatshop.messaging.channel_models import WhatsAppChannel, WhatsAppChannelConnect
@@ -29,7 +34,6 @@ from chatshop.privacy.consent import ConsentChange, Consents
 from chatshop.recruiting.domain import Acquisition, Broadcast, BroadcastCreate, LinkCreate, LinkWithQr
 from chatshop.search.api_models import (
     ImageSearchResponse,
-    SearchResponse,
     UploadReference,
 )
 from chatshop.shops.domain import (
@@ -498,9 +502,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(403, 422),
     ),
     ("/marketplace/shops/{shop_id}/products", "GET"): Operation(
-        "Products of a marketplace shop",
+        "Products of a marketplace shop, with up to two of its own sponsored products where Shop Ads is live",
         "marketplace",
-        response=Page[Product],
+        response=SponsoredProductPage,
         auth=None,
         parameters=_PAGE + _PRODUCT_FILTERS,
         errors=(403, 404, 422),
@@ -593,9 +597,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     # --- SearchFunction -----------------------------------------------------------------------
     ("/search", "GET"): Operation(
-        "Products by words, in one shop (shop_id) or a country's marketplace (country): exactly one",
+        "Products by words, in one shop (shop_id) or a country's marketplace (country): exactly one; "
+        "with up to two labelled sponsored results where Shop Ads is live",
         "search",
-        response=SearchResponse,
+        response=SponsoredSearchResponse,
         auth=None,
         parameters=(Param("q", schema={"type": "string", "minLength": 1}, required=True), *_SCOPE),
         errors=(403, 404, 422),
