@@ -269,7 +269,7 @@ def test_a_shop_sets_its_cart_reminder_hours_within_the_customer_window(app_stac
     merchant, shop_id = till_shop["merchant"], till_shop["shop"]["id"]
     assert till_shop["shop"]["cart_reminder_hours"] == 4
 
-    changed = merchant.patch(f"/shops/{shop_id}", {"cart_reminder_hours": 6})
+    changed = merchant.patch(f"/shops/{shop_id}", {"cart_reminder_hours": 6.0})  # JSON's whole 6
     refused = merchant.patch(f"/shops/{shop_id}", {"cart_reminder_hours": 30})
 
     assert changed.status == 200 and changed.json["cart_reminder_hours"] == 6

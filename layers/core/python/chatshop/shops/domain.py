@@ -55,7 +55,7 @@ DEFAULT_CART_REMINDER_HOURS = 4
 _CART_REMINDER_DOC = (
     "Hours after the customer last wrote before a cart left unordered in the chat gets its one reminder."
 )
-CartReminderHours = Annotated[int, Field(ge=1, le=23, strict=True, description=_CART_REMINDER_DOC)]
+CartReminderHours = Annotated[whole_number(1, 23), Field(description=_CART_REMINDER_DOC)]  # type: ignore[valid-type]
 # Whole numbers as JSON has them (24 and 24.0 alike, as the document's "integer" says).
 AttributionWindowDays = Annotated[whole_number(1, 90), Field(description=_ATTRIBUTION_DOC)]  # type: ignore[valid-type]
 MarketingIntervalHours = Annotated[whole_number(1, 720), Field(description=_MARKETING_INTERVAL_DOC)]  # type: ignore[valid-type]
