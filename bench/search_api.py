@@ -4,8 +4,15 @@ Runs the project's whole stack (``template.yaml``) on the embedded AWS with the 
 (locally: MiniLM and the tiny untrained CLIP), imports a catalog of generated products, uploads a
 picture for some of them, waits until the indexer has indexed every title and picture, then times
 sequential keep-alive requests: ``GET /search?q=`` (SKUs, brand words and descriptive phrases) and
-``POST /search/image`` (the catalog's own pictures, slightly changed). Prints figures; never asserts
-on time, but exits non-zero when an answer is wrong (a status, or a SKU not found first).
+``POST /search/image`` (customers' photos of the pictured products: cropped, turned, tilted, in
+a scene, as in ``bench/search_quality.py``, whose catalogs the pictures come from). Prints figures
+and the photo search's recall@1; never asserts on time, but exits non-zero when an answer is wrong
+(a status, or a SKU not found first).
+
+``--shop-images N [M ...]`` brings the shop's local-feature snapshot to N (then M...) images before
+a photo series each, the images beyond ``--pictures`` extracted here in the bench's process and
+written as the indexer writes them (through the same store, so the same conditional writes): the
+function then searches a catalog of N images without the indexer embedding them all with CLIP.
 """
 
 from __future__ import annotations
@@ -22,13 +29,16 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from PIL import Image, ImageDraw, ImageEnhance
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _stack import running_stack  # noqa: E402
 from _stats import summary  # noqa: E402
 from catalog_api import Client, fail  # noqa: E402
+from search_quality import TRANSFORMS, make_photo_product, make_product  # noqa: E402
+
+PHOTO_CHANGES = ("crop", "rotation", "perspective", "brightness", "scene")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -60,15 +70,14 @@ def feed(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def picture(i: int, size: int = 224) -> Image.Image:
-    """A distinct synthetic product photo: a coloured shape on a plain background."""
-    rng = random.Random(i)
-    image = Image.new("RGB", (size, size), tuple(rng.randrange(160, 256) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    colour = tuple(rng.randrange(0, 160) for _ in range(3))
-    box = [rng.randrange(10, 80), rng.randrange(10, 80), rng.randrange(140, 214), rng.randrange(140, 214)]
-    (draw.ellipse if i % 2 else draw.rectangle)(box, fill=colour)
-    return image
+def product(i: int):
+    """Product i of the quality bench's catalogs: photographed (odd) or drawn (even)."""
+    rng = random.Random(f"search-api-{i}")
+    return make_photo_product(rng) if i % 2 else make_product(rng)
+
+
+def picture(i: int) -> Image.Image:
+    return product(i).photo()
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -77,10 +86,10 @@ def jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def query_photo(i: int) -> bytes:
-    """The product's picture as a customer might shoot it: cropped and a little brighter."""
-    image = picture(i).crop((12, 12, 212, 212)).resize((224, 224))
-    return jpeg(ImageEnhance.Brightness(image).enhance(1.1))
+def query_photo(i: int, n: int) -> bytes:
+    """A customer's photo of product i, changed one of the ways the quality bench changes it."""
+    change = PHOTO_CHANGES[n % len(PHOTO_CHANGES)]
+    return jpeg(TRANSFORMS[change](product(i), random.Random(f"search-api-photo-{n}")))
 
 
 def main() -> None:
@@ -90,6 +99,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300, help="timed searches of each kind")
     parser.add_argument("--warmup", type=int, default=20, help="untimed searches before each series")
     parser.add_argument("--index-timeout", type=float, default=600.0, help="seconds to wait for indexing")
+    parser.add_argument(
+        "--shop-images",
+        type=int,
+        nargs="*",
+        default=[],
+        help="images in the shop's local snapshot, per series",
+    )
     args = parser.parse_args()
     if not 1 <= args.pictures <= args.products <= 5_000 or args.queries < 1:
         parser.error("need 1 <= --pictures <= --products <= 5,000 and --queries >= 1")
@@ -124,12 +140,36 @@ def run(bench: Any, client: Client, args: argparse.Namespace) -> None:
     print(f"GET /search           {summary(text_ms)}")
     print(f"  inside the function {summary(client.function_ms[-args.queries :])}")
 
+    photo_series(client, shop_id, product_ids, args, rng, args.pictures)
+    added = args.pictures
+    for total in args.shop_images:
+        started = time.perf_counter()
+        add_shop_images(bench, shop_id, added, total - added)
+        took = time.perf_counter() - started
+        print(f"added {total - added:,} images to the shop's local snapshot in {took:.0f} s")
+        added = total
+        photo_series(client, shop_id, product_ids, args, rng, total)
+
+
+def photo_series(
+    client: Client, shop_id: str, product_ids: dict[str, str], args: argparse.Namespace, rng, images: int
+) -> None:
     photos = [rng.randrange(args.pictures) for _ in range(args.warmup + args.queries)]
-    calls = [("POST", f"/search/image?shop_id={shop_id}&limit=10", query_photo(i)) for i in photos]
-    image_ms = timed(client, args.warmup, calls)
-    print(f"POST /search/image    {summary(image_ms)}")
+    calls = [
+        ("POST", f"/search/image?shop_id={shop_id}&limit=10", query_photo(i, n)) for n, i in enumerate(photos)
+    ]
+    answers: list[Any] = []
+    image_ms = timed(client, args.warmup, calls, answers)
+    wanted = [product_ids[f"SKU-{i:05d}"] for i in photos[args.warmup :]]
+    found = [a["items"][0]["product_id"] if a["items"] else None for a in answers]
+    recall = sum(f == w for f, w in zip(found, wanted, strict=True)) / len(wanted)
+    print(f"POST /search/image    {summary(image_ms)}   ({images:,} images in the shop)")
     print(f"  inside the function {summary(client.function_ms[-args.queries :])}")
-    print("(image model: the tiny untrained CLIP unless CHATSHOP_IMAGE_MODEL names a real one)")
+    print(
+        f"  ranker {answers[-1]['ranker']}; recall@1 {recall:.3f} over {', '.join(PHOTO_CHANGES)};"
+        f" nothing matched {sum(f is None for f in found)}/{len(found)}",
+        flush=True,
+    )
 
 
 def set_up(client: Client, products: int) -> tuple[str, dict[str, str]]:
@@ -199,7 +239,29 @@ def text_query(rng: random.Random, products: int) -> str:
     return urllib.parse.urlencode({"q": rng.choice(PHRASES)})
 
 
-def timed(client: Client, warmup: int, calls: list[tuple[str, str, Any]]) -> list[float]:
+def add_shop_images(bench: Any, shop_id: str, first: int, count: int) -> None:
+    """``count`` more pictures (products ``first``...) in the shop's local snapshot, as the indexer
+    would write them; their keys name products that do not exist, so they are never listed."""
+    from chatshop.search.documents import local_image_key
+    from chatshop.search.local_features import catalog_features
+    from chatshop.search.local_store import LocalFeatureStore, LocalImage
+    from chatshop.search.snapshots import BlobStore
+
+    stack = bench.stack
+    bucket = stack.stack.physical_id("SearchIndexBucket")
+    local = LocalFeatureStore(BlobStore(stack.clients.client("s3"), bucket), stack.options.region)
+    batch: list[LocalImage] = []
+    for i in range(first, first + count):
+        key = local_image_key(shop_id, f"p{i:031x}", "0" * 32)
+        batch.append(LocalImage(key, "US", catalog_features(picture(i), local.params)))
+        if len(batch) == 500 or i == first + count - 1:
+            local.apply(shop_id, batch, [])
+            batch = []
+
+
+def timed(
+    client: Client, warmup: int, calls: list[tuple[str, str, Any]], answers: list[Any] | None = None
+) -> list[float]:
     times = []
     for n, (method, path, body) in enumerate(calls):
         started = time.perf_counter()
@@ -215,6 +277,8 @@ def timed(client: Client, warmup: int, calls: list[tuple[str, str, Any]]) -> lis
             fail(f"{sku} was not found first")
         if n >= warmup:
             times.append(elapsed)
+            if answers is not None:
+                answers.append(data)
     return times
 
 

@@ -275,3 +275,26 @@ def test_a_vocabulary_can_be_learned_from_a_single_small_picture() -> None:
     assert vocabulary.size == 4096
     np.testing.assert_array_equal(vocabulary.assign(descriptors), vocabulary.assign(descriptors.copy()))
     assert len(np.unique(vocabulary.assign(descriptors))) == len(descriptors)
+
+
+def test_multiple_assignment_gives_the_nearest_words_nearest_first() -> None:
+    descriptors = extract_features(product_picture(70), 300, LocalFeatureParams()).descriptors
+    vocabulary = Vocabulary.learn(descriptors, branching=8, depth=2, seed=1)
+    leaves = Vocabulary.from_bytes(vocabulary.to_bytes())._levels[-1]
+
+    # Searched down every branch, the tree gives exactly the nearest leaves
+    nearest = vocabulary.assign_nearest(descriptors[:50], 3, branches=8)
+    distances = ((descriptors[:50, None, :] - leaves[None, :, :]) ** 2).sum(axis=2)
+    found = np.take_along_axis(distances, nearest.astype(np.int64), axis=1)
+    np.testing.assert_allclose(found, np.sort(distances, axis=1)[:, :3], atol=1e-5)  # ties may swap
+    # Down the two nearest branches, the first word is the one a catalog feature would get, or nearer
+    first = vocabulary.assign_nearest(descriptors, 3)[:, 0]
+    chosen = vocabulary.assign(descriptors)
+    assert np.all(
+        distances_to(descriptors, leaves, first) <= distances_to(descriptors, leaves, chosen) + 1e-5
+    )
+    assert np.mean(first == chosen) > 0.9
+
+
+def distances_to(descriptors: np.ndarray, leaves: np.ndarray, words: np.ndarray) -> np.ndarray:
+    return ((descriptors - leaves[words]) ** 2).sum(axis=1)

@@ -95,6 +95,7 @@ class LocalFeatureParams:
     branching: int = 64  # vocabulary tree: branching ** depth words
     depth: int = 2
     candidates: int = 24  # images verified per query, best tf-idf first
+    query_assignments: int = 1  # words per photo feature in verification (multiple assignment)
     min_inliers: int = 16
     ransac_threshold: float = 6.0  # px, in the photo as scaled to max_side
     max_pairs_per_word: int = 8  # a word repeated more (a texture, a font) pairs only this often
@@ -367,8 +368,15 @@ class LocalFeatureIndex:
         features = image if isinstance(image, Features) else self.features_of(image, query=True)
         if len(features) < 4:
             return []
-        words = self._vocabulary.assign(features.descriptors)
+        words = scored = self._vocabulary.assign(features.descriptors)
         frames = _frames(features)
+        if self._params.query_assignments > 1:
+            # Verification pairs each feature of the photo by its nearest few words, not its one:
+            # a soft photo's feature often lands beside its product's word (Jégou et al., 2010).
+            # Candidates are still scored by the one word, as the images were indexed.
+            count = self._params.query_assignments
+            words = self._vocabulary.assign_nearest(features.descriptors, count).reshape(-1)
+            frames = np.repeat(frames, count, axis=0)
         with self._lock:
             inverted = self._inverted or self._rebuild()
             # Copies of the slot tables (references, not arrays): a concurrent upsert or delete
@@ -379,7 +387,7 @@ class LocalFeatureIndex:
                 chosen = np.zeros(len(keys), bool)
                 chosen[[self._slot_of[key] for key in only if key in self._slot_of]] = True
                 allowed = chosen if allowed is None else allowed & chosen
-        similarity = inverted.score(words)
+        similarity = inverted.score(scored)
         if allowed is not None:
             # Filtered before the candidates are chosen, so another country's images take no place.
             similarity = np.where(allowed, similarity, 0)
@@ -504,7 +512,15 @@ def _query_settings(params: LocalFeatureParams) -> dict:
     # What was extracted and how it was quantised belongs to the snapshot; only search settings change.
     return {
         name: getattr(params, name)
-        for name in ("query_features", "candidates", "min_inliers", "ransac_threshold", "max_pairs_per_word")
+        for name in (
+            "query_features",
+            "query_max_side",
+            "candidates",
+            "query_assignments",
+            "min_inliers",
+            "ransac_threshold",
+            "max_pairs_per_word",
+        )
     }
 
 

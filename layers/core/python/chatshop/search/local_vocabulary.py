@@ -103,6 +103,37 @@ class Vocabulary:
             return np.zeros(0, dtype=np.uint32)
         return self._descend(data, self.depth).astype(np.uint32)
 
+    def assign_nearest(self, descriptors: np.ndarray, count: int, *, branches: int = 2) -> np.ndarray:
+        """The ``count`` nearest words of each descriptor, nearest first, as uint32 (n, count).
+
+        Multiple assignment (Jégou et al., 2010, for a query's features): a descriptor near the
+        border of its cell, as a blurred or recompressed photo's often is, finds its product's word
+        among the next ones. The tree is searched down the ``branches`` nearest nodes of each level
+        but the last, so the words found are those of the nearest cells, not only of one parent."""
+        data = np.ascontiguousarray(descriptors, dtype=np.float32)
+        if len(data) == 0:
+            return np.zeros((0, count), dtype=np.uint32)
+        if len(data) > _CHUNK:
+            return np.concatenate(
+                [
+                    self.assign_nearest(data[i : i + _CHUNK], count, branches=branches)
+                    for i in range(0, len(data), _CHUNK)
+                ]
+            )
+        nodes = np.zeros((len(data), 1), dtype=np.int64)
+        children = np.arange(self.branching)
+        rows = np.arange(len(data))[:, None]
+        for level, (centres, norms) in enumerate(zip(self._levels, self._norms, strict=True)):
+            candidates = (nodes[:, :, None] * self.branching + children).reshape(len(data), -1)
+            dots = np.einsum("nbd,nd->nb", centres[candidates], data)
+            distances = norms[candidates] - 2 * dots
+            keep = count if level == self.depth - 1 else branches
+            keep = min(keep, candidates.shape[1])
+            best = np.argpartition(distances, keep - 1, axis=1)[:, :keep]
+            order = np.argsort(distances[rows, best], axis=1)
+            nodes = candidates[rows, best[rows, order]]
+        return nodes.astype(np.uint32)
+
     def _descend(self, data: np.ndarray, depth: int) -> np.ndarray:
         # In chunks: the children gathered per descriptor are branching x dimensions floats each.
         if len(data) > _CHUNK:
