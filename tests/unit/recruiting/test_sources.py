@@ -88,3 +88,17 @@ def test_an_order_is_credited_within_the_window_and_organic_after_it():
     assert credited_source(None, START, START, 7).key == "organic"
     # The orders context's own organic mark reads as organic.
     assert Source.of({"type": "organic"}).key == "organic"
+
+
+def test_a_reports_range_defaults_to_the_last_30_days_and_refuses_what_is_no_date():
+    from datetime import date
+
+    from chatshop.platform.errors import ValidationFailed
+    from chatshop.recruiting.acquisition import report_range
+
+    today = date(2026, 12, 2)
+    assert report_range(None, None, today) == (date(2026, 11, 3), today)
+    assert report_range("2026-12-01", None, today) == (date(2026, 12, 1), today)
+    for bad in ("", "2026-13-01", "yesterday"):
+        with pytest.raises(ValidationFailed):
+            report_range(None, bad, today)

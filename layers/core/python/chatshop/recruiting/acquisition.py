@@ -52,8 +52,9 @@ def count_conversation(
 def report_range(raw_from: str | None, raw_to: str | None, today: date) -> tuple[date, date]:
     """``?from=&to=`` as dates (both included); the last 30 days by default. A ``from`` after ``to``
     is an empty range: its report has no figures."""
-    last = _date("to", raw_to) if raw_to else today
-    first = _date("from", raw_from) if raw_from else last - timedelta(days=DEFAULT_DAYS - 1)
+    # An empty value is not an absent one: "?to=" names no date and is refused.
+    last = _date("to", raw_to) if raw_to is not None else today
+    first = _date("from", raw_from) if raw_from is not None else last - timedelta(days=DEFAULT_DAYS - 1)
     return first, last
 
 
