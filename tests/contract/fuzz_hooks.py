@@ -74,8 +74,9 @@ def remember_stripe_secret(case: Any, response: Any) -> None:
     """The signing secret the fuzzer gave a shop, so that its Stripe events are signed with it."""
     route = (case.method.upper(), case.path)
     body = case.body if isinstance(case.body, dict) else {}
-    if route == _STRIPE_CONNECT and response.ok and isinstance(body.get("signing_secret"), str):
-        _stripe_secrets[(case.path_parameters or {}).get("shop_id", "")] = body["signing_secret"]
+    secret = body.get("signing_secret")
+    if route == _STRIPE_CONNECT and response.status_code == 200 and isinstance(secret, str):
+        _stripe_secrets[(case.path_parameters or {}).get("shop_id", "")] = secret
 
 
 class _StripeSignature(requests.auth.AuthBase):
