@@ -95,7 +95,7 @@ class LocalFeatureParams:
     branching: int = 64  # vocabulary tree: branching ** depth words
     depth: int = 2
     candidates: int = 24  # images verified per query, best tf-idf first
-    query_assignments: int = 1  # words per photo feature in verification (multiple assignment)
+    query_assignments: int = 3  # words per photo feature in verification (multiple assignment)
     min_inliers: int = 16
     ransac_threshold: float = 6.0  # px, in the photo as scaled to max_side
     max_pairs_per_word: int = 8  # a word repeated more (a texture, a font) pairs only this often
