@@ -51,6 +51,7 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
     from chatshop.assistant.directory import ShopDirectory
     from chatshop.assistant.orders_port import CheckoutOrders
     from chatshop.assistant.queues import QuestionQueue
+    from chatshop.recruiting.desk import RecruitingDesk
 
     return Assistant(
         states=states,
@@ -59,6 +60,7 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
         questions=QuestionQueue(settings),
         agent_quiet=timedelta(minutes=settings.agent_quiet_minutes),
         orders=CheckoutOrders(_checkout),
+        recruits=RecruitingDesk(settings),
     )
 
 
