@@ -112,7 +112,7 @@ def moment(name: str) -> datetime | None:
     if raw is None:
         return None
     try:
-        return datetime.fromisoformat(raw)
+        return datetime.fromisoformat(raw.upper())  # RFC 3339 allows a lower-case t and z
     except ValueError:
         raise ValidationFailed([name], f"{name} must be an ISO 8601 date or time.") from None
 

@@ -13,6 +13,7 @@ import hmac
 import io
 import json
 import os
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -176,6 +177,10 @@ def shape_positive_case(case: Any) -> None:
         case.body = _priced_as_the_shop(case.body, (case.path_parameters or {}).get("shop_id"))
     if route == _FAQ_REPLACE and isinstance(case.body, dict):
         case.body = _distinct_questions(case.body)
+    if route in _CAMPAIGN_WRITES and isinstance(case.body, dict):
+        case.body = _campaign_as_the_shop_can_run(case.body, (case.path_parameters or {}).get("shop_id"))
+    if route == _CAMPAIGN_REPORT and case.query:
+        case.query = _report_range(dict(case.query))
 
 
 def _positive(case: Any) -> bool:
@@ -204,6 +209,67 @@ def _priced_as_the_shop(body: dict[str, Any], shop_id: str | None) -> dict[str, 
         else:
             body.pop("sale_price")  # compared with the stored price, which the generator cannot see
     return body
+
+
+_CAMPAIGN_WRITES = {
+    ("POST", "/shops/{shop_id}/campaigns"),
+    ("PATCH", "/shops/{shop_id}/campaigns/{campaign_id}"),
+}
+_CAMPAIGN_REPORT = ("GET", "/shops/{shop_id}/campaigns/{campaign_id}/report")
+_shop_products: dict[str, str] = {}
+
+
+def _a_product_of(shop_id: str) -> str | None:
+    """A product of the shop, added on first need: a campaign may promote only the shop's own."""
+    if shop_id not in _shop_products and _Key.value is not None:
+        currency = _shop_currencies.get(shop_id, "USD")
+        body = json.dumps(
+            {"retailer_id": "FUZZ-AD-1", "title": "Promoted", "price": {"amount": 1000, "currency": currency}}
+        ).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {_Key.value}"}
+        request = urllib.request.Request(f"{API_URL}/shops/{shop_id}/products", data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                _shop_products[shop_id] = json.loads(response.read())["id"]
+        except urllib.error.HTTPError as error:
+            if error.code != 409:
+                return None  # another merchant's shop, or none: the request is refused for that
+            from chatshop.shops.catalog import product_id_for
+
+            _shop_products[shop_id] = product_id_for(shop_id, "FUZZ-AD-1")
+    return _shop_products.get(shop_id)
+
+
+def _campaign_as_the_shop_can_run(body: dict[str, Any], shop_id: str | None) -> dict[str, Any]:
+    """The shop's own products; money in its currency; a CPC budget that pays for a click; an end
+    after the start (the document says these in words)."""
+    body = dict(body)
+    currency = _shop_currencies.get(shop_id or "")
+    for part in ("budget", "bid"):
+        if isinstance(body.get(part), dict) and isinstance(body[part].get("amount"), dict) and currency:
+            body[part] = {**body[part], "amount": {**body[part]["amount"], "currency": currency}}
+    budget, bid = body.get("budget"), body.get("bid")
+    if isinstance(bid, dict) and isinstance(bid.get("amount"), dict):
+        if isinstance(budget, dict) and isinstance(budget.get("amount"), dict):
+            amount = max(budget["amount"]["amount"], bid["amount"]["amount"])
+            body["budget"] = {**budget, "amount": {**budget["amount"], "amount": amount}}
+        else:  # a patch: kept under whatever budget the campaign has
+            body["bid"] = {**bid, "amount": {**bid["amount"], "amount": 1}}
+    creative = body.get("creative")
+    if isinstance(creative, dict) and shop_id:
+        product = _a_product_of(shop_id)
+        if product is not None:
+            body["creative"] = {**creative, "product_ids": [product]}
+    schedule = body.get("schedule")
+    if isinstance(schedule, dict) and schedule.get("end") is not None:
+        body["schedule"] = {**schedule, "end": None}
+    return body
+
+
+def _report_range(query: dict[str, Any]) -> dict[str, Any]:
+    """The default range: one that ends after it starts and spans at most what a report covers
+    (14 days by hour, 366 by day) is a rule across two parameters the schema cannot state."""
+    return {name: value for name, value in query.items() if name not in ("from", "to")}
 
 
 def _distinct_questions(body: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chatshop.search.api_models import SearchResponse
 from chatshop.shops.domain import CountryCode, Page, Product
-from chatshop.shops.money import Money
+from chatshop.shops.money import Money, whole_number
 
 # Kept in step with chatshop.privacy.consent.USER_KEY_PATTERN: a pseudonymous key, never a name.
 USER_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -34,7 +34,7 @@ class PlacementContext(_Input):
 class PlacementIn(_Input):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
     type: PlacementType
-    count: Annotated[int, Field(ge=1, le=5, strict=True)] = 1
+    count: whole_number(1, 5) = 1  # type: ignore[valid-type]
     context: PlacementContext = PlacementContext()
 
 

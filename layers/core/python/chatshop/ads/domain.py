@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chatshop.shops.domain import CountryCode, TimeZone
-from chatshop.shops.money import Money, whole_number
+from chatshop.shops.money import MAX_AMOUNT, Money, whole_number
 
 Objective = Literal["traffic", "messages"]
 Placement = Literal["marketplace_feed", "search"]
@@ -53,10 +53,29 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Placements = Annotated[
+    list[Placement], Field(min_length=1, max_length=2, json_schema_extra={"uniqueItems": True})
+]
+
+
+class PositiveMoney(Money):
+    """Money of at least one minor unit (a budget or a bid of nothing buys nothing)."""
+
+    amount: whole_number(1, MAX_AMOUNT)  # type: ignore[valid-type]
+
+
+def _one_or_a_collection_schema(schema: dict) -> None:
+    schema["uniqueItems"] = True
+    schema["not"] = {"minItems": 2, "maxItems": 2}
+
+
 class Creative(_Input):
     """One product, or a collection of 3-10 (the first is the hero), under a headline."""
 
-    product_ids: Annotated[list[ProductId], Field(min_length=1, max_length=MAX_COLLECTION)]
+    product_ids: Annotated[
+        list[ProductId],
+        Field(min_length=1, max_length=MAX_COLLECTION, json_schema_extra=_one_or_a_collection_schema),
+    ]
     headline: Headline
 
     @field_validator("product_ids")
@@ -71,14 +90,14 @@ class Creative(_Input):
 
 class Budget(_Input):
     period: BudgetPeriod
-    amount: Money
+    amount: PositiveMoney
 
 
 class Bid(_Input):
     """The most the shop pays: per click (cpc) or per thousand impressions (cpm)."""
 
     model: BidModel
-    amount: Money
+    amount: PositiveMoney
 
 
 class ScheduleIn(_Input):
@@ -103,7 +122,7 @@ class FrequencyCap(_Input):
 class CampaignCreate(_Input):
     name: CampaignName
     objective: Objective = "traffic"
-    placements: Annotated[list[Placement], Field(min_length=1, max_length=2)]
+    placements: Placements
     creative: Creative
     budget: Budget
     bid: Bid
@@ -123,8 +142,10 @@ class CampaignCreate(_Input):
 class CampaignPatch(_Input):
     """Any field; ``status`` moves along draft -> active <-> paused -> ended."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"minProperties": 1})
+
     name: CampaignName | None = None
-    placements: Annotated[list[Placement], Field(min_length=1, max_length=2)] | None = None
+    placements: Placements | None = None
     creative: Creative | None = None
     budget: Budget | None = None
     bid: Bid | None = None
@@ -132,6 +153,13 @@ class CampaignPatch(_Input):
     targeting: Targeting | None = None
     frequency_cap: FrequencyCap | None = None
     status: CampaignStatus | None = None
+
+    @field_validator("placements")
+    @classmethod
+    def _distinct(cls, placements: list[str] | None) -> list[str] | None:
+        if placements is not None and len(set(placements)) != len(placements):
+            raise ValueError("a placement is listed twice")
+        return placements
 
     @model_validator(mode="after")
     def _something(self) -> CampaignPatch:
