@@ -221,3 +221,60 @@ def test_search_and_the_shops_list_carry_its_sponsored_results(app_stack, api, a
     for _ in range(20):
         reply = api.get(f"/marketplace/shops/{other['id']}/products")
         assert all(ad["advertiser"]["shop_id"] == other["id"] for ad in reply.json.get("sponsored", []))
+
+
+def test_consent_personalises_the_next_decision_and_withdrawal_stops_it_at_once(app_stack, api, advertiser):
+    merchant, shop = advertiser
+    keyword, user_key = word(), "u_" + uuid.uuid4().hex
+    category = f"{keyword.title()} > Tents"  # a category no other test's ads are in
+    product = add_product(merchant, shop["id"], "TENT-1", title=f"Tent {keyword}", category=category).json
+    campaign = active_campaign(
+        merchant,
+        shop,
+        [product["id"]],
+        keyword,
+        bid={"model": "cpc", "amount": usd(900)},
+        budget={"period": "daily", "amount": usd(1_000_000)},
+    )
+    result = refresh(app_stack)
+    assert result["skipped"] is False, result
+
+    def consent(state: str) -> None:
+        body = {
+            "purpose": "personalised_ads",
+            "state": state,
+            "source": "marketplace_web",
+            "wording": "Ads from my clicks",
+        }
+        assert api.request("PUT", f"/privacy/consents/{user_key}", body).status == 200
+
+    def feed_ad() -> dict[str, Any] | None:
+        body = {
+            "placements": [{"id": "feed", "type": "marketplace_feed", "count": 5}],
+            "user": {"country": "US", "key": user_key},
+        }
+        ads = api.post("/ads/decisions", body).json["placements"][0]["ads"]
+        return next((ad for ad in ads if ad["campaign_id"] == campaign["id"]), None)
+
+    # Given: consent, and a click on the ad (from a search) that grows the profile in its category
+    consent("given")
+    ad = served(api, keyword, campaign["id"])
+    decision = decide(api, keyword, user_key)
+    mine = [a for a in decision["placements"][0]["ads"] if a["campaign_id"] == campaign["id"]] or [ad]
+    assert fetch_without_redirect(mine[0]["click_url"]) == 302
+
+    # When / Then: the feed, without context, is personalised by that interest
+    def personalised() -> bool:
+        found = feed_ad()
+        return bool(found and found["why"]["personalised"])
+
+    wait_for(personalised, timeout=40, interval=0.5)
+    found = feed_ad() or feed_ad()
+    interests = [p for p in found["why"]["parameters"] if p["type"] == "interest"]
+    assert interests and interests[0]["source"].endswith("used with your consent")
+    assert found["why"]["controls"]["consent"].endswith(f"/privacy/consents/{user_key}")
+    # Withdrawn: the very next decision is contextual
+    consent("withdrawn")
+    for _ in range(20):
+        again = feed_ad()
+        assert again is None or again["why"]["personalised"] is False
