@@ -150,12 +150,14 @@ _PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP
 _PRODUCT_WRITES = {("POST", "/shops/{shop_id}/products"), ("PATCH", "/shops/{shop_id}/products/{product_id}")}
 _FAQ_REPLACE = ("PUT", "/shops/{shop_id}/faq")
 _shop_currencies: dict[str, str] = {}
+_shop_countries: dict[str, str] = {}
 
 
 def remember_shop_currency(case: Any, response: Any) -> None:
     if (case.method.upper(), case.path) == ("POST", "/shops") and response.status_code == 201:
         shop = response.json()
         _shop_currencies[shop["id"]] = shop["currency"]
+        _shop_countries[shop["id"]] = shop["country"]
 
 
 def shape_positive_case(case: Any) -> None:
@@ -242,8 +244,12 @@ def _a_product_of(shop_id: str) -> str | None:
 
 def _campaign_as_the_shop_can_run(body: dict[str, Any], shop_id: str | None) -> dict[str, Any]:
     """The shop's own products; money in its currency; a CPC budget that pays for a click; an end
-    after the start (the document says these in words)."""
+    after the start; targeting the country the shop sells in (the document says these in words)."""
     body = dict(body)
+    targeting, country = body.get("targeting"), _shop_countries.get(shop_id or "")
+    if isinstance(targeting, dict) and targeting.get("countries") and country:
+        # Where Shop Ads is not live in that country, the answer is 403, which a valid request may get.
+        body["targeting"] = {**targeting, "countries": [country]}
     currency = _shop_currencies.get(shop_id or "")
     for part in ("budget", "bid"):
         if isinstance(body.get(part), dict) and isinstance(body[part].get("amount"), dict) and currency:

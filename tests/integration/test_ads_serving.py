@@ -66,7 +66,14 @@ def decide(api: Api, query: str | None, user_key: str | None = None) -> dict[str
     return reply.json
 
 
-def served(api: Api, query: str, campaign_id: str, tries: int = 40, within_s: float = 12.0) -> dict | None:
+def served(
+    api: Api,
+    query: str,
+    campaign_id: str,
+    tries: int = 40,
+    within_s: float = 12.0,
+    user_key: str | None = None,
+) -> dict | None:
     """The ad of ``campaign_id`` in one of at least ``tries`` decisions made over ``within_s``
     seconds (pacing lets a new campaign through one decision in four; a function re-reads the
     snapshot at most every five seconds)."""
@@ -74,7 +81,7 @@ def served(api: Api, query: str, campaign_id: str, tries: int = 40, within_s: fl
     made = 0
     while made < tries or time.monotonic() < deadline:
         made += 1
-        for ad in decide(api, query)["placements"][0]["ads"]:
+        for ad in decide(api, query, user_key)["placements"][0]["ads"]:
             if ad["campaign_id"] == campaign_id:
                 return ad
     return None
@@ -258,10 +265,11 @@ def test_consent_personalises_the_next_decision_and_withdrawal_stops_it_at_once(
 
     # Given: consent, and a click on the ad (from a search) that grows the profile in its category
     consent("given")
-    ad = served(api, keyword, campaign["id"])
-    decision = decide(api, keyword, user_key)
-    mine = [a for a in decision["placements"][0]["ads"] if a["campaign_id"] == campaign["id"]] or [ad]
-    assert fetch_without_redirect(mine[0]["click_url"]) == 302
+    # Served to this user (pacing lets a new campaign through one decision in four), so the click's
+    # token carries the user's key
+    ad = served(api, keyword, campaign["id"], user_key=user_key)
+    assert ad is not None
+    assert fetch_without_redirect(ad["click_url"]) == 302
 
     # When / Then: the feed, without context, is personalised by that interest
     def personalised() -> bool:

@@ -19,9 +19,19 @@ from chatshop_local.graph_emulator import image_message
 from chatshop_local.sqs_poller import lambda_record
 
 from ..unit.search.test_local_features import in_a_scene, product_picture, rotation
-from .conftest import add_product, open_shop, wait_for
+from .conftest import add_product, open_shop, start_stack, wait_for
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def app_stack(tmp_path_factory):
+    """A stack of this module's own. A region's visual vocabulary is learned once, from the first
+    images it indexes, and never relearned: on the shared stack those would be whatever other tests
+    indexed first (flat test pictures that teach it nothing), so these photographs must come first."""
+    stack = start_stack(tmp_path_factory.mktemp("visual-search-state"))
+    yield stack
+    stack.stop(save=False)
 
 # The first photo of a test run loads the models (and builds the tiny CLIP): give it time.
 MODEL_TIMEOUT_S = 180

@@ -14,9 +14,19 @@ import requests
 from PIL import Image
 
 from ..unit.search.test_local_features import crop, in_a_scene, rotation
-from .conftest import add_product, open_shop, sign_up, wait_for
+from .conftest import add_product, open_shop, sign_up, start_stack, wait_for
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def app_stack(tmp_path_factory):
+    """A stack of this module's own. A region's visual vocabulary is learned once, from the first
+    images it indexes, and never relearned: on the shared stack those would be whatever other tests
+    indexed first (flat test pictures that teach it nothing), so these photographs must come first."""
+    stack = start_stack(tmp_path_factory.mktemp("visual-search-state"))
+    yield stack
+    stack.stop(save=False)
 
 INDEXING_S = 120
 
