@@ -169,6 +169,10 @@ def shop(merchant) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def fixture_shop(app_stack):
     """A shop connected to the phone number the fixture files were sent to."""
+    return connect_fixture_shop(app_stack)
+
+
+def connect_fixture_shop(app_stack: LocalStack) -> dict[str, Any]:
     from .whatsapp import FIXTURE_NUMBER
 
     merchant = sign_up(Api(app_stack.gateway.url))

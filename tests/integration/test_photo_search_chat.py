@@ -19,7 +19,7 @@ from chatshop_local.graph_emulator import image_message
 from chatshop_local.sqs_poller import lambda_record
 
 from ..unit.search.test_local_features import in_a_scene, product_picture, rotation
-from .conftest import add_product, open_shop, start_stack, wait_for
+from .conftest import Api, add_product, connect_fixture_shop, open_shop, start_stack, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +32,17 @@ def app_stack(tmp_path_factory):
     stack = start_stack(tmp_path_factory.mktemp("visual-search-state"))
     yield stack
     stack.stop(save=False)
+
+
+@pytest.fixture(scope="module")
+def fixture_shop(app_stack):
+    """The shop on the fixture files' number, on this module's stack."""
+    return connect_fixture_shop(app_stack)
+
+
+@pytest.fixture(scope="module")
+def api(app_stack) -> Api:
+    return Api(app_stack.gateway.url)
 
 # The first photo of a test run loads the models (and builds the tiny CLIP): give it time.
 MODEL_TIMEOUT_S = 180
