@@ -15,13 +15,16 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatshop.shops.domain import Product
 from chatshop.shops.money import Money
 
-from .vocabulary import singular, words
+if TYPE_CHECKING:
+    # Every conversation's state holds a cart, so this module loads on the inbound worker's cold
+    # start; the catalog's models and the word lists load only when a product goes in or is named.
+    from chatshop.shops.domain import Product
 
 # WhatsApp's own cart takes at most 99 of one product; the chat's cart keeps to the same.
 MAX_QUANTITY = 99
@@ -173,6 +176,8 @@ _NOT_NAMES = frozenset(
 
 
 def _terms(text: str) -> list[str]:
+    from .vocabulary import singular, words
+
     return [singular(w) for w in words(text) if w not in _NOT_NAMES]
 
 

@@ -22,13 +22,17 @@ import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
 
-from .inbound import StatusUpdate, advances
 from .records import OutboundRecord
+
+if TYPE_CHECKING:
+    # Meta's webhook models: the inbound worker's, loaded there; the sender, which stores and reads
+    # outbound records here, never parses a webhook.
+    from .inbound import StatusUpdate
 
 _RATE_SLOT_TTL_S = 120
 _BATCH_GET_LIMIT = 100
@@ -276,6 +280,8 @@ class ConversationStore:
 
     def apply_status(self, update: StatusUpdate) -> bool:
         """Record Meta's status on the message it is about, monotonically; False if it changes nothing."""
+        from .inbound import advances
+
         record = self.outbound_for_wamid(update.message_id)
         if record is None or not advances(
             record.status if record.status in ("sent", "delivered", "read", "failed") else None, update.status
