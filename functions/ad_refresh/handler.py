@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from chatshop.ads.campaign_store import CampaignStore
+from chatshop.ads.chat_links import CampaignLinks
 from chatshop.ads.refresh import StoreCatalog, run_refresh
 from chatshop.ads.serving import FEATURE
 from chatshop.ads.snapshot import SnapshotBucket
@@ -17,6 +18,7 @@ from chatshop.platform import aws
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
 from chatshop.platform.rollout import load_rollout
+from chatshop.recruiting.link_store import LinkStore
 from chatshop.shops.product_store import ProductStore
 from chatshop.shops.shop_store import ShopStore
 
@@ -25,12 +27,14 @@ logger = get_logger()
 
 
 @cache
-def dependencies() -> tuple[CampaignStore, StoreCatalog, SnapshotBucket]:
-    # A messages campaign's click opens the shop's chat: its number is read where the chat is deployed.
+def dependencies() -> tuple[CampaignStore, StoreCatalog, SnapshotBucket, CampaignLinks | None]:
+    # A messages campaign's click opens the shop's chat: its number is read where the chat is
+    # deployed, and the campaign's link registered with the shop's links there.
     channels = ChannelStore(settings) if settings.messaging_table else None
+    links = CampaignLinks(LinkStore(settings)) if settings.messaging_table else None
     catalog = StoreCatalog(ShopStore(settings), ProductStore(settings), channels)
     bucket = SnapshotBucket(aws.client("s3", settings), settings.require("ads_bucket"))
-    return CampaignStore(settings), catalog, bucket
+    return CampaignStore(settings), catalog, bucket, links
 
 
 def scheduled_time(event: dict[str, Any]) -> datetime:
@@ -46,7 +50,7 @@ def scheduled_time(event: dict[str, Any]) -> datetime:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    campaigns, catalog, bucket = dependencies()
+    campaigns, catalog, bucket, links = dependencies()
     rollout = load_rollout(settings=settings)
     result = run_refresh(
         campaigns,
@@ -55,6 +59,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         scheduled_time(event),
         live=lambda country: rollout.is_live(FEATURE, country, settings.region),
         is_special=is_special_category,
+        chat_links=links,
     )
     logger.info("Ad refresh", extra=result.__dict__)
     return dict(result.__dict__)

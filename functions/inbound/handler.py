@@ -65,9 +65,11 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
 
 
 def _checkout() -> Checkout:
+    from chatshop.ads.order_paid import OrderPaidQueue
     from chatshop.orders.checkout import Checkout
 
-    return Checkout.from_settings(settings)
+    # Orders paid in the chat (WhatsApp payments) are credited to the ad that brought them.
+    return Checkout.from_settings(settings, OrderPaidQueue.where_deployed(settings))
 
 
 def handle_record(record: SQSRecord) -> None:

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from chalice import Response
 
+from chatshop.ads.order_paid import OrderPaidQueue
 from chatshop.messaging.conversation_store import ConversationStore
 from chatshop.messaging.outbound_queue import OutboundQueue
 from chatshop.orders.notify import Notifier
@@ -44,7 +45,8 @@ class Dependencies:
     @cached_property
     def orders(self) -> Orders:
         notifier = Notifier(ConversationStore(self.settings), OutboundQueue(self.settings))
-        return Orders(OrderStore(self.settings), notifier)
+        # A paid order is credited to the ad that brought it, where Shop Ads runs.
+        return Orders(OrderStore(self.settings), notifier, OrderPaidQueue.where_deployed(self.settings))
 
 
 deps = Dependencies(settings)

@@ -141,6 +141,7 @@ class Dependencies:
     # Orders load with their first route, as the inbox does.
     @cached_property
     def orders(self) -> Orders:
+        from chatshop.ads.order_paid import OrderPaidQueue
         from chatshop.messaging.conversation_store import ConversationStore
         from chatshop.messaging.outbound_queue import OutboundQueue
         from chatshop.orders.notify import Notifier
@@ -148,7 +149,9 @@ class Dependencies:
         from chatshop.orders.service import Orders
 
         notifier = Notifier(ConversationStore(self.settings), OutboundQueue(self.settings))
-        return Orders(OrderStore(self.settings, self.products), notifier)
+        # An order the merchant marks paid is credited to the ad that brought it, where Shop Ads runs.
+        paid = OrderPaidQueue.where_deployed(self.settings)
+        return Orders(OrderStore(self.settings, self.products), notifier, paid)
 
     @cached_property
     def stripe_secrets(self) -> StripeSecrets:

@@ -222,3 +222,32 @@ def test_a_messages_campaign_opens_the_shops_chat():
     ads = snapshot(bucket).ads
     assert ads["a" * 32].destination == "https://wa.me/15550100000"
     assert ads["b" * 32].destination is None
+
+
+class Links:
+    def __init__(self) -> None:
+        self.ensured: list[tuple[str, str, str]] = []
+
+    def ensure(self, campaign, chat, title, now):
+        self.ensured.append((campaign.id, chat, title))
+
+
+def test_a_messages_campaigns_link_is_registered_once_across_runs():
+    chat = campaign("a" * 32, "s1", [p(1)], objective="messages")
+    stores = Stores(
+        [chat, campaign("b" * 32, "s2", [p(2)])], {p(1): product(p(1), "s1"), p(2): product(p(2), "s2")}
+    )
+    bucket, links = Bucket(), Links()
+    for run in range(3):
+        run_refresh(
+            stores,
+            Catalog(stores),
+            bucket,
+            NOW + timedelta(minutes=5 * run),
+            live=lambda c: c == "US",
+            is_special=is_special_category,
+            chat_links=links,
+        )
+    # Only the messages campaign has a link, registered by the first run alone
+    assert links.ensured == [("a" * 32, "https://wa.me/15550100000", f"Tent {p(1)}")]
+    assert snapshot(bucket).state["links"] == ["a" * 32]

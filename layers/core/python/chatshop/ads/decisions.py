@@ -33,10 +33,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import quote
 
 from chatshop.search.lexical import tokens
 
+from .chat_links import campaign_chat_url
 from .decision_models import (
     AdProductOut,
     Advertiser,
@@ -389,8 +389,9 @@ def _chosen(
 
 def _destination(ad: Ad) -> str | None:
     """Where a click goes: the product for ``traffic``; the shop's WhatsApp chat for ``messages``
-    (wa.me with the shop's number and a first line naming the product, when the number is known)."""
+    (wa.me with the shop's number and a first line naming the product and carrying the campaign's
+    link code, so the chat and its orders are credited to the campaign; when the number is known)."""
     hero = ad.products[0]
     if ad.objective == "messages" and ad.destination:
-        return f"{ad.destination}?text={quote(hero.title[:80])}"
+        return campaign_chat_url(ad.destination, ad.campaign_id, hero.title)
     return hero.link

@@ -33,6 +33,7 @@ from chatshop.search.lexical import tokens
 
 from .campaign_store import Counters, StaleCampaign
 from .campaigns import MILLI
+from .chat_links import ChatLinks
 from .collections import build_collections
 from .domain import Campaign
 from .pacing import PacingState, curve_for, day_budget, next_probability
@@ -89,6 +90,7 @@ def run_refresh(
     *,
     live: Callable[[str], bool],
     is_special: Callable[[str | None], bool],
+    chat_links: ChatLinks | None = None,
 ) -> RefreshResult:
     slot = slot_of(now)
     for _ in range(3):
@@ -96,7 +98,7 @@ def run_refresh(
         if previous is not None and previous.slot >= slot:
             return RefreshResult(slot=slot, skipped=True)
         snapshot, ended = build_snapshot(
-            campaigns, catalog, previous, now, slot, live=live, is_special=is_special
+            campaigns, catalog, previous, now, slot, live=live, is_special=is_special, chat_links=chat_links
         )
         if bucket.write(snapshot.to_bytes(), if_match=etag) is not None:
             return RefreshResult(
@@ -130,11 +132,13 @@ def build_snapshot(
     *,
     live: Callable[[str], bool],
     is_special: Callable[[str | None], bool],
+    chat_links: ChatLinks | None = None,
 ) -> tuple[Snapshot, int]:
     now = now.astimezone(UTC)
     state = previous.state if previous is not None else {}
     pacing_state: dict[str, list[Any]] = state.get("pacing", {})
     ctr_state: dict[str, list[Any]] = state.get("ctr", {})
+    linked: set[str] = set(state.get("links", []))
     last_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     active = campaigns.active()
     counters = campaigns.counters([c.id for c in active], now.date(), last_hour) if active else {}
@@ -181,11 +185,23 @@ def build_snapshot(
             continue
         if len(campaign.creative.product_ids) > 1 and len(in_stock) < 3:
             in_stock = in_stock[:1]  # too few left for a collection: the first still in stock alone
-        entries.append((campaign, in_stock, (shop, countries, pacing.p, chats.get(campaign.shop_id))))
+        chat = chats.get(campaign.shop_id)
+        if chat and chat_links is not None and campaign.id not in linked:
+            chat_links.ensure(campaign, chat, in_stock[0].title, now)
+            linked.add(campaign.id)
+        entries.append((campaign, in_stock, (shop, countries, pacing.p, chat)))
     ads = _ads(entries, new_ctr, is_special)
     collections = build_collections(ads, is_special)
     snapshot = Snapshot(
-        slot=slot, ads=ads, collections=collections, state={"pacing": new_pacing, "ctr": new_ctr}
+        slot=slot,
+        ads=ads,
+        collections=collections,
+        state={
+            "pacing": new_pacing,
+            "ctr": new_ctr,
+            # Messages campaigns whose link is registered (chatshop.ads.chat_links): once each.
+            "links": sorted(linked & {c.id for c in active}),
+        },
     )
     return snapshot, ended
 

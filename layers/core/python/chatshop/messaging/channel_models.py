@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, SecretStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 Digits = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{5,32}$")]
 
@@ -19,6 +19,12 @@ class WhatsAppChannelConnect(BaseModel):
         str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-]{4,30}$")
     ]
     catalog_id: Digits | None = None
+    dataset_id: Digits | None = Field(
+        default=None,
+        description="The business account's dataset for Meta's Conversions API (Meta's Dataset API, "
+        "POST /{waba_id}/dataset): paid orders that a click-to-WhatsApp ad brought are reported to it "
+        "as Purchase events, for customers who consented to personalised ads.",
+    )
     access_token: Annotated[SecretStr, StringConstraints(min_length=20, max_length=2048)]
 
 
@@ -32,5 +38,6 @@ class WhatsAppChannel(BaseModel):
     waba_id: str
     display_phone_number: str
     catalog_id: str | None = None
+    dataset_id: str | None = None
     connected_at: datetime
     updated_at: datetime

@@ -89,6 +89,8 @@ def _attributes(channel: WhatsAppChannel) -> dict[str, Any]:
     }
     if channel.catalog_id:
         attributes["catalog_id"] = {"S": channel.catalog_id}
+    if channel.dataset_id:
+        attributes["dataset_id"] = {"S": channel.dataset_id}
     return attributes
 
 
@@ -99,6 +101,7 @@ def _channel(item: dict[str, Any]) -> WhatsAppChannel:
         waba_id=item["waba_id"]["S"],
         display_phone_number=item["display_phone_number"]["S"],
         catalog_id=item.get("catalog_id", {}).get("S"),
+        dataset_id=item.get("dataset_id", {}).get("S"),
         connected_at=datetime.fromisoformat(item["connected_at"]["S"]),
         updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
     )

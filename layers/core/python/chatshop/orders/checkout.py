@@ -43,7 +43,7 @@ from .domain import (
 from .lifecycle import IllegalTransition
 from .notify import Notifier
 from .order_store import OrderStore, Reservation
-from .service import Orders
+from .service import Orders, PaidListener
 
 __all__ = [
     "IN_CHAT_PAYMENT_COUNTRIES",
@@ -148,12 +148,13 @@ class Checkout:
         self.orders = orders
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Checkout:
+    def from_settings(cls, settings: Settings, paid: PaidListener | None = None) -> Checkout:
         from chatshop.messaging.conversation_store import ConversationStore
         from chatshop.messaging.outbound_queue import OutboundQueue
 
         store = OrderStore(settings, ProductStore(settings))
-        return cls(Orders(store, Notifier(ConversationStore(settings), OutboundQueue(settings))))
+        notifier = Notifier(ConversationStore(settings), OutboundQueue(settings))
+        return cls(Orders(store, notifier, paid))
 
     @property
     def store(self) -> OrderStore:

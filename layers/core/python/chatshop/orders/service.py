@@ -3,12 +3,15 @@
 Every actor (the merchant over the API, the customer in the chat, a payment provider, the
 reservation expiry) moves an order through :meth:`Orders.move`: the state machine decides, the
 store writes conditionally on the status read (and gives stock back in the same transaction), and
-the customer is told of the change once.
+the customer is told of the change once. An order that becomes paid is also told to the paid
+listener, when there is one (where Shop Ads runs, ``chatshop.ads.attribution.OrderPaidQueue``, which
+credits it to the campaign that brought it): this context knows nothing of what listens.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from chatshop.platform.errors import NotFound
 from chatshop.shops.domain import Page, Shop
@@ -21,10 +24,18 @@ from .order_store import OrderStore, TransitionLost
 _MOVE_ATTEMPTS = 4
 
 
+class PaidListener(Protocol):
+    def order_paid(self, shop: Shop, order: Order) -> None:
+        """The order became paid (told again when a move to paid is asked again: be idempotent)."""
+
+
 class Orders:
-    def __init__(self, store: OrderStore, notifier: Notifier | None) -> None:
+    def __init__(
+        self, store: OrderStore, notifier: Notifier | None, paid: PaidListener | None = None
+    ) -> None:
         self.store = store
         self.notifier = notifier
+        self.paid = paid
 
     def get(self, shop: Shop, order_id: str) -> Order:
         order = self.store.get(shop.id, order_id)
@@ -56,6 +67,9 @@ class Orders:
         for _ in range(_MOVE_ATTEMPTS):
             if current.status == to:
                 self._tell(shop, current, by)
+                if current.paid_at is not None and to in ("paid", "delivered"):
+                    # The first telling may have been lost with the request that made it.
+                    self._paid(shop, current)
                 return current
             if expected is not None and current.status != expected:
                 raise lifecycle.IllegalTransition(current, to)
@@ -81,8 +95,16 @@ class Orders:
                 current = self.get(shop, order_id)  # moved by someone else: decide again on what it is
                 continue
             self._tell(shop, after, by)
+            if step.marks_paid:
+                self._paid(shop, after)
             return after
         raise lifecycle.IllegalTransition(current, to)
+
+    def _paid(self, shop: Shop, order: Order) -> None:
+        # A failure is raised: the caller's retry (Stripe's, the merchant's) finds the order paid
+        # and tells the listener again, where a swallowed failure would lose the conversion.
+        if self.paid is not None:
+            self.paid.order_paid(shop, order)
 
     def _tell(self, shop: Shop, order: Order, by: Actor) -> None:
         # The customer's own moves are answered by the conversation itself, not by an update.
