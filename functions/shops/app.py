@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from chatshop.messaging.conversation_store import ConversationStore
     from chatshop.orders.payments import StripeSecrets
     from chatshop.orders.service import Orders
+    from chatshop.privacy.bucket_holdings import BucketHoldings
+    from chatshop.privacy.service import PrivacyDesk
 
 settings = load_settings()
 app = create_app("shops")
@@ -670,6 +672,50 @@ def get_broadcast(shop_id: str, broadcast_id: str) -> Response:
     from chatshop.recruiting import broadcasts
 
     found = broadcasts.broadcast_view(recruiting.broadcasts, deps.messages, my_shop(shop_id), broadcast_id)
+    return json_response(found.model_dump(mode="json"))
+
+
+# --- privacy requests ----------------------------------------------------------------------------
+
+
+class PrivacyDeps:
+    """The privacy desk, made with the first privacy route."""
+
+    @cached_property
+    def desk(self) -> PrivacyDesk:
+        from chatshop.ads.secrets import AdsSecrets
+        from chatshop.privacy.jobs import PrivacyQueue
+        from chatshop.privacy.request_store import PrivacyRequestStore
+        from chatshop.privacy.service import PrivacyDesk
+
+        secrets = AdsSecrets(settings)
+        return PrivacyDesk(PrivacyRequestStore(settings), PrivacyQueue(settings), secrets.user_key_secret)
+
+    @cached_property
+    def bucket(self) -> BucketHoldings:
+        from chatshop.privacy.bucket_holdings import BucketHoldings
+
+        return BucketHoldings(settings)
+
+
+privacy = PrivacyDeps()
+
+
+@app.route("/shops/{shop_id}/privacy/requests", methods=["POST"])
+def file_privacy_request(shop_id: str) -> Response:
+    from chatshop.privacy.requests import PrivacyRequestCreate
+
+    shop = my_messenger_shop(shop_id)
+    now = datetime.now(UTC)
+    request, new = privacy.desk.file(shop.id, parse_body(PrivacyRequestCreate), "api", now)
+    # 202: queued now; 200: the customer's open request of that kind, filed before.
+    return json_response(request.view(None).model_dump(mode="json"), status=202 if new else 200)
+
+
+@app.route("/shops/{shop_id}/privacy/requests/{request_id}", methods=["GET"])
+def get_privacy_request(shop_id: str, request_id: str) -> Response:
+    shop = my_messenger_shop(shop_id)
+    found = privacy.desk.view(shop.id, request_id, privacy.bucket, datetime.now(UTC))
     return json_response(found.model_dump(mode="json"))
 
 

@@ -31,6 +31,7 @@ from chatshop.orders.payments import StripeConnect, StripeConnection, StripeRece
 from chatshop.orders.templates import ShopTemplates
 from chatshop.platform.iso import ISO_3166_ALPHA2
 from chatshop.privacy.consent import ConsentChange, Consents
+from chatshop.privacy.requests import PrivacyRequestCreate, PrivacyRequestView
 from chatshop.recruiting.domain import Acquisition, Broadcast, BroadcastCreate, LinkCreate, LinkWithQr
 from chatshop.search.api_models import (
     ImageSearchResponse,
@@ -69,6 +70,7 @@ _ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 _PRODUCT_ID = {"type": "string", "pattern": "^p[0-9a-f]{31}$"}
 _CONVERSATION_ID = {"type": "string", "pattern": "^cv_[0-9a-f]{24}$"}
 _ORDER_ID = {"type": "string", "pattern": "^o[0-9a-f]{31}$"}
+_PRIVACY_REQUEST_ID = {"type": "string", "pattern": "^pr_[0-9a-f]{24}$"}
 # An ad event token is opaque: any value is answered alike (a forged one as a genuine one), so the
 # document does not say what a genuine one looks like. A user key is a client's pseudonym.
 _TOKEN = {"type": "string", "minLength": 1}
@@ -77,6 +79,7 @@ _PATH_IDS = {
     "product_id": _PRODUCT_ID,
     "conversation_id": _CONVERSATION_ID,
     "order_id": _ORDER_ID,
+    "request_id": _PRIVACY_REQUEST_ID,
     "token": _TOKEN,
     "user_key": _USER_KEY,
 }
@@ -492,6 +495,32 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         response=Broadcast,
         errors=(403, 404),
         operation_id="getBroadcast",
+    ),
+    # --- privacy ------------------------------------------------------------------------------
+    ("/shops/{shop_id}/privacy/requests", "POST"): Operation(
+        "File a customer's export or erasure request (the shop is the controller): 202 queued, or 200 "
+        "with the customer's open request of that kind; an export is a zip behind a 24-hour link, an "
+        "erasure deletes everything about the customer and keeps orders under a pseudonym",
+        "privacy",
+        202,
+        PrivacyRequestView,
+        PrivacyRequestCreate,
+        errors=(400, 403, 404, 422),
+        also={200: PrivacyRequestView},
+        operation_id="filePrivacyRequest",
+        links={
+            "GetPrivacyRequest": {
+                "operationId": "getPrivacyRequest",
+                "parameters": {"shop_id": "$response.body#/shop_id", "request_id": "$response.body#/id"},
+            }
+        },
+    ),
+    ("/shops/{shop_id}/privacy/requests/{request_id}", "GET"): Operation(
+        "A privacy request's progress, what each step handled, and an export's link while it lives",
+        "privacy",
+        response=PrivacyRequestView,
+        errors=(403, 404),
+        operation_id="getPrivacyRequest",
     ),
     ("/marketplace/shops", "GET"): Operation(
         "Active shops of a country where the marketplace is live (403 feature_not_available_in_region)",

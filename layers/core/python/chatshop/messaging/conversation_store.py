@@ -71,8 +71,10 @@ class ConversationStore:
         customer: str,
         at: datetime,
         summary: dict[str, Any],
+        archive_key: str | None = None,
     ) -> bool:
-        """Store an inbound message once; False when it was already stored.
+        """Store an inbound message once; False when it was already stored. ``archive_key``: the
+        webhook archive it came in, named on the message so an erasure finds that archive too.
 
         In the thread it is placed by when it was first stored, not by Meta's timestamp: Meta's is in
         whole seconds, so a message sent a moment after one of our replies would sort before it. The
@@ -105,6 +107,7 @@ class ConversationStore:
             "shop_id": _s(shop_id),
             "summary": _s(json.dumps(summary, ensure_ascii=False, default=str)),
             "expires_at": self._expires(received),
+            **({"archive_key": _s(archive_key)} if archive_key else {}),
         }
         # Written every time, under a key of its own making: a worker cut short after the marker
         # leaves the message in the thread on its next try, and a repeat changes nothing.
@@ -150,6 +153,18 @@ class ConversationStore:
                 "reason": _s(reason),
                 "body": _s(raw),
                 "kept_at": _s(datetime.now(UTC).isoformat()),
+                "expires_at": self._expires(datetime.now(UTC)),
+            },
+        )
+
+    def index_archive(self, phone_number_id: str, customer: str, archive_key: str) -> None:
+        """Name a webhook archive that holds something about the customer (a status of a message to
+        them), so an erasure finds it; it expires with the archive itself."""
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s(f"ARCHIVED#{phone_number_id}#{customer}"),
+                "sk": _s(archive_key),
                 "expires_at": self._expires(datetime.now(UTC)),
             },
         )

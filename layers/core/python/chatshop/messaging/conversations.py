@@ -67,11 +67,14 @@ def handle_unit(
         store.keep_unparsed(shop_id, reason, body)
         return UnitResult("kept-unparsed")
     if isinstance(parsed, StatusUpdate):
+        if body.get("archived_key"):
+            # A status names the customer too: its archive must be found when they are erased.
+            store.index_archive(parsed.phone_number_id, parsed.customer, body["archived_key"])
         return UnitResult("status" if store.apply_status(parsed) else "status-ignored")
     if isinstance(parsed, PreferenceUpdate):
         # The assistant applies it (chatshop.assistant.worker); the channel alone has no offers.
         return UnitResult("preference")
-    return _handle_message(store, outbox, media, photos, responder, shop_id, parsed)
+    return _handle_message(store, outbox, media, photos, responder, shop_id, parsed, body.get("archived_key"))
 
 
 def _handle_message(
@@ -82,13 +85,20 @@ def _handle_message(
     responder: Responder | None,
     shop_id: str,
     message: InboundMessage,
+    archived_key: str | None = None,
 ) -> UnitResult:
     summary = _summary(message)
     if message.media is not None:
         # Meta's download URL lives five minutes: fetch now, keep it in our bucket.
         summary["media_key"] = media.keep(message.phone_number_id, message.media.id)
     first = store.record_inbound(
-        shop_id, message.id, message.phone_number_id, message.customer, message.timestamp, summary
+        shop_id,
+        message.id,
+        message.phone_number_id,
+        message.customer,
+        message.timestamp,
+        summary,
+        archive_key=archived_key,
     )
     store.touch_customer(message.phone_number_id, message.customer, message.customer_name, message.timestamp)
     outcome: Outcome = "stored" if first else "duplicate"

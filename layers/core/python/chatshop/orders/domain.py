@@ -78,6 +78,9 @@ class Order(BaseModel):
     customer_wa_id: str | None = None
     phone_number_id: str | None = None
     customer_name: str | None = None
+    # Set when the customer was erased: the order stays the merchant's tax record under this name,
+    # with no number and no name.
+    customer_pseudonym: str | None = None
     # The language the customer is spoken to in (one of the assistant's), None: the shop's.
     language: str | None = None
     # Where the customer came from when the order is credited to it (an ad, a link), else organic.

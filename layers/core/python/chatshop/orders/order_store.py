@@ -138,6 +138,32 @@ class OrderStore:
         )["Items"]
         return [_order(item) for item in items]
 
+    def all_for_customer(self, shop_id: str, wa_id: str) -> list[tuple[Order, str]]:
+        """Every order of the customer in the shop, oldest first, each with its document as stored
+        (a privacy request reads them all, and rewrites one only if it is still that document)."""
+        pages = self._dynamodb.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName="ByCustomer",
+            KeyConditionExpression="customer_pk = :p",
+            ExpressionAttributeValues={":p": _s(f"CUSTOMER#{shop_id}#{wa_id}")},
+        )
+        return [(_order(item), item["doc"]["S"]) for page in pages for item in page["Items"]]
+
+    def rewrite(self, before_doc: str, after: Order) -> bool:
+        """Replace the order's document and indexes with ``after``'s, only if it is still the stored
+        ``before_doc`` (a move in between wins; the caller reads it again); False when it had changed."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=self._order_item(after),
+                ConditionExpression="#doc = :doc",
+                ExpressionAttributeNames={"#doc": "doc"},
+                ExpressionAttributeValues={":doc": _s(before_doc)},
+            )
+        except self._conditional_failed:
+            return False
+        return True
+
     def placed_between(self, shop_id: str, start: datetime, end: datetime) -> list[Order]:
         """Every order of the shop placed in [start, end), oldest first (reports)."""
         pages = self._dynamodb.get_paginator("query").paginate(
@@ -306,8 +332,8 @@ class OrderStore:
             "status_pk": _s(f"SHOP#{order.shop_id}#{order.status}"),
             "created_sk": _s(created),
         }
-        if order.customer_wa_id:
-            item["customer_pk"] = _s(f"CUSTOMER#{order.shop_id}#{order.customer_wa_id}")
+        if customer := order.customer_wa_id or order.customer_pseudonym:
+            item["customer_pk"] = _s(f"CUSTOMER#{order.shop_id}#{customer}")
         if order.expires_at is not None and order.status == "pending_payment":
             item["expiry_pk"] = _s(expiry_bucket(order.expires_at))
             item["expiry_sk"] = _s(f"{_stamp(order.expires_at)}#{order.shop_id}#{order.id}")

@@ -75,6 +75,8 @@ class Settings(BaseModel):
     # this region's numbers is relayed, never kept here.
     webhook_peers: Annotated[str | None, Env("CHATSHOP_WEBHOOK_PEERS")] = None
     index_queue: Annotated[str | None, Env("CHATSHOP_INDEX_QUEUE")] = None
+    # Customers' export and erasure requests, from the route or the chat to the privacy worker.
+    privacy_queue: Annotated[str | None, Env("CHATSHOP_PRIVACY_QUEUE")] = None
     photo_search_queue: Annotated[str | None, Env("CHATSHOP_PHOTO_SEARCH_QUEUE")] = None
     question_queue: Annotated[str | None, Env("CHATSHOP_QUESTION_QUEUE")] = None
     # Broadcasts of offers: one job per page of a shop's opted-in customers.
