@@ -32,6 +32,7 @@ do not. A real model configured with ``--model DIR`` or CHATSHOP_IMAGE_MODEL giv
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import math
 import os
@@ -427,10 +428,11 @@ def quality(args: argparse.Namespace, params: LocalFeatureParams) -> None:
     settings = load_settings()
     if args.model:
         settings = settings.model_copy(update={"image_model": args.model})
-    embedder = SentenceTransformersEmbedder(settings, batch_size=args.batch_size)
-    info = embedder.model_info("image")
-    print(f"image model: {info.name} ({info.source}), trained: {info.trained}, {info.dimensions}-d")
-    if not info.trained:
+    embedder = None if args.no_model else SentenceTransformersEmbedder(settings, batch_size=args.batch_size)
+    info = embedder.model_info("image") if embedder else None
+    if info:
+        print(f"image model: {info.name} ({info.source}), trained: {info.trained}, {info.dimensions}-d")
+    if info and not info.trained:
         print(
             "  untrained: what it finds it finds by raw pixel statistics (as the pixel baseline does),"
             " not by knowing what a product is; only a trained model's figures mean search quality"
@@ -442,7 +444,7 @@ def quality(args: argparse.Namespace, params: LocalFeatureParams) -> None:
     keys = [f"product-{i}" for i in range(len(products))]
     catalog_photos = [as_upload(p.photo()) for p in products]
     started = time.perf_counter()
-    catalog = embedder.embed_images(catalog_photos)
+    catalog = embedder.embed_images(catalog_photos) if embedder else None
     rate = len(products) / (time.perf_counter() - started)
     index, (extract_s, learn_s, index_s) = build_local(catalog_photos, keys, params, args.seed)
     print(
@@ -453,7 +455,7 @@ def quality(args: argparse.Namespace, params: LocalFeatureParams) -> None:
     catalog_pixels = pixel_vectors(catalog_photos)
 
     print("recall@1/@10 per change:  local = SIFT + vocabulary + RANSAC,  model = the image model above")
-    every: dict[str, list[np.ndarray]] = {"local": [], "model": [], "pixels": []}
+    every: dict[str, list[np.ndarray]] = {"local": [], "pixels": []} | ({"model": []} if embedder else {})
     every_kind, latencies, inliers = [], [], []
     for name, transform in TRANSFORMS.items():
         photos = [
@@ -462,9 +464,10 @@ def quality(args: argparse.Namespace, params: LocalFeatureParams) -> None:
         run = local_ranks(index, photos, keys)
         ranks = {
             "local": np.array(run.ranks),
-            "model": ranks_of_truth(embedder.embed_images(photos), catalog),
             "pixels": ranks_of_truth(pixel_vectors(photos), catalog_pixels),
         }
+        if embedder:
+            ranks["model"] = ranks_of_truth(embedder.embed_images(photos), catalog)
         for ranker, r in ranks.items():
             every[ranker].append(r)
         every_kind.append(kinds)
@@ -491,16 +494,28 @@ def quality(args: argparse.Namespace, params: LocalFeatureParams) -> None:
     # Products not in the catalog, photographed the same ways: any answer is a false match.
     strangers = make_catalog(2 * args.strangers, random.Random(f"{args.seed}-strangers"))
     names = list(TRANSFORMS)
-    claimed = 0
+    stranger_inliers = []
     for i, product in enumerate(strangers):
         name = names[i % len(names)]
-        claimed += bool(index.query(as_upload(TRANSFORMS[name](product, random.Random(f"stranger-{i}")))))
+        matches = index.query(as_upload(TRANSFORMS[name](product, random.Random(f"stranger-{i}"))))
+        stranger_inliers.append(matches[0].inliers if matches else 0)
     flat = [Image.new("RGB", (SIDE, SIDE), tuple(rng.randrange(256) for _ in range(3))) for _ in range(10)]
     flat_claimed = sum(bool(index.query(as_upload(image))) for image in flat)
+    claimed = sum(n > 0 for n in stranger_inliers)
     print(
         f"nothing matched: products not in the catalog got an answer {claimed}/{len(strangers)} times;"
         f" flat colours {flat_claimed}/{len(flat)} (min_inliers {params.min_inliers})"
     )
+    # The same answers at stricter thresholds: what requiring more inliers trades.
+    first, correct = np.array(inliers), overall["local"] < 1
+    strangers_first = np.array(stranger_inliers)
+    for threshold in sorted({params.min_inliers, 20, 24, 28, 32}):
+        if threshold < params.min_inliers:
+            continue
+        print(
+            f"  at {threshold} inliers: recall@1 {np.mean(correct & (first >= threshold)):.3f},"
+            f" strangers answered {np.mean(strangers_first >= threshold):.2f}"
+        )
 
 
 def scale(args: argparse.Namespace, params: LocalFeatureParams, size: int) -> None:
@@ -545,12 +560,27 @@ def main() -> None:
         "--scale", type=int, nargs="*", default=[], help="catalog sizes to time the matcher at"
     )
     parser.add_argument("--scale-queries", type=int, default=200)
+    parser.add_argument("--no-model", action="store_true", help="the local matcher and pixels only")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="a LocalFeatureParams field"
+    )
     args = parser.parse_args()
     if 0 < args.products < 5:
         parser.error("--products must be 0 (only --scale) or at least 5")
     # One thread: a search function answers one request per instance, on its share of a core.
     cv2.setNumThreads(1)
-    params = LocalFeatureParams()
+    fields = {f.name: f.type for f in dataclasses.fields(LocalFeatureParams)}
+    overrides = {}
+    for item in args.param:
+        name, _, value = item.partition("=")
+        if name not in fields:
+            parser.error(f"--param {name}: not a LocalFeatureParams field")
+        overrides[name] = (
+            value if fields[name] == "str" else (float if fields[name] == "float" else int)(value)
+        )
+    params = LocalFeatureParams(**overrides)
+    if overrides:
+        print(f"parameters changed: {overrides}")
     if args.products:
         quality(args, params)
     if args.scale:
