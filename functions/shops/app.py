@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from chatshop.ads.serving import AdServer
     from chatshop.assistant.queues import InboundReturn
     from chatshop.assistant.state_store import StateStore
+    from chatshop.messaging.channel_webhooks import WebhookOverride
     from chatshop.messaging.conversation_store import ConversationStore
     from chatshop.orders.payments import StripeSecrets
     from chatshop.orders.service import Orders
@@ -475,11 +476,26 @@ def release_conversation(shop_id: str, conversation_id: str) -> Response:
 # --- channels -----------------------------------------------------------------------------------
 
 
+def webhook_override() -> WebhookOverride:
+    """Meta told to post the number's webhooks to this region: its configured webhook URL, or this
+    API's as the merchant called it."""
+    from chatshop.messaging.channel_webhooks import WebhookOverride, home_webhook_url
+    from chatshop.messaging.graph_client import GraphClient
+    from chatshop.messaging.webhook_secrets import WebhookSecretsSource
+
+    http = current_request()
+    callback_url = home_webhook_url(settings.webhook_url, http.headers, http.context)
+    verify_token = WebhookSecretsSource(settings).load().verify_token
+    return WebhookOverride(GraphClient(settings), callback_url, verify_token)
+
+
 @app.route("/shops/{shop_id}/channels/whatsapp", methods=["PUT"])
 def connect_whatsapp(shop_id: str) -> Response:
     shop = my_messenger_shop(shop_id)
     request = parse_body(WhatsAppChannelConnect)
-    channel = channels.connect_whatsapp(deps.channels, deps.tokens, shop.id, request)
+    channel = channels.connect_whatsapp(
+        deps.channels, deps.tokens, shop.id, request, webhooks=webhook_override()
+    )
     return json_response(channel.model_dump(mode="json"))
 
 

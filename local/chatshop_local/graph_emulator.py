@@ -7,6 +7,10 @@ Meta's routes, with Meta's answers and error shapes (``graph_validation`` holds 
     GET    /{version}/{media_id}                   media metadata and a download URL valid 5 minutes
     DELETE /{version}/{media_id}                   delete media
     POST   /{version}/{dataset_id}/events      conversion events (``graph_conversions``)
+    POST   /{version}/{waba_id}/subscribed_apps    subscribe the app to a business account, with an
+                                                   ``override_callback_uri`` verified by Meta's GET
+                                                   handshake (``graph_subscriptions``)
+    GET    /{version}/{waba_id}/subscribed_apps    the app's subscription, with its override
     GET    /whatsapp_business/attachments/?mid=…   download (Bearer token; Meta's lookaside.fbsbx.com)
 
 The emulator's own routes, for tests and people (no token):
@@ -23,8 +27,10 @@ The emulator's own routes, for tests and people (no token):
                                 webhook posted, as WhatsApp sends it in India and Brazil
 
 After a message is accepted, signed status webhooks ``sent``, ``delivered`` and ``read`` (or ``failed``)
-go to ``webhook_url`` from a background thread, in Meta's payload shape; a customer's message is posted
-with :meth:`GraphEmulator.send_customer_message`.
+go to ``webhook_url`` (the app's callback URL), or to the override set for the number's business account,
+from a background thread, in Meta's payload shape; a customer's message is posted with
+:meth:`GraphEmulator.send_customer_message`. One emulator can be the Meta of several regions' stacks:
+each adds where its numbers are connected (:meth:`GraphEmulator.add_number_source`).
 
     POST   /_emulator/templates {"waba_id", "name", "language", "category"?, "status"?} a template as
                                 WhatsApp Manager holds it (MARKETING and APPROVED by default)
@@ -66,6 +72,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .graph_conversions import ConversionLog
+from .graph_subscriptions import WebhookSubscriptions
 from .graph_validation import (
     GraphError,
     ReadReceipt,
@@ -104,6 +111,7 @@ DEFAULT_WEBHOOK_RETRY_DELAYS_S: tuple[float, ...] = (0.1, 0.5, 2.0)
 WEBHOOK_TIMEOUT_S = 5.0
 DEFAULT_PROFILE_NAME = "Test Customer"
 _VERSION = re.compile(r"v[0-9]+\.[0-9]+")
+LOCAL_APP_ID = "670843887433847"  # the app subscribed_apps names: chatshop's Meta app, locally
 
 # Errors a fault can inject; "500" is Graph's plain transient error, without WhatsApp error data.
 FAULTS: dict[int, Callable[[], GraphError]] = {
@@ -145,8 +153,9 @@ _NON_US_AREA_CODES = (
 _NON_US_NANP = frozenset(_NON_US_AREA_CODES.split())
 
 
-# Looks up a number the emulator has not been told about: (display phone number, access token) or None.
-NumberSource = Callable[[str], tuple[str, str] | None]
+# Looks up a number the emulator has not been told about: (display phone number, access token, WABA id)
+# or None; a WABA id of None gets the number an account of its own.
+NumberSource = Callable[[str], tuple[str, str, str | None] | None]
 
 
 class GraphEmulatorError(RuntimeError):
@@ -289,9 +298,12 @@ class GraphEmulator:
             _require_loopback(urlsplit(webhook_url).hostname or "", "webhook_url")
         self.version = version
         self._clock = clock
-        self._webhook = _WebhookPoster(webhook_url, app_secret) if webhook_url else None
+        # The app's callback URL, and each business account's override of it (subscribed_apps).
+        self.subscriptions = WebhookSubscriptions(
+            webhook_url, lambda url: _WebhookPoster(url, app_secret), LOOPBACK_HOSTS
+        )
         self._status_delay_s = status_delay_s
-        self._number_source = number_source
+        self._number_sources: list[NumberSource] = [number_source] if number_source else []
         self._retry_delays_s = tuple(webhook_retry_delays_s)
         self._lock = threading.RLock()
         self._numbers: dict[str, _Number] = {}
@@ -438,7 +450,8 @@ class GraphEmulator:
             }
             body = _webhook_envelope(number, self._contact(number, wa_id), "user_preferences", [item])
             body["entry"][0]["changes"][0]["field"] = "user_preferences"
-        if self._webhook is not None and not self._deliver_with_retries(self._webhook, _meta_json(body)):
+            webhook = self.subscriptions.poster_for(number.waba_id, "user_preferences")
+        if webhook is not None and not self._deliver_with_retries(webhook, _meta_json(body)):
             raise WebhookDeliveryError("the webhook refused the user_preferences update on every try")
         log.info("customer %s set marketing messages to %s", _mask(wa_id), value)
         return body
@@ -520,7 +533,8 @@ class GraphEmulator:
             self._profiles[wa_id] = profile_name
             inbound = self._inbound_message(number, wa_id, message)
             body = _webhook_envelope(number, self._contact(number, wa_id), "messages", [inbound])
-        if self._webhook is not None and not self._deliver_with_retries(self._webhook, _meta_json(body)):
+            webhook = self.subscriptions.poster_for(number.waba_id, "messages")
+        if webhook is not None and not self._deliver_with_retries(webhook, _meta_json(body)):
             raise WebhookDeliveryError(
                 f"the webhook refused the customer message {_short_id(inbound['id'])} on every try"
             )
@@ -564,7 +578,8 @@ class GraphEmulator:
                 },
             }
             body = _webhook_envelope(bill.number, self._contact(bill.number, bill.wa_id), "statuses", [item])
-        if self._webhook is not None and not self._deliver_with_retries(self._webhook, _meta_json(body)):
+            webhook = self.subscriptions.poster_for(bill.number.waba_id, "messages")
+        if webhook is not None and not self._deliver_with_retries(webhook, _meta_json(body)):
             raise WebhookDeliveryError(
                 f"the webhook refused the payment status of {reference_id} on every try"
             )
@@ -633,7 +648,11 @@ class GraphEmulator:
             return self._delete_media(request, object_id)
         if route == ("GET", "message_templates"):
             return self._message_templates(request, object_id)
-        if edge is not None and edge not in ("messages", "media", "message_templates"):
+        if route == ("POST", "subscribed_apps"):
+            return self._subscribe_app(request, object_id)
+        if route == ("GET", "subscribed_apps"):
+            return self._subscribed_apps(request, object_id)
+        if edge is not None and edge not in ("messages", "media", "message_templates", "subscribed_apps"):
             raise unknown_path(request.path)
         raise unknown_object(object_id, request.method)
 
@@ -710,15 +729,27 @@ class GraphEmulator:
     def _learn_number(self, phone_number_id: str) -> None:
         """Ask ``number_source`` about a number this emulator has not seen: on Meta, every number a
         shop connects exists with its token already; locally, what the shop connected is what exists."""
-        if self._number_source is None:
-            return
         with self._lock:
             if phone_number_id in self._numbers:
                 return
-        found = self._number_source(phone_number_id)
-        if found is not None:
-            display_phone_number, access_token = found
-            self.register_number(phone_number_id, display_phone_number, access_token)
+            sources = list(self._number_sources)
+        for source in sources:
+            found = source(phone_number_id)
+            if found is not None:
+                display_phone_number, access_token, waba_id = found
+                self.register_number(phone_number_id, display_phone_number, access_token, waba_id)
+                return
+
+    def add_number_source(self, source: NumberSource) -> None:
+        """Another place numbers are connected (one more region's stack, when this emulator is the
+        Meta of several)."""
+        with self._lock:
+            self._number_sources.append(source)
+
+    def remove_number_source(self, source: NumberSource) -> None:
+        with self._lock:
+            if source in self._number_sources:
+                self._number_sources.remove(source)
 
     def _admit(self, number: _Number, message: SendRequest) -> GraphError | None:
         """Raise the error Meta would answer with; return one to report later in a ``failed`` webhook."""
@@ -808,7 +839,10 @@ class GraphEmulator:
         """Runs on the webhook thread: report the chain's next status, then schedule the one after."""
         if chain.pending_body is None:
             chain.pending_body = self._status_body(chain.message_id, chain.statuses[0], chain.error)
-        if self._webhook is not None and not self._webhook.post(chain.pending_body):
+        with self._lock:
+            waba_id = self._sent[chain.message_id].number.waba_id
+        webhook = self.subscriptions.poster_for(waba_id, "messages")
+        if webhook is not None and not webhook.post(chain.pending_body):
             if chain.attempt < len(self._retry_delays_s):
                 delay = self._retry_delays_s[chain.attempt]
                 chain.attempt += 1
@@ -844,7 +878,7 @@ class GraphEmulator:
             contact = self._contact(sent.number, sent.wa_id)
             return _meta_json(_webhook_envelope(sent.number, contact, "statuses", [item]))
 
-    def _deliver_with_retries(self, webhook: _WebhookPoster, body: bytes) -> bool:
+    def _deliver_with_retries(self, webhook: Any, body: bytes) -> bool:
         for delay in (*self._retry_delays_s, None):
             if webhook.post(body):
                 return True
@@ -1001,6 +1035,41 @@ class GraphEmulator:
         if token is None or token not in known_tokens:
             raise invalid_token()
         return _json_response(200, {"data": found, "paging": {"cursors": {"before": "", "after": ""}}})
+
+    # -- webhook subscriptions (graph_subscriptions) -------------------------------------------------------
+
+    def _authorized_account(self, request: HttpRequest, waba_id: str) -> None:
+        """The token may manage the business account. An account the emulator knows numbers of takes
+        only their tokens; one it knows nothing of is, locally, whatever the shop connects (as numbers
+        are learned from what shops connect), so any token is taken for it."""
+        token = _access_token(request)
+        if token is None:
+            raise invalid_token()
+        with self._lock:
+            tokens = {n.access_token for n in self._numbers.values() if n.waba_id == waba_id}
+        if tokens and not any(_same_secret(known, token) for known in tokens):
+            raise unknown_object(waba_id, request.method)
+
+    def _subscribe_app(self, request: HttpRequest, waba_id: str) -> HttpResponse:
+        self._authorized_account(request, waba_id)
+        params = _graph_params(request)
+        override = params.get("override_callback_uri") or None
+        self.subscriptions.subscribe(waba_id, override, params.get("verify_token"))
+        log.info("app subscribed to WABA %s%s", waba_id, f", webhooks to {override}" if override else "")
+        return _json_response(200, {"success": True})
+
+    def _subscribed_apps(self, request: HttpRequest, waba_id: str) -> HttpResponse:
+        self._authorized_account(request, waba_id)
+        found = self.subscriptions.subscription(waba_id)
+        data: list[dict[str, Any]] = []
+        if found is not None:
+            app: dict[str, Any] = {
+                "whatsapp_business_api_data": {"id": LOCAL_APP_ID, "name": "chatshop (local)"}
+            }
+            if found.override_callback_uri:
+                app["override_callback_uri"] = found.override_callback_uri
+            data.append(app)
+        return _json_response(200, {"data": data})
 
     def _templates_route(self, request: HttpRequest) -> HttpResponse:
         spec = _control_json(request)
@@ -1189,6 +1258,22 @@ def _control_json(request: HttpRequest) -> dict[str, Any]:
 
 def _control_error(message: str) -> GraphError:
     return GraphError(400, 100, f"(#100) {message}")
+
+
+def _graph_params(request: HttpRequest) -> dict[str, str]:
+    """A POST's parameters as Graph reads them: a JSON body, a form body, or the query string."""
+    params = dict(request.query)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.body and content_type == "application/x-www-form-urlencoded":
+        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    elif request.body:
+        try:
+            parsed = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            parsed = None
+        if isinstance(parsed, dict):
+            params.update({k: v for k, v in parsed.items() if isinstance(v, str)})
+    return params
 
 
 def _access_token(request: HttpRequest) -> str | None:

@@ -132,6 +132,8 @@ def seed_demo_data(functions: Mapping[str, LocalFunction], state_dir: Path) -> d
                 display_phone_number=DEMO_DISPLAY_NUMBER,
                 access_token=DEMO_ACCESS_TOKEN,
             ),
+            # The emulator starts after the seed and posts the demo number's webhooks to this stack.
+            webhooks=None,
         )
         products = ProductStore(settings)
         for retailer_id, title, cents, category, availability, inventory in DEMO_PRODUCTS:

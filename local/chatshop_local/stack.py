@@ -88,6 +88,9 @@ class StackOptions:
     on_invocation: Observer | None = None
     # Save the state this often while running (None: only when stopping).
     save_every_s: float | None = None
+    # Meta for several regions' stacks: a running Graph API emulator this stack's functions call
+    # (instead of one of its own on graph_port), told where this stack's numbers are connected.
+    meta: GraphEmulator | None = None
 
 
 @dataclass(frozen=True)
@@ -185,9 +188,10 @@ class LocalStack:
         parameters = dict(self.options.parameters)
         if GRAPH_API_PARAMETER in self.template.body.get("Parameters", {}):
             # Functions call the local Graph API emulator, never Meta.
-            parameters[GRAPH_API_PARAMETER] = (
-                f"http://{LOOPBACK}:{self.options.graph_port}/{GRAPH_API_VERSION}"
+            graph = (
+                self.options.meta.url if self.options.meta else f"http://{LOOPBACK}:{self.options.graph_port}"
             )
+            parameters[GRAPH_API_PARAMETER] = f"{graph}/{GRAPH_API_VERSION}"
         return parameters
 
     def stop(self, save: bool = True) -> SnapshotSummary | None:
@@ -195,7 +199,10 @@ class LocalStack:
             self.gateway.stop()
             self.gateway = None
         if self.graph is not None:
-            self.graph.stop()
+            if self.graph is self.options.meta:
+                self.graph.remove_number_source(self._connected_number)  # Meta is its owner's to stop
+            else:
+                self.graph.stop()
             self.graph = None
         for loop in self.loops:
             loop.stop()
@@ -329,6 +336,9 @@ class LocalStack:
         ):
             return None
         assert self.gateway is not None
+        if self.options.meta is not None:
+            self.options.meta.add_number_source(self._connected_number)
+            return self.options.meta
         webhook_url = f"{self.gateway.url}{WHATSAPP_WEBHOOK_PATH}"
         graph = GraphEmulator(
             LOOPBACK,
@@ -345,7 +355,7 @@ class LocalStack:
         graph.start()
         return graph
 
-    def _connected_number(self, phone_number_id: str) -> tuple[str, str] | None:
+    def _connected_number(self, phone_number_id: str) -> tuple[str, str, str | None] | None:
         """What Meta would know of a number: the channel a shop connected, and its token."""
         owner = next(
             (f for f in self.functions.values() if "CHATSHOP_MESSAGING_TABLE" in f.environment), None
@@ -356,7 +366,7 @@ class LocalStack:
             settings = load_settings()
             channel = ChannelStore(settings).for_number(phone_number_id)
             token = TokenVault(settings).token(phone_number_id, fresh=True) if channel else None
-        return (channel.display_phone_number, token) if channel and token else None
+        return (channel.display_phone_number, token, channel.waba_id) if channel and token else None
 
     def sqs_mappings(self) -> list[SqsMapping]:
         assert self.stack is not None and self.clients is not None

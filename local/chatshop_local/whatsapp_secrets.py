@@ -26,9 +26,14 @@ class LocalWebhookSecrets:
     defaulted: bool
 
 
+def local_app_secret() -> str:
+    """The app secret Meta signs webhooks with, as every local stack installs it."""
+    return environ.process_environ().get(APP_SECRET_VARIABLE) or LOCAL_APP_SECRET
+
+
 def install_webhook_secrets(ssm: Any, secrets_path: str) -> LocalWebhookSecrets:
     process = environ.process_environ()
-    app_secret = process.get(APP_SECRET_VARIABLE) or LOCAL_APP_SECRET
+    app_secret = local_app_secret()
     verify_token = process.get(VERIFY_TOKEN_VARIABLE) or LOCAL_VERIFY_TOKEN
     values = {
         app_secret_parameter(secrets_path): app_secret,

@@ -99,3 +99,38 @@ def test_a_shop_where_the_messenger_is_not_live_cannot_connect_a_number_or_read_
     for reply in (connect, inbox):
         assert reply.status == 403, reply.raw
         assert reply.json["error"]["details"] == {"feature": "messenger_shops", "country": "CA"}
+
+
+def test_connecting_points_the_numbers_business_account_at_this_region(app_stack, merchant, shop):
+    waba = new_number()
+    reply = merchant.request(
+        "PUT", f"/shops/{shop['id']}/channels/whatsapp", channel_request(new_number(), waba_id=waba)
+    )
+
+    assert reply.status == 200, reply.raw
+    # Meta (the emulator) verified this stack's webhook and posts the account's messages there
+    subscription = app_stack.graph.subscriptions.subscription(waba)
+    assert subscription is not None
+    assert subscription.override_callback_uri == f"{app_stack.gateway.url}/webhooks/whatsapp"
+
+
+def test_a_connection_meta_refuses_writes_nothing(app_stack, merchant, shop):
+    # Given a business account Meta knows, whose numbers' token is not the one the merchant sends
+    waba, number = new_number(), new_number()
+    app_stack.graph.register_number(new_number(), "+1 555 010 9999", "EAAG-the-accounts-own-token", waba)
+
+    reply = merchant.request(
+        "PUT", f"/shops/{shop['id']}/channels/whatsapp", channel_request(number, waba_id=waba)
+    )
+
+    assert reply.status == 422, reply.raw
+    assert reply.json["error"]["details"]["fields"] == ["waba_id", "access_token"]
+    assert merchant.get(f"/shops/{shop['id']}/channels/whatsapp").status == 404
+    ssm = app_stack.clients.client("ssm")
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name=f"/chatshop/local/whatsapp/{number}/access-token")
+    table = app_stack.stack.physical_id("MessagingTable")
+    item = app_stack.clients.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": f"CHANNEL#{number}"}, "sk": {"S": "CHANNEL"}}
+    )
+    assert "Item" not in item

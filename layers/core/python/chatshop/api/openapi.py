@@ -430,11 +430,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         operation_id="connectStripe",
     ),
     ("/shops/{shop_id}/channels/whatsapp", "PUT"): Operation(
-        "Connect the shop's WhatsApp number; the access token is stored encrypted and never shown",
+        "Connect the shop's WhatsApp number; the access token is stored encrypted and never shown. "
+        "Meta is first told to post the number's business account's webhooks to this region (the WABA's "
+        "webhook override): a token or account Meta refuses is a 422 naming the field, Meta unreachable "
+        "or unable to verify this region's webhook (or limiting requests) a 503, and either way "
+        "nothing is connected",
         "channels",
         response=WhatsAppChannel,
         request=WhatsAppChannelConnect,
-        errors=(400, 403, 404, 409, 422),
+        errors=(400, 403, 404, 409, 422, 503),
         operation_id="connectWhatsApp",
     ),
     ("/shops/{shop_id}/channels/whatsapp", "GET"): Operation(

@@ -12,15 +12,32 @@ from chatshop.platform.errors import Conflict, NotFound
 
 from .channel_models import WhatsAppChannel, WhatsAppChannelConnect
 from .channel_store import ChannelStore, NumberTaken
+from .channel_webhooks import WebhookOverride
 from .token_vault import TokenVault
 
 
 def connect_whatsapp(
-    store: ChannelStore, vault: TokenVault, shop_id: str, request: WhatsAppChannelConnect
+    store: ChannelStore,
+    vault: TokenVault,
+    shop_id: str,
+    request: WhatsAppChannelConnect,
+    *,
+    webhooks: WebhookOverride | None,
 ) -> WhatsAppChannel:
-    """Connect (or reconnect) the shop's number; a number already serving another shop is a 409."""
+    """Connect (or reconnect) the shop's number; a number already serving another shop is a 409.
+
+    Meta is told first to post the number's business account's webhooks to this region
+    (``webhooks``), so a refusal there leaves nothing written; None only where Meta already posts
+    every webhook here (the local demo's emulator).
+    """
     now = datetime.now(UTC)
     existing = store.for_shop(shop_id)
+    holder = store.for_number(request.phone_number_id)
+    if holder is not None and holder.shop_id != shop_id:
+        # Before Meta is asked anything: another shop's number is not this shop's to point anywhere.
+        raise _taken(request.phone_number_id)
+    if webhooks is not None:
+        webhooks.point_home(request.waba_id, request.access_token.get_secret_value())
     channel = WhatsAppChannel(
         shop_id=shop_id,
         phone_number_id=request.phone_number_id,
@@ -37,12 +54,16 @@ def connect_whatsapp(
         # The record first: a token must never be written over the number of another shop.
         store.save(channel, replaces=existing.phone_number_id if existing else None)
     except NumberTaken:
-        raise Conflict(
-            f"Phone number id {request.phone_number_id} is connected to another shop.",
-            details={"field": "phone_number_id"},
-        ) from None
+        raise _taken(request.phone_number_id) from None
     vault.store(request.phone_number_id, request.access_token.get_secret_value())
     return channel
+
+
+def _taken(phone_number_id: str) -> Conflict:
+    return Conflict(
+        f"Phone number id {phone_number_id} is connected to another shop.",
+        details={"field": "phone_number_id"},
+    )
 
 
 def whatsapp_channel(store: ChannelStore, shop_id: str) -> WhatsAppChannel:

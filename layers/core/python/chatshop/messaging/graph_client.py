@@ -105,6 +105,28 @@ class GraphClient:
         except urllib.error.HTTPError as error:
             return GraphAnswer(error.code, _json(error.read()))
 
+    def subscribe_app(self, waba_id: str, token: str, callback_url: str, verify_token: str) -> GraphAnswer:
+        """Subscribe the app to the business account's webhooks, sent to ``callback_url`` instead of the
+        app's own URL (``POST /{waba_id}/subscribed_apps`` with ``override_callback_uri``; Meta
+        verifies the URL with the GET handshake and ``verify_token`` before it answers)."""
+        request = urllib.request.Request(
+            f"{self._base}/{waba_id}/subscribed_apps",
+            data=json.dumps({"override_callback_uri": callback_url, "verify_token": verify_token}).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        return self._answer(request)
+
+    def _answer(self, request: urllib.request.Request) -> GraphAnswer:
+        """Meta's answer, an error included; no answer at all (unreachable, timed out) is a 503."""
+        try:
+            with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+                return GraphAnswer(response.status, _json(response.read()))
+        except urllib.error.HTTPError as error:
+            return GraphAnswer(error.code, _json(error.read()))
+        except (urllib.error.URLError, TimeoutError, OSError):
+            return GraphAnswer(503, {})
+
     def send_events(self, dataset_id: str, token: str, events: list[dict[str, Any]]) -> GraphAnswer:
         """Conversion events to a dataset (``POST /{dataset_id}/events``, the Conversions API)."""
         request = urllib.request.Request(

@@ -74,6 +74,9 @@ class Settings(BaseModel):
     # The other home regions' WhatsApp webhook URLs ("region=url,..."): where a webhook about none of
     # this region's numbers is relayed, never kept here.
     webhook_peers: Annotated[str | None, Env("CHATSHOP_WEBHOOK_PEERS")] = None
+    # This region's own WhatsApp webhook URL, where Meta is told to post a connected number's webhooks
+    # (its WABA's override). Unset: the URL the merchant called this API at, /webhooks/whatsapp.
+    webhook_url: Annotated[str | None, Env("CHATSHOP_WEBHOOK_URL"), Field(pattern=r"^https?://\S+$")] = None
     index_queue: Annotated[str | None, Env("CHATSHOP_INDEX_QUEUE")] = None
     # Customers' export and erasure requests, from the route or the chat to the privacy worker.
     privacy_queue: Annotated[str | None, Env("CHATSHOP_PRIVACY_QUEUE")] = None
