@@ -27,6 +27,9 @@ RequestStatus = Literal["queued", "running", "done", "failed"]
 RequestSource = Literal["api", "chat"]
 
 EXPORT_LINK_LIFETIME = timedelta(hours=24)
+# An erasure asked for in the chat waits this long, so the reply saying so is sent (and its
+# statuses in) before everything about the customer goes.
+CHAT_ERASURE_DELAY_S = 60
 # An erasure is run again this long after it is done: status webhooks of the last messages, and a
 # reply in flight when it ran, can still write about the customer for a moment after it.
 SWEEP_DELAY_S = 900
@@ -137,6 +140,8 @@ class PrivacyRequest(BaseModel):
     swept_at: datetime | None = None
     export_key: str | None = None
     error: str | None = None
+    # The conversation's language, for the chat's word that an export is ready.
+    language: str | None = None
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -144,7 +149,7 @@ class PrivacyRequest(BaseModel):
 
     def view(self, export: ExportLink | None) -> PrivacyRequestView:
         return PrivacyRequestView(
-            **self.model_dump(exclude={"subject", "steps_done", "export_key"}),
+            **self.model_dump(exclude={"subject", "steps_done", "export_key", "language"}),
             progress=Progress(done=len(self.steps_done), of=len(self.steps)),
             export=export,
         )

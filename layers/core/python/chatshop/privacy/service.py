@@ -70,8 +70,10 @@ class PrivacyDesk:
         source: RequestSource,
         now: datetime,
         delay_s: int = 0,
+        language: str | None = None,
     ) -> tuple[PrivacyRequest, bool]:
-        """The request, and whether it is new (False: the customer's open one of that kind)."""
+        """The request, and whether it is new (False: the customer's open one of that kind).
+        ``delay_s``: how long its job waits on the queue; ``language``: the chat's, for its answer."""
         wa_id = asked.wa_id
         candidate = PrivacyRequest(
             id=new_request_id(),
@@ -83,6 +85,7 @@ class PrivacyDesk:
             subject=pseudonym(self.secret(), shop_id, wa_id),
             created_at=now,
             updated_at=now,
+            language=language,
         )
         open_id = self.requests.claim_open(candidate)
         if open_id != candidate.id:
