@@ -268,3 +268,14 @@ def test_a_write_never_undoes_another_indexers_relearning(blobs) -> None:
 
     # The snapshot keeps the relearned words
     assert vocabulary_digest_of(blobs.get(snapshot_key(REGION, "local", SHOP_A)).data) == relearned
+
+
+def test_words_learned_from_enough_images_are_not_relearned(blobs) -> None:
+    clock = Clock()
+    writer = store(blobs, clock, relearn_min_images=1, relearn_until=1)
+    writer.apply(SHOP_A, [image(f"{SHOP_A}/p1:i1", 1)], [])
+    first = current(blobs)
+
+    writer.apply(SHOP_A, [image(f"{SHOP_A}/p2:i1", 2), image(f"{SHOP_A}/p3:i1", 3)], [])
+
+    assert current(blobs) == first and len(writer.index(None)) == 3

@@ -24,7 +24,8 @@ at once one moves it, the other keeps the winner's), and rewrites the region's s
 of its shops' with the new words, each a conditional update. A region whose first images were a few
 flat test pictures so ends up with words learned from its real catalog, after a doubling at most.
 The cost is one k-means over at most ``VOCABULARY_SAMPLE`` codes and a word per stored feature, at
-catalog sizes that double each time (so a handful of times in a region's life).
+catalog sizes that double each time (so a handful of times in a region's life), and no more once
+the words were learned from ``RELEARN_UNTIL`` images.
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ VOCABULARY_SAMPLE = 200_000
 RELEARN_GROWTH = 2.0
 # ... and at least this many more: a region of three images does not relearn at six.
 RELEARN_MIN_IMAGES = 16
+# ... and not once the words were learned from this many: relearning costs ~6 s of k-means and
+# ~1.5 s a thousand images to re-assign (measured, one thread), which past ~50,000 images would not
+# fit the indexer's 120 s, while words from 20,000 images of a catalog describe the rest of it.
+RELEARN_UNTIL = 20_000
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,7 @@ class LocalFeatureStore:
         cached_shops: int = 64,
         relearn_growth: float = RELEARN_GROWTH,
         relearn_min_images: int = RELEARN_MIN_IMAGES,
+        relearn_until: int = RELEARN_UNTIL,
     ) -> None:
         self._blobs = blobs
         self._region = region
@@ -149,6 +155,7 @@ class LocalFeatureStore:
         self._cached_shops = cached_shops
         self._relearn_growth = relearn_growth
         self._relearn_min_images = relearn_min_images
+        self._relearn_until = relearn_until
         self._cache: OrderedDict[str, CachedBlob[_Held[LocalFeatureIndex]]] = OrderedDict()
         self._vocabularies: OrderedDict[str, Vocabulary] = OrderedDict()  # immutable: kept by digest
         self._lock = threading.Lock()
@@ -294,6 +301,8 @@ class LocalFeatureStore:
         return learned
 
     def _due(self, current: CurrentVocabulary, images: int) -> bool:
+        if current.images >= self._relearn_until:
+            return False
         return images >= max(current.images * self._relearn_growth, current.images + self._relearn_min_images)
 
     def _make_current(self, learned: Vocabulary, images: int, etag: str | None) -> CurrentVocabulary | None:
