@@ -1,16 +1,24 @@
-"""Residency across two regions' stacks: a webhook about a Brazilian shop's number that reaches the US
-region is relayed, unchanged, to sa-east-1 and nothing of it is kept in the US."""
+"""Residency across several regions' stacks with one Meta between them (``chatshop_local.region_stacks``).
+
+A Brazilian shop's number connected in sa-east-1 has its business account's webhooks posted there by
+Meta directly (the override set on connect); a webhook that still reaches the US (posted before the
+override, or of a field Meta never overrides) is relayed, unchanged, and nothing of it is kept in
+the US. A Brazilian customer who chats and stops promotions, and a German user who consents to
+personalised ads and asks for ads in eu-west-1, leave no trace in any table or bucket of us-east-1.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
 from chatshop_local.emulator import free_port
-from chatshop_local.stack import LocalStack, StackOptions
+from chatshop_local.region_stacks import RegionStacks, start_regions, webhook_url
+from chatshop_local.stack import LocalStack
 
 from .conftest import REPO_ROOT, Api, sign_up, wait_for
 from .test_whatsapp_channel import channel_request, new_number
@@ -18,47 +26,41 @@ from .whatsapp import fresh_text, post_webhook, sign
 
 pytestmark = pytest.mark.integration
 
-
-def _stack(state_dir: Path, region: str, api_port: int, peers: str = "") -> LocalStack:
-    stack = LocalStack(
-        StackOptions(
-            template_path=REPO_ROOT / "template.yaml",
-            state_dir=state_dir,
-            region=region,
-            api_port=api_port,
-            aws_port=free_port(),
-            graph_port=free_port(),
-            seed=False,
-            parameters={"Stage": "local", "WebhookPeers": peers},
-        )
-    )
-    stack.start()
-    return stack
+REGIONS = ("us-east-1", "sa-east-1", "eu-west-1")
 
 
 @pytest.fixture(scope="module")
-def regions(tmp_path_factory):
-    brazil_port, dead_port = free_port(), free_port()
-    peers = (
-        f"sa-east-1=http://127.0.0.1:{brazil_port}/webhooks/whatsapp,"
-        # A home region that is down: its webhooks must come again, not be dropped.
-        f"ap-south-1=http://127.0.0.1:{dead_port}/webhooks/whatsapp"
+def invoked() -> dict[str, list[str]]:
+    """The functions each region ran, in order."""
+    return {region: [] for region in REGIONS}
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory, invoked) -> Iterator[RegionStacks]:
+    """us-east-1 (the Meta app's callback URL), sa-east-1 and eu-west-1, one Meta between them; and
+    ap-south-1 listed as a peer but down: its webhooks must come again, not be dropped."""
+    started = start_regions(
+        REPO_ROOT / "template.yaml",
+        tmp_path_factory.mktemp("regions"),
+        REGIONS,
+        app_region="us-east-1",
+        unreachable={"ap-south-1": webhook_url(free_port())},
+        observer=lambda region: lambda invocation: invoked[region].append(invocation.function),
     )
-    brazil = _stack(tmp_path_factory.mktemp("sa-east-1"), "sa-east-1", brazil_port)
-    us = _stack(tmp_path_factory.mktemp("us-east-1"), "us-east-1", free_port(), peers)
-    yield us, brazil
-    us.stop(save=False)
-    brazil.stop(save=False)
+    yield started
+    started.stop()
 
 
-def _brazilian_number(brazil: LocalStack) -> str:
+def _brazilian_number(brazil: LocalStack, waba_id: str | None = None) -> str:
     merchant = sign_up(Api(brazil.gateway.url))
     reply = merchant.post(
         "/shops", {"name": "Loja", "country": "BR", "currency": "BRL", "timezone": "America/Sao_Paulo"}
     )
     assert reply.status == 201, reply.raw
     number = new_number()
-    connect = merchant.request("PUT", f"/shops/{reply.json['id']}/channels/whatsapp", channel_request(number))
+    # Its own business account: the override is per account, and other tests' accounts are elsewhere
+    body = channel_request(number, waba_id=waba_id or new_number())
+    connect = merchant.request("PUT", f"/shops/{reply.json['id']}/channels/whatsapp", body)
     assert connect.status == 200, connect.raw
     return number
 
@@ -90,7 +92,7 @@ def _everything_in(stack: LocalStack) -> str:
 
 
 def test_a_webhook_that_reaches_the_wrong_region_is_relayed_home_and_not_kept(regions):
-    us, brazil = regions
+    us, brazil = regions["us-east-1"], regions["sa-east-1"]
     number = _brazilian_number(brazil)
     raw, message_id, customer = _about(number)
 
@@ -114,7 +116,7 @@ def test_a_webhook_that_reaches_the_wrong_region_is_relayed_home_and_not_kept(re
 
 
 def test_a_webhook_whose_region_cannot_be_reached_is_refused_for_meta_to_retry_and_not_kept(regions):
-    us, _brazil = regions
+    us = regions["us-east-1"]
     # A number no reachable region serves (its home, ap-south-1, is down)
     raw, message_id, customer = _about(new_number())
 
@@ -127,7 +129,7 @@ def test_a_webhook_whose_region_cannot_be_reached_is_refused_for_meta_to_retry_a
 
 
 def test_a_relayed_webhook_is_verified_again_and_never_relayed_further(regions):
-    _us, brazil = regions
+    brazil = regions["sa-east-1"]
     raw, _message_id, _customer = _about(new_number())
     api = Api(brazil.gateway.url)
 
@@ -145,3 +147,74 @@ def test_a_relayed_webhook_is_verified_again_and_never_relayed_further(regions):
     assert forged.status == 401
     assert misdirected.status == 421
     assert misdirected.json["error"]["code"] == "misdirected"
+
+
+def test_connecting_sets_meta_s_override_and_the_number_s_webhooks_go_home_directly(regions, invoked):
+    brazil, meta = regions["sa-east-1"], regions.meta
+    waba = new_number()
+    number = _brazilian_number(brazil, waba)
+    assert meta.subscriptions.url_for(waba, "messages") == regions.webhook_url("sa-east-1")
+    us_before = len(invoked["us-east-1"])
+
+    # When the customer writes to the shop (Meta posts the message)
+    customer = "55119" + str(secrets.randbelow(10**8)).zfill(8)
+    body = meta.send_customer_message(number, customer, "Joana", {"type": "text", "text": {"body": "Oi"}})
+    message_id = body["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+
+    # Then sa-east-1 took it from Meta and answered, and the US ran nothing for it
+    wait_for(lambda: _inbound(brazil, message_id))
+    wait_for(lambda: meta.outbox(to=customer, phone_number_id=number), timeout=30)
+    assert "WebhookFunction" in invoked["sa-east-1"]
+    assert invoked["us-east-1"][us_before:] == []
+
+
+def test_a_brazilian_and_a_german_customer_leave_nothing_in_the_us(regions):
+    us, brazil, europe, meta = (
+        regions["us-east-1"],
+        regions["sa-east-1"],
+        regions["eu-west-1"],
+        regions.meta,
+    )
+    number = _brazilian_number(brazil)
+    customer, name = "55219" + str(secrets.randbelow(10**8)).zfill(8), f"Residente {secrets.token_hex(4)}"
+
+    # A chat in Brazil: a message and the assistant's reply, then "Stop promotions", which Meta posts
+    # to the app's URL (the US: user_preferences are never overridden) and the US relays home
+    sent = meta.send_customer_message(number, customer, name, {"type": "text", "text": {"body": "Oi"}})
+    message_id = sent["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    wait_for(lambda: meta.outbox(to=customer, phone_number_id=number), timeout=30)
+    meta.send_user_preference(number, customer, "stop")
+
+    # A German user of the marketplace gives consent to personalised ads and is served in eu-west-1
+    user_key = "u_" + secrets.token_urlsafe(16)
+    eu = Api(europe.gateway.url)
+    consent = {
+        "purpose": "personalised_ads",
+        "state": "given",
+        "wording": "Show me ads based on what I look at and click in the marketplace.",
+        "source": "marketplace_web",
+    }
+    assert eu.request("PUT", f"/privacy/consents/{user_key}", consent).status == 200
+    decision = {
+        "placements": [{"id": "results", "type": "search", "count": 2, "context": {"query": "tent"}}],
+        "user": {"country": "DE", "key": user_key},
+    }
+    assert eu.post("/ads/decisions", decision).status == 200
+    # The US serves no German user: asked anyway, it refuses
+    refused = Api(us.gateway.url).post("/ads/decisions", decision)
+    assert refused.status == 403, refused.raw
+
+    # Then each home region holds its customer, and the US holds neither
+    time.sleep(1.0)
+    at_home = _everything_in(brazil)
+    assert customer in at_home and message_id in at_home
+    assert user_key in _everything_in(europe)
+    kept_in_us = _everything_in(us)
+    for trace in (customer, name, message_id, user_key):
+        assert trace not in kept_in_us, trace
+
+
+def _inbound(stack: LocalStack, message_id: str) -> dict | None:
+    table = stack.stack.physical_id("MessagingTable")
+    key = {"pk": {"S": f"INBOUND#{message_id}"}, "sk": {"S": "MSG"}}
+    return stack.clients.client("dynamodb").get_item(TableName=table, Key=key).get("Item")
