@@ -28,6 +28,7 @@ from chatshop.platform.observability import get_logger
 if TYPE_CHECKING:
     from chatshop.assistant.dialogue import Assistant
     from chatshop.orders.checkout import Checkout
+    from chatshop.privacy.chat import ChatConsents
 
 settings = load_settings()
 logger = get_logger()
@@ -61,7 +62,19 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
         agent_quiet=timedelta(minutes=settings.agent_quiet_minutes),
         orders=CheckoutOrders(_checkout),
         recruits=RecruitingDesk(settings),
+        ad_consents=_ad_consents(),
     )
+
+
+def _ad_consents() -> ChatConsents | None:
+    """Consent to personalised ads from the chat, where Shop Ads is deployed (its table)."""
+    if not settings.ads_table:
+        return None
+    from chatshop.ads.secrets import AdsSecrets
+    from chatshop.privacy.chat import ChatConsents
+    from chatshop.privacy.consent_store import ConsentStore
+
+    return ChatConsents(ConsentStore(settings), AdsSecrets(settings).user_key_secret)
 
 
 def _checkout() -> Checkout:

@@ -267,3 +267,38 @@ def test_a_meta_ads_paid_order_goes_to_the_conversions_api_only_with_consent(sta
     deliver_again(stack, OrderPaid(shop_id=shop_id, order_id=dees.id))
     deliver_again(stack, OrderPaid(shop_id=shop_id, order_id=cys.id))
     assert [e["event_id"] for e in purchases()] == [cys.id]
+
+
+def _chat_key(stack, wa_id: str) -> str:
+    with environ.function_environ(dict(stack.functions["AdsFunction"].environment)):
+        return chat_user_key(wa_id, AdsSecrets(load_settings()).user_key_secret())
+
+
+def test_a_customer_gives_and_withdraws_consent_in_the_chat_into_the_same_log_as_the_api(stack, client, shop):
+    from chatshop.assistant import ad_consent
+    from chatshop.assistant.i18n import translator
+
+    t = translator("en")
+    eve = Customer(stack, client, shop["number"], "1555" + str(secrets.randbelow(10**7)).zfill(7))
+    eve.says("Hello")
+    key = _chat_key(stack, eve.wa_id)
+    # When Eve asks for personalised ads, and confirms with the button
+    prompt = eve.says("Personalise my ads")
+    buttons = {b["reply"]["id"]: b["reply"]["title"] for b in prompt["interactive"]["action"]["buttons"]}
+    assert set(buttons) == {ad_consent.ADS_ON, ad_consent.ADS_KEEP}
+    assert client.get(f"/privacy/consents/{key}").json["consents"][0]["state"] == "not_given"
+    done = eve.taps(ad_consent.ADS_ON, buttons[ad_consent.ADS_ON])
+    assert done["text"]["body"] == t.text(ad_consent.ADS_ON_DONE)
+    # Then the consent API shows it given from WhatsApp, with the words she answered
+    consents = client.get(f"/privacy/consents/{key}").json
+    (current,) = consents["consents"]
+    assert (current["state"], current["source"], current["language"]) == ("given", "whatsapp", "en")
+    assert current["wording"] == ad_consent.wording(t, "on")
+    # When she stops them again, in two steps as well
+    prompt = eve.says("stop personalised ads")
+    buttons = {b["reply"]["id"]: b["reply"]["title"] for b in prompt["interactive"]["action"]["buttons"]}
+    eve.taps(ad_consent.ADS_OFF, buttons[ad_consent.ADS_OFF])
+    # Then it is withdrawn, and the log holds both changes, the latest first
+    consents = client.get(f"/privacy/consents/{key}").json
+    assert consents["consents"][0]["state"] == "withdrawn"
+    assert [h["state"] for h in consents["history"][:2]] == ["withdrawn", "given"]

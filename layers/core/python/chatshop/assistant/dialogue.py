@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -35,7 +35,7 @@ from chatshop.recruiting.sources import Source, from_referral, link_code_in
 from chatshop.shops.catalog import product_id_for
 from chatshop.shops.domain import Product, Shop
 
-from . import offers, phrases, replies, till
+from . import ad_consent, offers, phrases, replies, till
 from .i18n import Translator, default_language, supported, translator
 from .intents import Intent, from_tap, from_text
 from .language import detect
@@ -117,6 +117,14 @@ class Recruits(Protocol):
         """Set the customer's consent to offers; False when it was that already."""
 
 
+class AdConsents(Protocol):
+    """Consent to personalised ads from the chat (``chatshop.privacy.chat.ChatConsents``)."""
+
+    def record(
+        self, wa_id: str, state: Literal["given", "withdrawn"], wording: str, at: datetime, language: str
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class Turn:
     """What handling one message did: the reply's id, if it replied, and how."""
@@ -138,6 +146,8 @@ class Assistant:
     # Links, offers and the acquisition counters; None where recruiting is not wired (sources of
     # ads are still recorded on the conversation).
     recruits: Recruits | None = None
+    # Consent to personalised ads, where Shop Ads is deployed; None: the words are not commands.
+    ad_consents: AdConsents | None = None
 
     # --- a customer's message ---------------------------------------------------------------------
 
@@ -183,6 +193,9 @@ class Assistant:
             return Turn("photo", search_photo(self._translator(shop, state).language))
         if offer is not None and self.recruits is not None:
             return self._offers(shop, state, message.id, offer, now)
+        ads = ad_consent.intent_of(message) if self.ad_consents is not None else None
+        if ads is not None:
+            return self._ad_consent(shop, state, message.id, ads, now)
         if arrived is not None and intent.kind in ("greeting", "menu", "question", "unsupported"):
             welcomed = self._arrival_welcome(shop, state, message.id, arrived, now)
             if welcomed is not None:
@@ -590,6 +603,34 @@ class Assistant:
         return self._reply(
             state, message_id, reply_id, offers.prompt(t, shop.name, subscribed), "offers-prompt"
         )
+
+    def _ad_consent(
+        self,
+        shop: Shop,
+        state: ConversationState,
+        message_id: str,
+        said: ad_consent.AdConsentIntent,
+        now: datetime,
+    ) -> Turn:
+        assert self.ad_consents is not None
+        t = self._translator(shop, state)
+        reply_id = f"reply-{message_id}"
+        if said.kind == "ask_on":
+            return self._reply(state, message_id, reply_id, ad_consent.prompt_on(t), "ads-consent-prompt")
+        if said.kind == "ask_off":
+            return self._reply(state, message_id, reply_id, ad_consent.prompt_off(t), "ads-withdraw-prompt")
+        if said.kind == "keep":
+            return self._reply(state, message_id, reply_id, ad_consent.kept(t), "ads-consent-kept")
+        choice = "on" if said.kind == "on" else "off"
+        self.ad_consents.record(
+            state.customer,
+            "given" if choice == "on" else "withdrawn",
+            ad_consent.wording(t, choice),
+            now,
+            t.language,
+        )
+        outcome = "ads-consent-given" if choice == "on" else "ads-consent-withdrawn"
+        return self._reply(state, message_id, reply_id, ad_consent.done(t, choice), outcome)
 
     def _stop_offers(
         self, shop: Shop | None, state: ConversationState, message_id: str, via: ConsentVia, now: datetime

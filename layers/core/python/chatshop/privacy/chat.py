@@ -8,7 +8,9 @@ in the language they read it in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 from chatshop.ads.users import chat_user_key
 
@@ -29,3 +31,20 @@ def record_chat_consent(
         purpose="personalised_ads", state=state, wording=wording, source="whatsapp", language=language
     )
     return store.record(chat_user_key(wa_id, user_key_secret), change, now)
+
+
+class ChatConsents:
+    """The assistant's port for consent to personalised ads (``chatshop.assistant.dialogue.AdConsents``)."""
+
+    def __init__(self, store: ConsentStore, user_key_secret: Callable[[], bytes]) -> None:
+        self._store = store
+        # A callable: the secret is read only when a customer makes a choice.
+        self._secret = user_key_secret
+
+    def record(
+        self, wa_id: str, state: Literal["given", "withdrawn"], wording: str, at: datetime, language: str
+    ) -> None:
+        # The assistant's pt_BR is the consent record's pt-BR (a BCP 47 tag).
+        record_chat_consent(
+            self._store, self._secret(), wa_id, state, wording, at, language.replace("_", "-")
+        )
