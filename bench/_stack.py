@@ -17,6 +17,7 @@ from pathlib import Path
 
 from chatshop_local.emulator import free_port
 from chatshop_local.invocations import API, Invocation
+from chatshop_local.region_stacks import start_regions
 from chatshop_local.stack import LocalStack, StackOptions
 
 # What runs beside the catalog API when products change: the stream's consumer and the indexer.
@@ -100,8 +101,14 @@ class BenchStack:
 
 
 @contextlib.contextmanager
-def running_stack(template: Path, idle: frozenset[str] = frozenset()) -> Iterator[BenchStack]:
-    """The stack of ``template``; the functions in ``idle`` are not fed from their queues or streams."""
+def running_stack(
+    template: Path,
+    idle: frozenset[str] = frozenset(),
+    region: str = "us-east-1",
+    parameters: dict[str, str] | None = None,
+) -> Iterator[BenchStack]:
+    """The stack of ``template`` in ``region``; the functions in ``idle`` are not fed from their queues
+    or streams."""
     with tempfile.TemporaryDirectory() as state_dir:
         bench: BenchStack | None = None
 
@@ -113,12 +120,14 @@ def running_stack(template: Path, idle: frozenset[str] = frozenset()) -> Iterato
             StackOptions(
                 template_path=template,
                 state_dir=Path(state_dir),
+                region=region,
                 api_port=free_port(),
                 aws_port=free_port(),
                 graph_port=free_port(),
                 seed=False,
                 idle=idle,
                 on_invocation=record,
+                parameters={"Stage": "local", **(parameters or {})},
             )
         )
         bench = BenchStack(stack)
@@ -129,3 +138,25 @@ def running_stack(template: Path, idle: frozenset[str] = frozenset()) -> Iterato
             yield bench
         finally:
             stack.stop(save=False)
+
+
+@contextlib.contextmanager
+def running_regions(
+    template: Path, regions: tuple[str, ...], app_region: str | None = None
+) -> Iterator[dict[str, BenchStack]]:
+    """A stack per region with one Meta between them (``chatshop_local.region_stacks``), each
+    recording its invocations; the first region's URL is the Meta app's unless ``app_region``."""
+    with tempfile.TemporaryDirectory() as state_root:
+        benches: dict[str, BenchStack] = {}
+
+        def observer(region: str):  # noqa: ANN202 - the runtime's Observer
+            return lambda invocation: benches[region].record(invocation) if region in benches else None
+
+        started = time.perf_counter()
+        stacks = start_regions(template, Path(state_root), regions, app_region=app_region, observer=observer)
+        for region, stack in stacks.stacks.items():
+            benches[region] = BenchStack(stack, started_in_s=time.perf_counter() - started)
+        try:
+            yield benches
+        finally:
+            stacks.stop()

@@ -1,8 +1,10 @@
 """The relay's added latency: a WhatsApp webhook posted to its number's home region, against the same
 kind of webhook posted to another region, which verifies it and relays it home unchanged.
 
-Two local stacks (us-east-1 and sa-east-1, each with its embedded AWS and gateway); a Brazilian shop's
-number is connected in sa-east-1. Each series posts signed text webhooks, each a new message, and
+Two local stacks (us-east-1 and sa-east-1, each with its embedded AWS and gateway, one Meta between
+them: ``_stack.running_regions``); a Brazilian shop's number is connected in sa-east-1. The webhooks
+are posted by the benchmark itself, to either region, as Meta would before the override or for a
+field it never overrides. Each series posts signed text webhooks, each a new message, and
 times Meta's side: from the POST to the 200. Prints both series and their difference at p50.
 """
 
@@ -15,38 +17,19 @@ import json
 import os
 import secrets
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _stack import running_regions  # noqa: E402
 from _stats import percentile, summary  # noqa: E402
 
-from chatshop_local.emulator import free_port  # noqa: E402
-from chatshop_local.stack import LocalStack, StackOptions  # noqa: E402
 from chatshop_local.whatsapp_secrets import LOCAL_APP_SECRET  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "whatsapp" / "pywa__text.json"
-
-
-def _stack(state: Path, region: str, api_port: int, peers: str = "") -> LocalStack:
-    stack = LocalStack(
-        StackOptions(
-            template_path=REPO / "template.yaml",
-            state_dir=state,
-            region=region,
-            api_port=api_port,
-            aws_port=free_port(),
-            graph_port=free_port(),
-            seed=False,
-            parameters={"Stage": "local", "WebhookPeers": peers},
-        )
-    )
-    stack.start()
-    return stack
 
 
 def _call(url: str, body: dict | bytes, headers: dict[str, str]) -> tuple[int, dict]:
@@ -83,7 +66,7 @@ def _brazilian_number(base: str) -> str:
     number = str(10**14 + secrets.randbelow(10**14))
     channel = {
         "phone_number_id": number,
-        "waba_id": "102290129340398",
+        "waba_id": str(10**14 + secrets.randbelow(10**14)),
         "display_phone_number": "+55 11 5555 0100",
         "access_token": "EAAG" + secrets.token_hex(24),
     }
@@ -120,24 +103,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100, help="webhooks per series")
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} before the stacks start")
-    with tempfile.TemporaryDirectory() as tmp:
-        brazil_port = free_port()
-        brazil = _stack(Path(tmp) / "sa", "sa-east-1", brazil_port)
-        us = _stack(
-            Path(tmp) / "us",
-            "us-east-1",
-            free_port(),
-            f"sa-east-1=http://127.0.0.1:{brazil_port}/webhooks/whatsapp",
-        )
-        try:
-            number = _brazilian_number(brazil.gateway.url)
-            _series(f"{brazil.gateway.url}/webhooks/whatsapp", number, 5)  # warm both paths
-            _series(f"{us.gateway.url}/webhooks/whatsapp", number, 5)
-            home = _series(f"{brazil.gateway.url}/webhooks/whatsapp", number, args.count)
-            relayed = _series(f"{us.gateway.url}/webhooks/whatsapp", number, args.count)
-        finally:
-            us.stop(save=False)
-            brazil.stop(save=False)
+    with running_regions(REPO / "template.yaml", ("us-east-1", "sa-east-1")) as stacks:
+        brazil, us = stacks["sa-east-1"].url, stacks["us-east-1"].url
+        number = _brazilian_number(brazil)
+        _series(f"{brazil}/webhooks/whatsapp", number, 5)  # warm both paths
+        _series(f"{us}/webhooks/whatsapp", number, 5)
+        home = _series(f"{brazil}/webhooks/whatsapp", number, args.count)
+        relayed = _series(f"{us}/webhooks/whatsapp", number, args.count)
     print(f"posted to its home region (sa-east-1)      {summary(home)}")
     print(f"posted to us-east-1, relayed to sa-east-1  {summary(relayed)}")
     added = percentile(relayed, 0.5) - percentile(home, 0.5)
