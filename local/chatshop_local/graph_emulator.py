@@ -1042,7 +1042,7 @@ class GraphEmulator:
         """The token may manage the business account. An account the emulator knows numbers of takes
         only their tokens; one it knows nothing of is, locally, whatever the shop connects (as numbers
         are learned from what shops connect), so any token is taken for it."""
-        token = _access_token(request)
+        token = _access_token(request) or _graph_params(request).get("access_token") or None
         if token is None:
             raise invalid_token()
         with self._lock:

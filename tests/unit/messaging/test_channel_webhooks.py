@@ -101,3 +101,11 @@ def test_a_region_webhook_meta_cannot_verify_is_a_retry_later(meta):
 def test_meta_out_of_reach_is_a_retry_later(region):
     with pytest.raises(Unavailable, match="reached"):
         override(f"http://127.0.0.1:{free_port()}/v21.0", region.url).point_home(WABA, TOKEN)
+
+
+@pytest.mark.parametrize("token", ["EAAG token with spaces 0123", "EAAGé0123456789abcdefghij\n"])
+def test_a_token_is_sent_as_given_and_meta_judges_it(meta, region, token):
+    with pytest.raises(ValidationFailed) as refused:
+        override(f"{meta.url}/v21.0", region.url).point_home(WABA, token)
+    assert refused.value.fields == ["waba_id", "access_token"]  # not this account's token
+    override(f"{meta.url}/v21.0", region.url).point_home("900000000000001", token)  # an account it takes
