@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python bench/advice_quality.py
 	$(BIN)/python bench/faq_threshold.py
 	$(BIN)/python bench/webhook_relay.py
+	$(BIN)/python bench/privacy_requests.py
 	$(BIN)/python bench/ann.py
 	$(BIN)/python bench/search_api.py
 	$(BIN)/python bench/search_quality.py
