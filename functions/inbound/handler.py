@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chatshop.assistant.dialogue import Assistant
     from chatshop.orders.checkout import Checkout
     from chatshop.privacy.chat import ChatConsents
+    from chatshop.privacy.chat_requests import ChatDataRequests
 
 settings = load_settings()
 logger = get_logger()
@@ -61,6 +62,7 @@ def assistant(store: ConversationStore, outbox: OutboundQueue, states: StateStor
         questions=QuestionQueue(settings),
         agent_quiet=timedelta(minutes=settings.agent_quiet_minutes),
         orders=CheckoutOrders(_checkout),
+        data_requests=_data_requests(),
         recruits=RecruitingDesk(settings),
         ad_consents=_ad_consents(),
     )
@@ -75,6 +77,22 @@ def _ad_consents() -> ChatConsents | None:
     from chatshop.privacy.consent_store import ConsentStore
 
     return ChatConsents(ConsentStore(settings), AdsSecrets(settings).user_key_secret)
+
+
+def _data_requests() -> ChatDataRequests | None:
+    """ "Export my data" and "delete my data" from the chat, where the privacy worker is deployed."""
+    if not settings.privacy_queue:
+        return None
+    from chatshop.ads.secrets import AdsSecrets
+    from chatshop.privacy.chat_requests import ChatDataRequests
+    from chatshop.privacy.jobs import PrivacyQueue
+    from chatshop.privacy.request_store import PrivacyRequestStore
+    from chatshop.privacy.service import PrivacyDesk
+
+    desk = PrivacyDesk(
+        PrivacyRequestStore(settings), PrivacyQueue(settings), AdsSecrets(settings).user_key_secret
+    )
+    return ChatDataRequests(desk)
 
 
 def _checkout() -> Checkout:

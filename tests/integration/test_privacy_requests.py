@@ -23,10 +23,11 @@ from chatshop.ads.users import chat_user_key
 from chatshop.platform.config import load_settings
 from chatshop_local import environ
 from chatshop_local.ads_secrets import LOCAL_USER_KEY_SECRET
-from chatshop_local.graph_emulator import image_message, order_message, text_message
+from chatshop_local.graph_emulator import button_reply, image_message, order_message, text_message
 
 from .conftest import Api, add_product, open_shop, sign_up, usd, wait_for
 from .test_ads_consent import WORDING, click
+from .whatsapp import said
 
 pytestmark = pytest.mark.integration
 
@@ -236,3 +237,43 @@ def test_a_request_names_a_real_number_and_kind(privacy_shop):
     assert merchant.get(f"{path}/pr_{'0' * 24}").status == 404
     stranger = sign_up(Api(merchant.base_url))
     assert stranger.post(path, {"type": "export", "customer": "+1 555 0100 200"}).status in (403, 404)
+
+
+def test_a_customer_gets_their_export_in_the_chat_after_confirming_it(app_stack, privacy_shop):
+    person = Customer(app_stack, privacy_shop["number"])
+    person.sends(text_message("hi"))
+    wait_for(lambda: len(person.replies()) >= 1, timeout=30)
+    person.sends(text_message("export my data"))
+    prompt = wait_for(lambda: person.replies()[1:] or None, timeout=30)[0]
+    buttons = prompt["body"]["interactive"]["action"]["buttons"]
+    assert [b["reply"]["id"] for b in buttons] == ["data:export", "data:keep"]
+
+    person.sends(button_reply("data:export", "Send my copy", prompt["id"]))
+    ready = wait_for(
+        lambda: [r for r in person.replies() if said(r["body"]).startswith("Your copy is ready")] or None,
+        timeout=60,
+    )
+    link = re.search(r"https?://\S+", said(ready[0]["body"])).group(0)
+    data = json.loads(zipfile.ZipFile(io.BytesIO(requests.get(link, timeout=10).content)).read("data.json"))
+    (conversation,) = data["conversations"]
+    assert "export my data" in json.dumps(conversation["messages"])
+
+
+def test_a_customer_who_asks_to_be_deleted_is_asked_to_confirm_and_told_before_it_runs(
+    app_stack, privacy_shop
+):
+    person = Customer(app_stack, privacy_shop["number"])
+    person.sends(text_message("borrar mis datos"))
+    prompt = wait_for(
+        lambda: [r for r in person.replies() if r["type"] == "interactive"] or None, timeout=30
+    )[0]
+    buttons = prompt["body"]["interactive"]["action"]["buttons"]
+    assert [b["reply"]["id"] for b in buttons] == ["data:erase", "data:keep"]
+    assert "deshacer" in prompt["body"]["interactive"]["body"]["text"]  # said in Spanish
+
+    person.sends(button_reply("data:keep", "Ahora no", prompt["id"]))
+    wait_for(lambda: len(person.replies()) >= 2, timeout=30)
+    person.sends(button_reply("data:erase", "Borrar mis datos", prompt["id"]))
+    wait_for(lambda: len(person.replies()) >= 3, timeout=30)
+    told = said(person.replies()[-1]["body"])
+    assert "último mensaje" in told or "ultimo mensaje" in told

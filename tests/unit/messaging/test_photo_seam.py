@@ -37,7 +37,9 @@ class FakeStore:
         self.inbound: set[str] = set()
         self.outbound_records: dict[str, OutboundRecord] = {}
 
-    def record_inbound(self, shop_id, message_id, phone_number_id, customer, at, summary, archive_key=None) -> bool:
+    def record_inbound(
+        self, shop_id, message_id, phone_number_id, customer, at, summary, archive_key=None
+    ) -> bool:
         first = message_id not in self.inbound
         self.inbound.add(message_id)
         return first

@@ -35,7 +35,7 @@ from chatshop.recruiting.sources import Source, from_referral, link_code_in
 from chatshop.shops.catalog import product_id_for
 from chatshop.shops.domain import Product, Shop
 
-from . import ad_consent, offers, phrases, replies, till
+from . import ad_consent, data_requests, offers, phrases, replies, till
 from .i18n import Translator, default_language, supported, translator
 from .intents import Intent, from_tap, from_text
 from .language import detect
@@ -125,6 +125,14 @@ class AdConsents(Protocol):
     ) -> None: ...
 
 
+class DataRequests(Protocol):
+    """A customer's export or erasure request from the chat (``chatshop.privacy.chat.ChatDataRequests``)."""
+
+    def file(
+        self, shop_id: str, wa_id: str, kind: Literal["export", "erasure"], at: datetime, language: str
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class Turn:
     """What handling one message did: the reply's id, if it replied, and how."""
@@ -148,6 +156,8 @@ class Assistant:
     recruits: Recruits | None = None
     # Consent to personalised ads, where Shop Ads is deployed; None: the words are not commands.
     ad_consents: AdConsents | None = None
+    # A customer's own export and erasure requests; None: the words are not commands.
+    data_requests: DataRequests | None = None
 
     # --- a customer's message ---------------------------------------------------------------------
 
@@ -196,6 +206,9 @@ class Assistant:
         ads = ad_consent.intent_of(message) if self.ad_consents is not None else None
         if ads is not None:
             return self._ad_consent(shop, state, message.id, ads, now)
+        data = data_requests.intent_of(message) if self.data_requests is not None else None
+        if data is not None:
+            return self._data_request(shop, state, message.id, data, now)
         if arrived is not None and intent.kind in ("greeting", "menu", "question", "unsupported"):
             welcomed = self._arrival_welcome(shop, state, message.id, arrived, now)
             if welcomed is not None:
@@ -631,6 +644,31 @@ class Assistant:
         )
         outcome = "ads-consent-given" if choice == "on" else "ads-consent-withdrawn"
         return self._reply(state, message_id, reply_id, ad_consent.done(t, choice), outcome)
+
+    def _data_request(
+        self,
+        shop: Shop,
+        state: ConversationState,
+        message_id: str,
+        said: data_requests.DataRequestIntent,
+        now: datetime,
+    ) -> Turn:
+        assert self.data_requests is not None
+        t = self._translator(shop, state)
+        reply_id = f"reply-{message_id}"
+        if said.kind == "keep":
+            return self._reply(state, message_id, reply_id, data_requests.kept(t), "data-request-kept")
+        if said.kind in ("ask_export", "ask_erase"):
+            kind = "export" if said.kind == "ask_export" else "erase"
+            return self._reply(
+                state, message_id, reply_id, data_requests.prompt(t, kind), f"data-{kind}-prompt"
+            )
+        kind = "export" if said.kind == "export" else "erase"
+        # Filed before the reply: a redelivery after a crash files it again, which finds the open one.
+        self.data_requests.file(
+            shop.id, state.customer, "export" if kind == "export" else "erasure", now, t.language
+        )
+        return self._reply(state, message_id, reply_id, data_requests.started(t, kind), f"data-{kind}-filed")
 
     def _stop_offers(
         self, shop: Shop | None, state: ConversationState, message_id: str, via: ConsentVia, now: datetime

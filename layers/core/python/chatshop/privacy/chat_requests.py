@@ -18,7 +18,6 @@ from .requests import CHAT_ERASURE_DELAY_S, ExportLink, PrivacyRequest, PrivacyR
 from .service import PrivacyDesk
 
 
-
 class ChatDataRequests:
     def __init__(self, desk: PrivacyDesk) -> None:
         self.desk = desk
