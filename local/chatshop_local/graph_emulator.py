@@ -307,6 +307,8 @@ class GraphEmulator:
         self._retry_delays_s = tuple(webhook_retry_delays_s)
         self._lock = threading.RLock()
         self._numbers: dict[str, _Number] = {}
+        # Business accounts registered as Meta holds them (register_number), whose tokens are known.
+        self._told_accounts: set[str] = set()
         self._conversions = ConversionLog(clock)
         self._outbox: list[dict[str, Any]] = []
         self._sent: dict[str, _SentMessage] = {}
@@ -389,6 +391,7 @@ class GraphEmulator:
         )
         with self._lock:
             self._numbers[phone_number_id] = number
+            self._told_accounts.add(number.waba_id)
 
     def outbox(self, to: str | None = None, phone_number_id: str | None = None) -> list[dict[str, Any]]:
         """Accepted messages, oldest first: id, phone_number_id, to, type, body, timestamp, status."""
@@ -737,7 +740,13 @@ class GraphEmulator:
             found = source(phone_number_id)
             if found is not None:
                 display_phone_number, access_token, waba_id = found
+                with self._lock:
+                    told = set(self._told_accounts)
                 self.register_number(phone_number_id, display_phone_number, access_token, waba_id)
+                with self._lock:
+                    # Learned from a shop's own connection, not told: unless the account was told of
+                    # already, its tokens stay whatever shops connect it with.
+                    self._told_accounts.intersection_update(told)
                 return
 
     def add_number_source(self, source: NumberSource) -> None:
@@ -1039,14 +1048,17 @@ class GraphEmulator:
     # -- webhook subscriptions (graph_subscriptions) -------------------------------------------------------
 
     def _authorized_account(self, request: HttpRequest, waba_id: str) -> None:
-        """The token may manage the business account. An account the emulator knows numbers of takes
-        only their tokens; one it knows nothing of is, locally, whatever the shop connects (as numbers
-        are learned from what shops connect), so any token is taken for it."""
+        """The token may manage the business account. An account registered with numbers takes only
+        their tokens; one the emulator was not told of (or knows only from shops' own connections) is,
+        locally, whatever a shop connects, so any token is taken for it."""
         token = _access_token(request) or _graph_params(request).get("access_token") or None
         if token is None:
             raise invalid_token()
         with self._lock:
-            tokens = {n.access_token for n in self._numbers.values() if n.waba_id == waba_id}
+            told = waba_id in self._told_accounts
+            tokens = (
+                {n.access_token for n in self._numbers.values() if n.waba_id == waba_id} if told else set()
+            )
         if tokens and not any(_same_secret(known, token) for known in tokens):
             raise unknown_object(waba_id, request.method)
 
