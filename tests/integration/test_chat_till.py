@@ -41,7 +41,7 @@ def till_shop(app_stack) -> dict[str, Any]:
         f"/shops/{shop['id']}/channels/whatsapp",
         {
             "phone_number_id": number,
-            "waba_id": "102290129340399",
+            "waba_id": "102290129340403",
             "display_phone_number": "+1 555 222 4444",
             "access_token": "EAAG-till-token-0123456789",
         },

@@ -73,7 +73,8 @@ def connect(merchant, shop_id: str, catalog_id: str | None = None) -> str:
     number = new_number()
     request = {
         "phone_number_id": number,
-        "waba_id": "102290129340398",
+        # A business account of its own: Meta takes a token only for the accounts it may manage.
+        "waba_id": str(10**14 + secrets.randbelow(10**14)),
         "display_phone_number": "+1 555 010 2030",
         "access_token": "EAAG" + secrets.token_hex(24),
     }

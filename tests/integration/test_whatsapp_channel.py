@@ -14,7 +14,9 @@ pytestmark = pytest.mark.integration
 def channel_request(phone_number_id: str, token: str | None = None, **fields) -> dict:
     return {
         "phone_number_id": phone_number_id,
-        "waba_id": "102290129340398",
+        # A business account of its own: Meta takes a token only for the accounts it may manage,
+        # and an account the emulator knows takes only its own numbers' tokens.
+        "waba_id": new_number(),
         "display_phone_number": "+1 555 010 2030",
         "access_token": token or "EAAG" + secrets.token_hex(24),
         **fields,
