@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import io
 import json
 import re
 import secrets
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,7 +94,7 @@ def everything_in(app_stack) -> Iterator[tuple[str, str]]:
             for item in page["Items"]:
                 yield (
                     f"{table.logical_id} {item.get('pk', {}).get('S')}",
-                    json.dumps(item, ensure_ascii=False),
+                    json.dumps(item, ensure_ascii=False, default=_readable),
                 )
     for bucket in app_stack.stack.of_type("AWS::S3::Bucket"):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.physical_id):
@@ -102,6 +104,15 @@ def everything_in(app_stack) -> Iterator[tuple[str, str]]:
                     f"{bucket.logical_id} {entry['Key']}",
                     entry["Key"] + "\n" + content.decode("utf-8", "replace"),
                 )
+
+
+def _readable(value: object) -> str:
+    """A binary attribute as text: a compressed one (a zlib stream) opened first, so what it holds
+    is searched too."""
+    assert isinstance(value, bytes), type(value)
+    with contextlib.suppress(zlib.error):
+        value = zlib.decompress(value)
+    return value.decode("utf-8", "replace")
 
 
 def hits(app_stack, customer: Customer) -> list[str]:
