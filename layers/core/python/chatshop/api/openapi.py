@@ -127,7 +127,9 @@ _AVAILABILITY = Param(
     },
 )
 _PRODUCT_FILTERS = (_AVAILABILITY, Param("category"))
-_IF_MATCH = Param("If-Match", "header", required=True)
+# An empty If-Match names no version: it is refused as a missing one is (428), so the document
+# does not offer it.
+_IF_MATCH = Param("If-Match", "header", {"type": "string", "minLength": 1}, required=True)
 _OPTIONAL_IF_MATCH = Param("If-Match", "header")
 # Inline rather than a $ref: query parameters are checked one by one, and clients (the fuzzer
 # among them) resolve references in them less reliably than in bodies.
