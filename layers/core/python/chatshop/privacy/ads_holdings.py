@@ -13,9 +13,7 @@ from typing import Any
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
 
-from .messaging_holdings import _plain
-
-_BATCH_WRITE_LIMIT = 25
+from .table_items import delete_keys, partition, plain
 
 
 class AdsHoldings:
@@ -24,13 +22,8 @@ class AdsHoldings:
         self._dynamodb = aws.client("dynamodb", settings)
 
     def read(self, user_key: str) -> dict[str, Any]:
-        user = [
-            _plain(item, ("pk",)) | {"sk": item["sk"]["S"]} for item in self._partition(f"USER#{user_key}")
-        ]
-        log = [
-            _plain(item, ("pk",)) | {"sk": item["sk"]["S"]}
-            for item in self._partition(f"CONSENTLOG#{user_key}")
-        ]
+        user = [plain(item, ("pk",)) for item in self._partition(f"USER#{user_key}")]
+        log = [plain(item, ("pk",)) for item in self._partition(f"CONSENTLOG#{user_key}")]
         return {"user_key": user_key, "items": user, "consent_log": log}
 
     def erase(self, user_key: str) -> int:
@@ -39,19 +32,7 @@ class AdsHoldings:
             for pk in (f"USER#{user_key}", f"CONSENTLOG#{user_key}")
             for item in self._partition(pk)
         ]
-        for start in range(0, len(keys), _BATCH_WRITE_LIMIT):
-            pending = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_WRITE_LIMIT]]
-            while pending:
-                answer = self._dynamodb.batch_write_item(RequestItems={self._table: pending})
-                pending = answer.get("UnprocessedItems", {}).get(self._table, [])
-        return len(keys)
+        return delete_keys(self._dynamodb, self._table, keys)
 
     def _partition(self, pk: str) -> Iterator[dict[str, Any]]:
-        pages = self._dynamodb.get_paginator("query").paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": pk}},
-            ConsistentRead=True,
-        )
-        for page in pages:
-            yield from page.get("Items", [])
+        return partition(self._dynamodb, self._table, pk)

@@ -17,7 +17,7 @@ from typing import Any
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
 
-_BATCH_WRITE_LIMIT = 25
+from .table_items import delete_keys, partition, plain
 
 
 def _s(value: str) -> dict[str, str]:
@@ -104,12 +104,12 @@ class MessagingHoldings:
             key = _key(item)
             side.append(key)
             if key == profile_key:
-                found.profile = _plain(item, ("pk", "sk"))
+                found.profile = plain(item, ("pk", "sk"))
             elif key == offers_key:
-                found.offers = _plain(item, ("pk", "sk", "gsi_pk", "gsi_sk"))
+                found.offers = plain(item, ("pk", "sk", "gsi_pk", "gsi_sk"))
             elif key["pk"]["S"].startswith("BROADCAST#"):
                 found.broadcasts.append(
-                    {"broadcast_id": key["pk"]["S"].split("#", 1)[1], **_plain(item, ("pk", "sk"))}
+                    {"broadcast_id": key["pk"]["S"].split("#", 1)[1], **plain(item, ("pk", "sk"))}
                 )
         found.media_keys = list(dict.fromkeys(found.media_keys))
         found.archive_keys = list(dict.fromkeys(found.archive_keys))
@@ -117,28 +117,11 @@ class MessagingHoldings:
         return found
 
     def delete(self, keys: list[dict[str, Any]]) -> int:
-        """Delete these items, 25 to a request, in the order given."""
-        for start in range(0, len(keys), _BATCH_WRITE_LIMIT):
-            pending = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_WRITE_LIMIT]]
-            while pending:
-                answer = self._dynamodb.batch_write_item(RequestItems={self._table: pending})
-                pending = answer.get("UnprocessedItems", {}).get(self._table, [])
-        return len(keys)
+        """Delete these items, in the order given (the thread's last)."""
+        return delete_keys(self._dynamodb, self._table, keys)
 
     def _partition(self, pk: str) -> Iterator[dict[str, Any]]:
-        start: dict[str, Any] = {}
-        while True:
-            page = self._dynamodb.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": _s(pk)},
-                ConsistentRead=True,
-                **start,
-            )
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+        return partition(self._dynamodb, self._table, pk)
 
     def _get_many(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -156,23 +139,3 @@ class MessagingHoldings:
 
 def _key(item: dict[str, Any]) -> dict[str, Any]:
     return {"pk": item["pk"], "sk": item["sk"]}
-
-
-def _plain(item: dict[str, Any], leave_out: tuple[str, ...]) -> dict[str, Any]:
-    """An item's attributes as JSON values (strings, numbers, lists), its keys left out."""
-    return {name: _value(value) for name, value in item.items() if name not in leave_out}
-
-
-def _value(value: dict[str, Any]) -> Any:
-    kind, inner = next(iter(value.items()))
-    if kind == "N":
-        return float(inner) if "." in inner else int(inner)
-    if kind in ("SS", "NS"):
-        return sorted(inner)
-    if kind == "L":
-        return [_value(part) for part in inner]
-    if kind == "M":
-        return {name: _value(part) for name, part in inner.items()}
-    if kind == "NULL":
-        return None
-    return inner
