@@ -4,17 +4,12 @@ scan of every table and bucket the template declares then finds nothing of them.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import io
 import json
 import re
 import secrets
 import time
 import zipfile
-import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,6 +23,7 @@ from chatshop_local.ads_secrets import LOCAL_USER_KEY_SECRET
 from chatshop_local.graph_emulator import button_reply, image_message, order_message, text_message
 
 from .conftest import Api, add_product, open_shop, sign_up, usd, wait_for
+from .store_scan import traces
 from .test_ads_consent import WORDING, click
 from .whatsapp import said
 
@@ -35,7 +31,6 @@ pytestmark = pytest.mark.integration
 
 # The export made before the erasure, which the erasure must take away too.
 EXPORTS: list[str] = []
-_WAMID = re.compile(r"wamid\.([A-Za-z0-9+/=]+)")
 
 
 @pytest.fixture(scope="module")
@@ -86,53 +81,8 @@ class Customer:
         return [self.wa_id, self.phone, self.name, self.user_key, *self.message_ids, *wamids]
 
 
-def everything_in(app_stack) -> Iterator[tuple[str, str]]:
-    """(where, text) for every item of every table and every object of every bucket of the stack."""
-    dynamodb, s3 = app_stack.clients.client("dynamodb"), app_stack.clients.client("s3")
-    for table in app_stack.stack.of_type("AWS::DynamoDB::Table"):
-        for page in dynamodb.get_paginator("scan").paginate(TableName=table.physical_id):
-            for item in page["Items"]:
-                yield (
-                    f"{table.logical_id} {item.get('pk', {}).get('S')}",
-                    json.dumps(item, ensure_ascii=False, default=_readable),
-                )
-    for bucket in app_stack.stack.of_type("AWS::S3::Bucket"):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.physical_id):
-            for entry in page.get("Contents", []):
-                content = s3.get_object(Bucket=bucket.physical_id, Key=entry["Key"])["Body"].read()
-                yield (
-                    f"{bucket.logical_id} {entry['Key']}",
-                    entry["Key"] + "\n" + content.decode("utf-8", "replace"),
-                )
-
-
-def _readable(value: object) -> str:
-    """A binary attribute as text: a compressed one (a zlib stream) opened first, so what it holds
-    is searched too."""
-    assert isinstance(value, bytes), type(value)
-    with contextlib.suppress(zlib.error):
-        value = zlib.decompress(value)
-    return value.decode("utf-8", "replace")
-
-
 def hits(app_stack, customer: Customer) -> list[str]:
-    """Where the customer's number, name, keys or Meta's ids of their messages are still found;
-    every wamid found is decoded too, since Meta's ids carry the number inside."""
-    needles = customer.needles()
-    found = []
-    for where, text in everything_in(app_stack):
-        if any(needle in text for needle in needles):
-            found.append(where)
-            continue
-        for encoded in _WAMID.findall(text):
-            try:
-                decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
-            except (binascii.Error, ValueError):
-                continue
-            if customer.wa_id.encode() in decoded:
-                found.append(f"{where} (a wamid)")
-                break
-    return found
+    return traces(app_stack, customer.needles(), wa_id=customer.wa_id)
 
 
 def settle(customer: Customer, replies: int) -> None:

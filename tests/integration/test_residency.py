@@ -15,12 +15,15 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import stripe
 
 from chatshop_local.emulator import free_port
+from chatshop_local.graph_emulator import order_message
 from chatshop_local.region_stacks import RegionStacks, start_regions, webhook_url
 from chatshop_local.stack import LocalStack
 
 from .conftest import REPO_ROOT, Api, sign_up, wait_for
+from .store_scan import traces
 from .test_whatsapp_channel import channel_request, new_number
 from .whatsapp import fresh_text, post_webhook, sign
 
@@ -52,6 +55,11 @@ def regions(tmp_path_factory, invoked) -> Iterator[RegionStacks]:
 
 
 def _brazilian_number(brazil: LocalStack, waba_id: str | None = None) -> str:
+    return _brazilian_shop(brazil, waba_id)[2]
+
+
+def _brazilian_shop(brazil: LocalStack, waba_id: str | None = None) -> tuple[Api, str, str]:
+    """(the merchant, the shop's id, its connected number) of a new shop in sa-east-1."""
     merchant = sign_up(Api(brazil.gateway.url))
     reply = merchant.post(
         "/shops", {"name": "Loja", "country": "BR", "currency": "BRL", "timezone": "America/Sao_Paulo"}
@@ -62,7 +70,7 @@ def _brazilian_number(brazil: LocalStack, waba_id: str | None = None) -> str:
     body = channel_request(number, waba_id=waba_id or new_number())
     connect = merchant.request("PUT", f"/shops/{reply.json['id']}/channels/whatsapp", body)
     assert connect.status == 200, connect.raw
-    return number
+    return merchant, reply.json["id"], number
 
 
 def _about(number: str, customer_text: str = "Oi") -> tuple[bytes, str, str]:
@@ -70,25 +78,6 @@ def _about(number: str, customer_text: str = "Oi") -> tuple[bytes, str, str]:
     document = json.loads(raw)
     document["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = number
     return json.dumps(document, ensure_ascii=False).encode(), message_id, customer
-
-
-def _everything_in(stack: LocalStack) -> str:
-    """Every item of every table and every object of every bucket of a stack, as one text."""
-    dynamodb, s3 = stack.clients.client("dynamodb"), stack.clients.client("s3")
-    seen = []
-    for table in stack.stack.of_type("AWS::DynamoDB::Table"):
-        for page in dynamodb.get_paginator("scan").paginate(TableName=table.physical_id):
-            seen.append(json.dumps(page["Items"]))
-    for bucket in stack.stack.of_type("AWS::S3::Bucket"):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket.physical_id):
-            for entry in page.get("Contents", []):
-                seen.append(entry["Key"])
-                seen.append(
-                    s3.get_object(Bucket=bucket.physical_id, Key=entry["Key"])["Body"]
-                    .read()
-                    .decode("utf-8", "replace")
-                )
-    return "\n".join(seen)
 
 
 def test_a_webhook_that_reaches_the_wrong_region_is_relayed_home_and_not_kept(regions):
@@ -110,9 +99,7 @@ def test_a_webhook_that_reaches_the_wrong_region_is_relayed_home_and_not_kept(re
         )
     )
     time.sleep(0.5)
-    kept_in_us = _everything_in(us)
-    assert customer not in kept_in_us
-    assert message_id not in kept_in_us
+    assert traces(us, [customer, message_id], wa_id=customer) == []
 
 
 def test_a_webhook_whose_region_cannot_be_reached_is_refused_for_meta_to_retry_and_not_kept(regions):
@@ -124,8 +111,7 @@ def test_a_webhook_whose_region_cannot_be_reached_is_refused_for_meta_to_retry_a
 
     assert reply.status == 503, reply.raw
     assert reply.json["error"]["code"] == "unavailable"
-    kept_in_us = _everything_in(us)
-    assert customer not in kept_in_us and message_id not in kept_in_us
+    assert traces(us, [customer, message_id], wa_id=customer) == []
 
 
 def test_a_relayed_webhook_is_verified_again_and_never_relayed_further(regions):
@@ -206,15 +192,66 @@ def test_a_brazilian_and_a_german_customer_leave_nothing_in_the_us(regions):
 
     # Then each home region holds its customer, and the US holds neither
     time.sleep(1.0)
-    at_home = _everything_in(brazil)
-    assert customer in at_home and message_id in at_home
-    assert user_key in _everything_in(europe)
-    kept_in_us = _everything_in(us)
-    for trace in (customer, name, message_id, user_key):
-        assert trace not in kept_in_us, trace
+    assert traces(brazil, [customer]) and traces(brazil, [message_id])
+    assert traces(europe, [user_key])
+    assert traces(us, [customer, name, message_id, user_key], wa_id=customer) == []
 
 
 def _inbound(stack: LocalStack, message_id: str) -> dict | None:
     table = stack.stack.physical_id("MessagingTable")
     key = {"pk": {"S": f"INBOUND#{message_id}"}, "sk": {"S": "MSG"}}
     return stack.clients.client("dynamodb").get_item(TableName=table, Key=key).get("Item")
+
+
+def test_a_brazilian_order_placed_and_paid_stays_in_brazil(regions):
+    us, brazil, meta = regions["us-east-1"], regions["sa-east-1"], regions.meta
+    merchant, shop_id, number = _brazilian_shop(brazil)
+    product = {
+        "retailer_id": "REDE-1",
+        "title": "Rede de dormir",
+        "price": {"amount": 8900, "currency": "BRL"},
+    }
+    assert merchant.post(f"/shops/{shop_id}/products", {**product, "inventory": 4}).status == 201
+    secret = "whsec_residency_" + secrets.token_hex(8)
+    payments = {"signing_secret": secret, "payment_link": "https://buy.stripe.com/test_rede"}
+    assert merchant.request("PUT", f"/shops/{shop_id}/payments/stripe", payments).status == 200
+    customer, name = "55319" + str(secrets.randbelow(10**8)).zfill(8), f"Compradora {secrets.token_hex(4)}"
+
+    # The customer sends the cart from the shop's catalog; the order is placed in sa-east-1
+    item = {"product_retailer_id": "REDE-1", "quantity": 1, "item_price": 1, "currency": "BRL"}
+    meta.send_customer_message(number, customer, name, order_message("catalogo", [item]))
+    (order,) = wait_for(lambda: merchant.get(f"/shops/{shop_id}/orders").json["items"], timeout=40)
+    assert order["customer_wa_id"] == customer and order["total"]["amount"] == 8900
+
+    # Stripe's event reaches the shop's endpoint at home and pays it; sent to the US, nothing knows it
+    event = {
+        "id": "evt_" + secrets.token_hex(8),
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_test_" + secrets.token_hex(8),
+                "object": "checkout.session",
+                "client_reference_id": order["id"],
+                "payment_status": "paid",
+                "amount_total": 8900,
+                "currency": "brl",
+            }
+        },
+    }
+    body = json.dumps(event).encode()
+    headers = {
+        "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(body.decode(), secret),
+        "Content-Type": "application/json",
+    }
+    astray = Api(us.gateway.url).post(f"/webhooks/stripe/{shop_id}", raw=body, headers=headers)
+    assert astray.status == 404, astray.raw
+    paid = Api(brazil.gateway.url).post(f"/webhooks/stripe/{shop_id}", raw=body, headers=headers)
+    assert paid.status == 200 and paid.json["outcome"] == "paid", paid.raw
+    wait_for(lambda: any(order["number"] in json.dumps(m) for m in meta.outbox(to=customer)), timeout=30)
+
+    # Then the order and its customer are in Brazil's stores only
+    assert merchant.get(f"/shops/{shop_id}/orders/{order['id']}").json["status"] == "paid"
+    assert traces(brazil, [order["id"]]) and traces(brazil, [customer])
+    time.sleep(1.0)
+    assert traces(us, [customer, name, order["id"], event["id"]], wa_id=customer) == []
