@@ -17,7 +17,7 @@ from chatshop.messaging.inbound import InboundMessage
 from chatshop.messaging.outbound import Button, ReplyButtons, Text
 
 from .i18n import Translator
-from .intents import normalised
+from .intents import command_of, normalised
 from .phrases import N_
 
 ADS_ON = "ads:personalise"
@@ -48,80 +48,68 @@ ADS_OFF_DONE = N_(
 ADS_KEPT = N_("Nothing changed.")
 
 # Whole messages (case, accents and punctuation aside) per language.
-_OFF_WORDS = frozenset(
-    normalised(words)
-    for words in [
-        "stop personalised ads",
-        "stop personalized ads",
-        "stop personalising my ads",
-        "stop personalizing my ads",
-        "stop personalising ads",
-        "stop personalizing ads",
-        "no personalised ads",
-        "no personalized ads",
-        "don't personalise my ads",
-        "don't personalize my ads",
-        "no personalizar anuncios",
-        "no personalizar mis anuncios",
-        "dejar de personalizar anuncios",
-        "parar anuncios personalizados",
-        "sin anuncios personalizados",
-        "no quiero anuncios personalizados",
-        "parar de personalizar anuncios",
-        "nao personalizar anuncios",
-        "nao personalizar meus anuncios",
-        "sem anuncios personalizados",
-        "nao quero anuncios personalizados",
-        "व्यक्तिगत विज्ञापन बंद करें",
-        "व्यक्तिगत विज्ञापन बंद करो",
-        "पर्सनलाइज़्ड विज्ञापन बंद करें",
-        "विज्ञापन निजीकरण बंद करें",
-    ]
-)
-_ON_WORDS = frozenset(
-    normalised(words)
-    for words in [
-        "personalise my ads",
-        "personalize my ads",
-        "personalise ads",
-        "personalize ads",
-        "personalised ads",
-        "personalized ads",
-        "personalizar mis anuncios",
-        "personalizar anuncios",
-        "anuncios personalizados",
-        "personalizar meus anuncios",
-        "व्यक्तिगत विज्ञापन",
-        "मेरे विज्ञापन व्यक्तिगत करें",
-        "विज्ञापन व्यक्तिगत करें",
-        "विज्ञापन पर्सनलाइज़ करें",
-    ]
-)
+_OFF_WORDS = [
+    "stop personalised ads",
+    "stop personalized ads",
+    "stop personalising my ads",
+    "stop personalizing my ads",
+    "stop personalising ads",
+    "stop personalizing ads",
+    "no personalised ads",
+    "no personalized ads",
+    "don't personalise my ads",
+    "don't personalize my ads",
+    "no personalizar anuncios",
+    "no personalizar mis anuncios",
+    "dejar de personalizar anuncios",
+    "parar anuncios personalizados",
+    "sin anuncios personalizados",
+    "no quiero anuncios personalizados",
+    "parar de personalizar anuncios",
+    "nao personalizar anuncios",
+    "nao personalizar meus anuncios",
+    "sem anuncios personalizados",
+    "nao quero anuncios personalizados",
+    "व्यक्तिगत विज्ञापन बंद करें",
+    "व्यक्तिगत विज्ञापन बंद करो",
+    "पर्सनलाइज़्ड विज्ञापन बंद करें",
+    "विज्ञापन निजीकरण बंद करें",
+]
+_ON_WORDS = [
+    "personalise my ads",
+    "personalize my ads",
+    "personalise ads",
+    "personalize ads",
+    "personalised ads",
+    "personalized ads",
+    "personalizar mis anuncios",
+    "personalizar anuncios",
+    "anuncios personalizados",
+    "personalizar meus anuncios",
+    "व्यक्तिगत विज्ञापन",
+    "मेरे विज्ञापन व्यक्तिगत करें",
+    "विज्ञापन व्यक्तिगत करें",
+    "विज्ञापन पर्सनलाइज़ करें",
+]
 
 AdConsentKind = Literal["ask_on", "ask_off", "on", "off", "keep"]
+
+_TAPS: dict[str, AdConsentKind] = {ADS_ON: "on", ADS_OFF: "off", ADS_KEEP: "keep"}
+_PHRASES: dict[str, AdConsentKind] = {
+    **{normalised(words): "ask_off" for words in _OFF_WORDS},
+    **{normalised(words): "ask_on" for words in _ON_WORDS},
+}
 
 
 @dataclass(frozen=True)
 class AdConsentIntent:
     kind: AdConsentKind
-    # The button's title, for the consent's record.
-    words: str = ""
 
 
 def intent_of(message: InboundMessage) -> AdConsentIntent | None:
     """What the message says of personalised ads, or None when it is about something else."""
-    if message.button is not None:
-        taps: dict[str, AdConsentKind] = {ADS_ON: "on", ADS_OFF: "off", ADS_KEEP: "keep"}
-        kind = taps.get(message.button.id or "")
-        return AdConsentIntent(kind, message.button.title or "") if kind is not None else None
-    if message.type != "text" or not message.text:
-        return None
-    words = normalised(message.text)
-    if words in _OFF_WORDS:
-        return AdConsentIntent("ask_off")
-    if words in _ON_WORDS:
-        return AdConsentIntent("ask_on")
-    return None
+    kind = command_of(message, _TAPS, _PHRASES)
+    return AdConsentIntent(kind) if kind is not None else None
 
 
 # --- Replies ----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from chatshop.messaging.inbound import InboundMessage
 from chatshop.messaging.outbound import Button, ReplyButtons, Text
 
 from .i18n import Translator
-from .intents import normalised
+from .intents import command_of, normalised
 from .phrases import N_
 
 DATA_EXPORT = "data:export"
@@ -41,49 +41,49 @@ ERASE_STARTED = N_("We are deleting your data now. This is our last message, unl
 DATA_KEPT = N_("Nothing was changed.")
 EXPORT_READY = N_("Your copy is ready: {link}\nThe link works until {until}.")
 
-_EXPORT_WORDS = frozenset(
-    normalised(words)
-    for words in [
-        "export my data",
-        "download my data",
-        "send me my data",
-        "my data",
-        "get my data",
-        "a copy of my data",
-        "exportar mis datos",
-        "descargar mis datos",
-        "mis datos",
-        "exportar meus dados",
-        "baixar meus dados",
-        "meus dados",
-        "मेरा डेटा निर्यात करें",
-        "मेरा डेटा डाउनलोड करें",
-        "मेरा डेटा भेजें",
-        "मेरा डेटा",
-    ]
-)
-_ERASE_WORDS = frozenset(
-    normalised(words)
-    for words in [
-        "delete my data",
-        "erase my data",
-        "remove my data",
-        "forget me",
-        "delete everything about me",
-        "borrar mis datos",
-        "eliminar mis datos",
-        "olvidame",
-        "apagar meus dados",
-        "excluir meus dados",
-        "esquecer meus dados",
-        "मेरा डेटा हटाएं",
-        "मेरा डेटा हटाओ",
-        "मेरा डेटा मिटाएं",
-        "मेरा डेटा डिलीट करें",
-    ]
-)
+_EXPORT_WORDS = [
+    "export my data",
+    "download my data",
+    "send me my data",
+    "my data",
+    "get my data",
+    "a copy of my data",
+    "exportar mis datos",
+    "descargar mis datos",
+    "mis datos",
+    "exportar meus dados",
+    "baixar meus dados",
+    "meus dados",
+    "मेरा डेटा निर्यात करें",
+    "मेरा डेटा डाउनलोड करें",
+    "मेरा डेटा भेजें",
+    "मेरा डेटा",
+]
+_ERASE_WORDS = [
+    "delete my data",
+    "erase my data",
+    "remove my data",
+    "forget me",
+    "delete everything about me",
+    "borrar mis datos",
+    "eliminar mis datos",
+    "olvidame",
+    "apagar meus dados",
+    "excluir meus dados",
+    "esquecer meus dados",
+    "मेरा डेटा हटाएं",
+    "मेरा डेटा हटाओ",
+    "मेरा डेटा मिटाएं",
+    "मेरा डेटा डिलीट करें",
+]
 
 DataRequestKind = Literal["ask_export", "ask_erase", "export", "erase", "keep"]
+
+_TAPS: dict[str, DataRequestKind] = {DATA_EXPORT: "export", DATA_ERASE: "erase", DATA_KEEP: "keep"}
+_PHRASES: dict[str, DataRequestKind] = {
+    **{normalised(words): "ask_export" for words in _EXPORT_WORDS},
+    **{normalised(words): "ask_erase" for words in _ERASE_WORDS},
+}
 
 
 @dataclass(frozen=True)
@@ -93,18 +93,8 @@ class DataRequestIntent:
 
 def intent_of(message: InboundMessage) -> DataRequestIntent | None:
     """What the message says of the customer's data, or None when it is about something else."""
-    if message.button is not None:
-        taps: dict[str, DataRequestKind] = {DATA_EXPORT: "export", DATA_ERASE: "erase", DATA_KEEP: "keep"}
-        kind = taps.get(message.button.id or "")
-        return DataRequestIntent(kind) if kind is not None else None
-    if message.type != "text" or not message.text:
-        return None
-    words = normalised(message.text)
-    if words in _EXPORT_WORDS:
-        return DataRequestIntent("ask_export")
-    if words in _ERASE_WORDS:
-        return DataRequestIntent("ask_erase")
-    return None
+    kind = command_of(message, _TAPS, _PHRASES)
+    return DataRequestIntent(kind) if kind is not None else None
 
 
 # --- Replies ----------------------------------------------------------------------------------------

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from . import cart_words
+
+if TYPE_CHECKING:
+    from chatshop.messaging.inbound import InboundMessage
+
+K = TypeVar("K", bound=str)
 
 IntentKind = Literal[
     "greeting",
@@ -246,6 +252,17 @@ _CART_KINDS: dict[str, IntentKind] = {
 
 def _cart_intent(said: cart_words.CartCommand) -> Intent:
     return Intent(_CART_KINDS[said.kind], said.what, said.quantity, words=True)
+
+
+def command_of(message: InboundMessage, taps: Mapping[str, K], phrases: Mapping[str, K]) -> K | None:
+    """Which of a confirmed command's steps a message is: the tap of one of ``taps``' button ids, or a
+    text that is, case, accents and punctuation aside, one of ``phrases`` (already ``normalised``);
+    None when it is about something else."""
+    if message.button is not None:
+        return taps.get(message.button.id or "")
+    if message.type != "text" or not message.text:
+        return None
+    return phrases.get(normalised(message.text))
 
 
 def normalised(text: str) -> str:

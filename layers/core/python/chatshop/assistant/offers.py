@@ -18,7 +18,7 @@ from chatshop.messaging.outbound import Button, ReplyButtons, Text
 
 from . import intents
 from .i18n import Translator
-from .intents import normalised
+from .intents import command_of, normalised
 from .phrases import N_
 from .replies import cut, menu_buttons, price_label
 from .views import ProductView
@@ -58,79 +58,65 @@ REFERRAL_WELCOME_NAMED = N_(
 BUTTON_SEE_PRODUCT = N_("See it")
 
 # Whole messages (case, accents and punctuation aside) that stop offers, per language.
-_STOP_WORDS = frozenset(
-    normalised(words)
-    for words in [
-        "stop",
-        "stop offers",
-        "stop promotions",
-        "stop messages",
-        "unsubscribe",
-        "opt out",
-        "optout",
-        "no more offers",
-        "baja",
-        "dar de baja",
-        "darme de baja",
-        "detener",
-        "no mas ofertas",
-        "cancelar suscripcion",
-        "parar",
-        "pare",
-        "sair",
-        "descadastrar",
-        "parar ofertas",
-        "nao quero mais ofertas",
-        "रोकें",
-        "रोको",
-        "बंद",
-        "बंद करो",
-        "बंद करें",
-        "अनसब्सक्राइब",
-    ]
-)
-_OFFERS_WORDS = frozenset(
-    normalised(words)
-    for words in [
-        "offers",
-        "offer",
-        "deals",
-        "promotions",
-        "ofertas",
-        "oferta",
-        "promociones",
-        "promocoes",
-        "ऑफर",
-        "ऑफ़र",
-    ]
-)
+_STOP_WORDS = [
+    "stop",
+    "stop offers",
+    "stop promotions",
+    "stop messages",
+    "unsubscribe",
+    "opt out",
+    "optout",
+    "no more offers",
+    "baja",
+    "dar de baja",
+    "darme de baja",
+    "detener",
+    "no mas ofertas",
+    "cancelar suscripcion",
+    "parar",
+    "pare",
+    "sair",
+    "descadastrar",
+    "parar ofertas",
+    "nao quero mais ofertas",
+    "रोकें",
+    "रोको",
+    "बंद",
+    "बंद करो",
+    "बंद करें",
+    "अनसब्सक्राइब",
+]
+_OFFERS_WORDS = [
+    "offers",
+    "offer",
+    "deals",
+    "promotions",
+    "ofertas",
+    "oferta",
+    "promociones",
+    "promocoes",
+    "ऑफर",
+    "ऑफ़र",
+]
 
 OffersKind = Literal["ask", "yes", "no", "stop"]
+
+_TAPS: dict[str, OffersKind] = {OFFERS_YES: "yes", OFFERS_NO: "no", OFFERS_STOP: "stop"}
+_PHRASES: dict[str, OffersKind] = {
+    **{normalised(words): "stop" for words in _STOP_WORDS},
+    **{normalised(words): "ask" for words in _OFFERS_WORDS},
+}
 
 
 @dataclass(frozen=True)
 class OffersIntent:
     kind: OffersKind
-    # The words that said it, for the consent's record: a button's title or the message.
-    words: str
 
 
 def intent_of(message: InboundMessage) -> OffersIntent | None:
     """What the message says of offers, or None when it is about something else."""
-    if message.button is not None:
-        taps: dict[str, OffersKind] = {OFFERS_YES: "yes", OFFERS_NO: "no", OFFERS_STOP: "stop"}
-        kind = taps.get(message.button.id or "")
-        if kind is not None:
-            return OffersIntent(kind, message.button.title or "")
-        return None
-    if message.type != "text" or not message.text:
-        return None
-    words = normalised(message.text)
-    if words in _STOP_WORDS:
-        return OffersIntent("stop", message.text.strip())
-    if words in _OFFERS_WORDS:
-        return OffersIntent("ask", message.text.strip())
-    return None
+    kind = command_of(message, _TAPS, _PHRASES)
+    return OffersIntent(kind) if kind is not None else None
 
 
 # --- Replies ----------------------------------------------------------------------------------------
