@@ -26,6 +26,7 @@ from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
 
 if TYPE_CHECKING:
+    from chatshop.ads.secrets import AdsSecrets
     from chatshop.assistant.dialogue import Assistant
     from chatshop.orders.checkout import Checkout
     from chatshop.privacy.chat import ChatConsents
@@ -72,27 +73,32 @@ def _ad_consents() -> ChatConsents | None:
     """Consent to personalised ads from the chat, where Shop Ads is deployed (its table)."""
     if not settings.ads_table:
         return None
-    from chatshop.ads.secrets import AdsSecrets
     from chatshop.privacy.chat import ChatConsents
     from chatshop.privacy.consent_store import ConsentStore
 
-    return ChatConsents(ConsentStore(settings), AdsSecrets(settings).user_key_secret)
+    return ChatConsents(ConsentStore(settings), _ads_secrets().user_key_secret)
 
 
 def _data_requests() -> ChatDataRequests | None:
     """ "Export my data" and "delete my data" from the chat, where the privacy worker is deployed."""
     if not settings.privacy_queue:
         return None
-    from chatshop.ads.secrets import AdsSecrets
     from chatshop.privacy.chat_requests import ChatDataRequests
     from chatshop.privacy.jobs import PrivacyQueue
     from chatshop.privacy.request_store import PrivacyRequestStore
     from chatshop.privacy.service import PrivacyDesk
 
-    desk = PrivacyDesk(
-        PrivacyRequestStore(settings), PrivacyQueue(settings), AdsSecrets(settings).user_key_secret
-    )
+    desk = PrivacyDesk(PrivacyRequestStore(settings), PrivacyQueue(settings), _ads_secrets().user_key_secret)
     return ChatDataRequests(desk)
+
+
+@cache
+def _ads_secrets() -> AdsSecrets:
+    """One reader of the user-key secret for the chat's consents and its data requests: one SSM
+    read and one cache between them."""
+    from chatshop.ads.secrets import AdsSecrets
+
+    return AdsSecrets(settings)
 
 
 def _checkout() -> Checkout:
