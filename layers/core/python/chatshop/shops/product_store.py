@@ -271,9 +271,7 @@ class ProductStore:
         """
         if not writes:
             return []
-        with ThreadPoolExecutor(max_workers=min(_WRITE_CONCURRENCY, len(writes))) as pool:
-            # Each thread runs in a copy of this context: the function's environment and log keys.
-            outcomes = list(pool.map(lambda w: contextvars.copy_context().run(self._write_one, w), writes))
+        outcomes = _concurrently(self._write_one, writes)
         return [write for write, ok in zip(writes, outcomes, strict=True) if not ok]
 
     def _write_one(self, write: ProductWrite) -> bool:
@@ -532,7 +530,11 @@ def _concurrently(call: Callable[[Any], _T], chunks: Sequence[Any]) -> list[_T]:
     if len(chunks) <= 1:
         return [call(chunk) for chunk in chunks]
     with ThreadPoolExecutor(max_workers=min(_WRITE_CONCURRENCY, len(chunks))) as pool:
-        return list(pool.map(lambda chunk: contextvars.copy_context().run(call, chunk), chunks))
+        # Copied here, in the caller's thread, once per chunk (a context is entered by one thread at
+        # a time): a copy taken on the worker would be the worker's own empty context, where a local
+        # function's environment, and so its credentials, is not seen.
+        futures = [pool.submit(contextvars.copy_context().run, call, chunk) for chunk in chunks]
+        return [future.result() for future in futures]
 
 
 @dataclass(frozen=True)
