@@ -238,7 +238,7 @@ def bench_decisions(count: int, decisions: int, seed: int = 2) -> None:
             user=user,
             exhausted=frozenset(),
             now=NOW,
-            sign=lambda **claim: sign_event(keys, now=NOW, **claim),
+            sign=lambda **claim: sign_event(keys, now=NOW, region="us-east-1", **claim),
             event_url=lambda token: f"https://api.example/ads/events/{token}",
             is_special=is_special_category,
             rng=rng,

@@ -85,6 +85,7 @@ def conditional_run(url: str, spend: SpendStore, budget_minor: int, factor: int,
             user_key=None,
             price_milli=PRICE_MILLI,
             now=datetime.now(UTC),
+            region="us-east-1",
         )
         for _ in range(clicks)
     ]

@@ -304,6 +304,7 @@ class Seeder:
             user_key=user_key,
             price_milli=0,
             now=now,
+            region=load_settings().region,
             category=category,
         )
         claim = verify(keys, token, now)

@@ -17,7 +17,13 @@ from chatshop.ads import campaigns
 from chatshop.ads.campaign_store import CampaignStore
 from chatshop.ads.decision_models import DecisionRequest
 from chatshop.ads.domain import Campaign, CampaignCreate, CampaignPatch
-from chatshop.ads.events import RECENTLY_QUEUED_MAX, RECENTLY_QUEUED_S, AdEventQueue, answer_event
+from chatshop.ads.events import (
+    RECENTLY_QUEUED_MAX,
+    RECENTLY_QUEUED_S,
+    AdEventQueue,
+    answer_event,
+    peer_event_urls,
+)
 from chatshop.ads.secrets import AdsSecrets
 from chatshop.ads.serving import FEATURE, AdServer, base_url_of
 from chatshop.ads.spend import SpendStore
@@ -210,11 +216,25 @@ def consent_store() -> ConsentStore:
     return ConsentStore(settings)
 
 
+@cache
+def peer_events() -> dict[str, str]:
+    return peer_event_urls(settings.webhook_peers, settings.region)
+
+
 @app.route("/ads/events/{token}", methods=["GET"])
 def ad_event(token: str) -> Response:
     landing = settings.require("ads_landing_url")
     keys, queue = ads_secrets().event_keys(), ad_event_queue()
-    answer = answer_event(token, keys, queue, landing, datetime.now(UTC), recently_queued)
+    answer = answer_event(
+        token,
+        keys,
+        queue,
+        landing,
+        datetime.now(UTC),
+        recently_queued,
+        region=settings.region,
+        peers=peer_events(),
+    )
     headers = dict(NO_STORE)
     if answer.location is not None:
         headers["Location"] = answer.location

@@ -61,6 +61,7 @@ def click(recorder: EventRecorder, user: str, category: str) -> Outcome:
         user_key=user,
         price_milli=0,
         now=datetime.now(UTC),
+        region="us-east-1",
         category=category,
     )
     claim = verify(KEYS, token, datetime.now(UTC))

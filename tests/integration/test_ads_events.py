@@ -65,7 +65,7 @@ def event_token(kind, campaign, *, price_milli=0, user=None, decision=None, now=
         user_key=user,
         price_milli=price_milli,
         now=now or datetime.now(UTC),
-        **fields,
+        **({"region": "us-east-1"} | fields),
     )
 
 
@@ -142,6 +142,7 @@ def test_forged_altered_and_expired_tokens_count_nothing_and_look_like_genuine_o
             user_key=None,
             price_milli=500,
             now=datetime.now(UTC),
+            region="us-east-1",
         ),
         "altered": genuine_impression[:-3] + ("AAA" if genuine_impression[-3:] != "AAA" else "BBB"),
         "expired": event_token(

@@ -9,10 +9,12 @@ personalised ads and asks for ads in eu-west-1, leave no trace in any table or b
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import stripe
@@ -255,3 +257,100 @@ def test_a_brazilian_order_placed_and_paid_stays_in_brazil(regions):
     assert traces(brazil, [order["id"]]) and traces(brazil, [customer])
     time.sleep(1.0)
     assert traces(us, [customer, name, order["id"], event["id"]], wa_id=customer) == []
+
+
+def _german_ad(europe: LocalStack, user_key: str) -> dict:
+    """An ad a German user was served in eu-west-1: a German shop's campaign, refreshed there."""
+    merchant = sign_up(Api(europe.gateway.url))
+    shop = merchant.post(
+        "/shops", {"name": "Zeltladen", "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"}
+    )
+    assert shop.status == 201, shop.raw
+    keyword = "zq" + secrets.token_hex(4)
+    product = merchant.post(
+        f"/shops/{shop.json['id']}/products",
+        {
+            "retailer_id": "ZELT-1",
+            "title": f"Zelt {keyword}",
+            "price": {"amount": 12900, "currency": "EUR"},
+            "link": "https://zeltladen.example/zelt-1",
+            "inventory": 5,
+        },
+    )
+    assert product.status == 201, product.raw
+    campaign = merchant.post(
+        f"/shops/{shop.json['id']}/campaigns",
+        {
+            "name": "Zelte",
+            "placements": ["search"],
+            "creative": {"product_ids": [product.json["id"]], "headline": "Trocken schlafen"},
+            "budget": {"period": "daily", "amount": {"amount": 100_000, "currency": "EUR"}},
+            "bid": {"model": "cpc", "amount": {"amount": 50, "currency": "EUR"}},
+            "schedule": {"start": "2026-01-01T00:00:00Z"},
+            "targeting": {"countries": ["DE"], "keywords": [keyword]},
+            "status": "active",
+        },
+    )
+    assert campaign.status == 201, campaign.raw
+    event = {
+        "source": "aws.events",
+        "detail-type": "Scheduled Event",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    assert europe.invoke("AdRefreshFunction", event).payload["ads"] >= 1
+    decision = {
+        "placements": [{"id": "results", "type": "search", "count": 1, "context": {"query": keyword}}],
+        "user": {"country": "DE", "key": user_key},
+    }
+
+    def served() -> dict | None:
+        ads = Api(europe.gateway.url).post("/ads/decisions", decision).json["placements"][0]["ads"]
+        return next((ad for ad in ads if ad["campaign_id"] == campaign.json["id"]), None)
+
+    # Pacing lets a new campaign through one decision in four
+    return wait_for(served, timeout=20)
+
+
+def _get(url: str) -> tuple[int, str | None]:
+    """GET without following a redirect: (status, Location)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("GET", parts.path)
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status, answer.getheader("Location")
+    finally:
+        connection.close()
+
+
+def test_a_german_user_s_ad_events_sent_to_the_us_leave_nothing_there(regions):
+    us, europe = regions["us-east-1"], regions["eu-west-1"]
+    user_key = "u_" + secrets.token_urlsafe(16)
+    ad = _german_ad(europe, user_key)
+    token_of = {kind: ad[f"{kind}_url"].rsplit("/", 1)[1] for kind in ("impression", "click")}
+    assert ad["impression_url"].startswith(europe.gateway.url)
+
+    # When the impression and the click of the ad reach the US stack
+    impression = _get(f"{us.gateway.url}/ads/events/{token_of['impression']}")
+    click = _get(f"{us.gateway.url}/ads/events/{token_of['click']}")
+
+    # Then the impression is answered as any other, and the click is sent on to eu-west-1's event URL
+    assert impression == (204, None)
+    assert click == (302, f"{europe.gateway.url}/ads/events/{token_of['click']}")
+    # ... where it is counted and goes to the ad's own destination
+    assert _get(click[1]) == (302, "https://zeltladen.example/zelt-1")
+    ads_table = europe.stack.physical_id("AdsTable")
+    dynamodb = europe.clients.client("dynamodb")
+
+    def counted() -> bool:
+        items = dynamodb.scan(
+            TableName=ads_table,
+            FilterExpression="campaign_id = :c",
+            ExpressionAttributeValues={":c": {"S": ad["campaign_id"]}},
+        )["Items"]
+        return any(item["pk"]["S"].startswith("EVENT#") and item["kind"]["S"] == "click" for item in items)
+
+    wait_for(counted, timeout=20)
+    time.sleep(1.0)
+    assert traces(us, [user_key, ad["campaign_id"], token_of["click"], token_of["impression"]]) == []

@@ -68,6 +68,7 @@ def event(kind, campaign, price_milli, *, user=None, decision=None, at=NOW, cate
         user_key=user,
         price_milli=price_milli,
         now=at,
+        region="us-east-1",
         category=category,
     )
     return AdEvent.of(verify(KEYS, token, at), at)

@@ -35,7 +35,7 @@ def token(kind=IMPRESSION, keys=KEYS, now=NOW, **fields):
         "category": "outdoor",
         "destination": "https://shop.example/p/42?utm=ads",
     } | fields
-    return sign_event(keys, kind=kind, now=now, **values)
+    return sign_event(keys, kind=kind, now=now, **({"region": "eu-west-1"} | values))
 
 
 def test_a_genuine_token_gives_back_everything_signed_into_it():
@@ -57,9 +57,9 @@ def test_a_token_is_url_safe_and_compact():
     assert value.isascii() and set(value) <= set(
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
     )
-    # Hex ids travel as bytes, half their length: two 32-character ids, a user key, a price, an expiry
-    # and the signature fit in under 120 characters.
-    assert len(value) < 120
+    # Hex ids travel as bytes, half their length: two 32-character ids, a user key, a price, an expiry,
+    # the minting region and the signature fit in under 135 characters.
+    assert len(value) < 135
 
 
 def test_an_anonymous_event_has_no_user_key():
@@ -144,3 +144,10 @@ def test_prices_in_milli_minor_units():
 def test_a_bad_keyring_is_refused(text):
     with pytest.raises(InvalidKeyring):
         EventKeys.parse(text)
+
+
+def test_a_token_names_the_region_that_minted_it_under_its_signature():
+    claim = verify(KEYS, token(region="sa-east-1"), NOW)
+    assert claim is not None and claim.region == "sa-east-1"
+    with pytest.raises(ValueError):
+        token(region="")

@@ -6,6 +6,12 @@ The event route (:func:`answer_event`) trusts only the token: a genuine one is q
 learns nothing from it. A click goes only to the destination signed into its own token, never to a
 URL from the query string; without one (or for a forged click), to the neutral landing page.
 
+A token minted by another region's decision (its region is signed in) is that region's user's event:
+it is counted only there. Here it is answered as a forged one would be, and nothing of it is queued
+or kept; a click is sent on to the minting region's own event URL (from the configured peers, never
+from the request), which counts it and redirects to the ad, or, where that region is not a known
+peer, straight to the destination signed into the token.
+
 The ad-events worker (:class:`EventRecorder`) counts each event once: its idempotency record
 ``pk=EVENT#<event_id>`` is put, conditionally, in the same transaction as the charge, the hourly
 counter and the user's frequency caps, so a replayed token or a redelivered message counts nothing,
@@ -18,6 +24,7 @@ from __future__ import annotations
 import enum
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -40,7 +47,12 @@ __all__ = [
     "EventRecorder",
     "Outcome",
     "answer_event",
+    "peer_event_urls",
 ]
+
+EVENTS_PATH = "/ads/events/"
+# A peer in WebhookPeers is named by its WhatsApp webhook URL on the region's API.
+_WEBHOOK_PATH = "/webhooks/whatsapp"
 
 # An event's idempotency record outlives its token (24 h) by a day: a replay after that is refused
 # by the token's own expiry.
@@ -100,6 +112,18 @@ class EventAnswer:
     location: str | None = None
 
 
+def peer_event_urls(webhook_peers: str | None, own_region: str) -> dict[str, str]:
+    """{region: that region's ``.../ads/events/`` URL} from the WebhookPeers setting (each peer's API
+    URL and /webhooks/whatsapp), this region left out; a peer named by another URL is left out too."""
+    from chatshop.messaging.relay import parse_peers
+
+    urls = {}
+    for region, url in parse_peers(webhook_peers, own_region).items():
+        if url.rstrip("/").endswith(_WEBHOOK_PATH):
+            urls[region] = url.rstrip("/").removesuffix(_WEBHOOK_PATH) + EVENTS_PATH
+    return urls
+
+
 def answer_event(
     token: str,
     keys: EventKeys,
@@ -107,8 +131,12 @@ def answer_event(
     landing_url: str,
     now: datetime,
     recently_queued: TTLCache[bool] | None = None,
+    *,
+    region: str,
+    peers: Mapping[str, str] | None = None,
 ) -> EventAnswer:
-    """The answer to ``GET /ads/events/{token}``; a genuine event is queued on the way.
+    """The answer to ``GET /ads/events/{token}`` in ``region``; a genuine event of this region is
+    queued on the way. ``peers``: the other regions' event URLs (:func:`peer_event_urls`).
 
     ``recently_queued`` (per sandbox) spares the queue a token fetched again and again within
     minutes; it only saves work: the worker's idempotency record is what counts an event once."""
@@ -116,6 +144,12 @@ def answer_event(
     if claim is None:
         get_logger().info("Ad event refused", extra={"kind": kind_hint(token)})
         return _answer(kind_hint(token), None, landing_url)
+    if claim.region != region:
+        get_logger().info("Ad event of another region", extra={"kind": claim.kind, "minted_in": claim.region})
+        home = (peers or {}).get(claim.region)
+        if claim.kind == CLICK and home is not None:
+            return EventAnswer(302, home + token)
+        return _answer(claim.kind, claim.destination, landing_url)
     if recently_queued is not None:
         if recently_queued.get(claim.event_id):
             return _answer(claim.kind, claim.destination, landing_url)

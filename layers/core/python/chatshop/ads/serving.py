@@ -70,7 +70,7 @@ class AdServer:
         keys = self.secrets.event_keys()
 
         def sign(**fields: Any) -> str:
-            return sign_event(keys, now=now, **fields)
+            return sign_event(keys, now=now, region=self.settings.region, **fields)
 
         user_key = request.user.key
         inputs = DecisionInputs(

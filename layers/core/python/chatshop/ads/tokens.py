@@ -5,8 +5,14 @@ the clear so the event route can answer a forged token the way it answers a real
 (a bot learns nothing from the answer), and inside the payload again, where it is signed. The
 payload is packed binary rather than JSON to keep URLs short: a version, the key id, the kind, the
 expiry (epoch seconds), the price of this event, then the decision, campaign and ad ids, the user
-key, the ad's category and its destination as length-prefixed strings (hex ids packed as bytes).
-The MAC is HMAC-SHA256 truncated to 128 bits, which leaves forgery at 2^-128 a try.
+key, the ad's category, its destination and the region that minted it as length-prefixed strings
+(hex ids packed as bytes). The MAC is HMAC-SHA256 truncated to 128 bits, which leaves forgery at
+2^-128 a try.
+
+The minting region is signed in because nothing stops two regions from holding the same keyring (the
+local stacks do, and a deployment may copy one SSM parameter everywhere), while an event is personal
+data of the user the decision was made for, in their home region: the event route of any other
+region verifies the token, counts nothing for it and sends a click on to the minting region.
 
 Prices are in thousandths of the campaign currency's minor unit ("milli-minor"): a CPM ad's
 impression costs its CPM in minor units divided by 1,000, which is rarely a whole cent, and the
@@ -50,7 +56,9 @@ IMPRESSION: EventKind = "impression"
 CLICK: EventKind = "click"
 TOKEN_TTL = timedelta(hours=24)
 
-_VERSION = 1
+# Version 2 added the minting region; a version 1 token (none outlives 24 hours) no longer verifies.
+_VERSION = 2
+_STRINGS = 7
 _KIND_LETTERS: dict[str, EventKind] = {"i": IMPRESSION, "c": CLICK}
 _LETTERS = {kind: letter for letter, kind in _KIND_LETTERS.items()}
 _HEADER = struct.Struct(">BBcII")  # version, key id, kind letter, expiry, price_milli
@@ -74,6 +82,7 @@ class EventClaim:
     expires_at: int  # epoch seconds
     category: str | None = None
     destination: str | None = None
+    region: str = ""  # the region whose decision minted it, the only one that counts it
 
     @property
     def event_id(self) -> str:
@@ -141,20 +150,32 @@ def sign_event(
     user_key: str | None,
     price_milli: int,
     now: datetime,
+    region: str,
     category: str | None = None,
     destination: str | None = None,
 ) -> str:
-    """The token of one event of one ad of one decision, valid for 24 hours from ``now``."""
+    """The token of one event of one ad of one decision made in ``region``, valid for 24 hours from
+    ``now``."""
     if kind not in _LETTERS:
         raise ValueError(f"unknown event kind {kind!r}")
     if not 0 <= price_milli <= _MAX_PRICE_MILLI:
         raise ValueError("price_milli is out of range")
     if destination is not None and not _is_web_url(destination):
         raise ValueError("an ad's destination is an http(s) URL")
+    if not region:
+        raise ValueError("a token names the region that minted it")
     key_id, secret = keys.keys[0]
     expires_at = int((now + TOKEN_TTL).timestamp())
     payload = bytearray(_HEADER.pack(_VERSION, key_id, _LETTERS[kind].encode(), expires_at, price_milli))
-    for value in (decision_id, campaign_id, ad_id, user_key or "", category or "", destination or ""):
+    for value in (
+        decision_id,
+        campaign_id,
+        ad_id,
+        user_key or "",
+        category or "",
+        destination or "",
+        region,
+    ):
         payload += _pack_string(value)
     mac = hmac.new(secret, bytes(payload), hashlib.sha256).digest()[:_MAC_BYTES]
     return _LETTERS[kind] + base64.urlsafe_b64encode(bytes(payload) + mac).rstrip(b"=").decode()
@@ -184,7 +205,7 @@ def verify(keys: EventKeys, token: str, now: datetime) -> EventClaim | None:
     try:
         kind = _KIND_LETTERS[letter.decode()]
         strings, offset = [], _HEADER.size
-        for _ in range(6):
+        for _ in range(_STRINGS):
             value, offset = _unpack_string(payload, offset)
             strings.append(value)
     except (KeyError, ValueError, IndexError, UnicodeDecodeError):
@@ -193,7 +214,7 @@ def verify(keys: EventKeys, token: str, now: datetime) -> EventClaim | None:
         return None
     if expires_at <= now.timestamp():
         return None
-    decision_id, campaign_id, ad_id, user_key, category, destination = strings
+    decision_id, campaign_id, ad_id, user_key, category, destination, region = strings
     return EventClaim(
         kind=kind,
         decision_id=decision_id,
@@ -204,6 +225,7 @@ def verify(keys: EventKeys, token: str, now: datetime) -> EventClaim | None:
         expires_at=expires_at,
         category=category or None,
         destination=destination or None,
+        region=region,
     )
 
 
