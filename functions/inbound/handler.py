@@ -11,6 +11,10 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+# Loaded before anything imports pydantic: powertools' batch module builds its pydantic parser models
+# (a tenth of this cold start) only when pydantic is already loaded (batch/types.py reads
+# sys.modules), and our batch handlers pass it no model.
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chatshop.assistant.state_store import StateStore

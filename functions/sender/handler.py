@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 
+# Loaded before anything imports pydantic: powertools' batch module builds its pydantic parser models
+# (a tenth of this cold start) only when pydantic is already loaded (batch/types.py reads
+# sys.modules), and our batch handlers pass it no model.
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chatshop.messaging.conversation_store import ConversationStore

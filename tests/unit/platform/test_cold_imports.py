@@ -34,6 +34,8 @@ NOT_AT_COLD_START = [
     "babel",
     "lingua",
     "numpy",
+    # Powertools' pydantic event models, which its batch module builds if pydantic came first.
+    "aws_lambda_powertools.utilities.parser.models",
 ]
 # What one function's first event does not need though another's does: the catalog's models (in a
 # conversation's state only as the cart's lines), Meta's webhook models (the sender parses none).
