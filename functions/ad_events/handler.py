@@ -1,6 +1,7 @@
-"""Ad events: impressions and clicks from the event route, charged and counted once each, and paid
-orders, credited to the campaign that brought them (SQS, partial batch failures). A message that
-cannot be read fails alone and ends in the dead-letter queue."""
+"""Ad events: impressions and clicks from the event route, charged and counted once each, paid
+orders, credited to the campaign that brought them, and refunded ones, whose credit is taken back
+(SQS, partial batch failures). A message that cannot be read fails alone and ends in the dead-letter
+queue."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from functools import cache
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chatshop.ads.events import AdEvent, EventRecorder
-from chatshop.ads.order_paid import OrderPaid
+from chatshop.ads.order_paid import OrderPaid, OrderRefunded
 from chatshop.platform.batch import parse_message, sqs_batch_handler
 from chatshop.platform.config import load_settings
 from chatshop.platform.observability import get_logger
@@ -47,7 +48,13 @@ def conversions():  # noqa: ANN201 - made on the first paid order: most messages
 
 
 def handle_record(record: SQSRecord) -> None:
-    if _is_order_paid(record.body):
+    kind = _order_message_type(record.body)
+    if kind == "order_refunded":
+        refunded = parse_message(record, OrderRefunded)
+        reversal = conversions().reverse(refunded)
+        logger.info("Refunded order's credit", extra={"order_id": refunded.order_id, "reversal": reversal})
+        return
+    if kind == "order_paid":
         paid = parse_message(record, OrderPaid)
         outcome = conversions().record(paid)
         logger.info(
@@ -74,12 +81,14 @@ def handle_record(record: SQSRecord) -> None:
     )
 
 
-def _is_order_paid(body: str) -> bool:
+def _order_message_type(body: str) -> str | None:
+    """``order_paid`` or ``order_refunded`` for an order's message; None for an ad event (no type)."""
     try:
         parsed = json.loads(body)
     except ValueError:
-        return False
-    return isinstance(parsed, dict) and parsed.get("type") == "order_paid"
+        return None
+    kind = parsed.get("type") if isinstance(parsed, dict) else None
+    return kind if kind in ("order_paid", "order_refunded") else None
 
 
 handler = sqs_batch_handler(handle_record)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chatshop.ads.chat_links import campaign_link_code
-from chatshop.ads.order_paid import OrderPaid
+from chatshop.ads.order_paid import OrderPaid, OrderRefunded
 from chatshop.ads.secrets import AdsSecrets
 from chatshop.ads.users import chat_user_key
 from chatshop.platform.config import load_settings
@@ -121,8 +121,8 @@ def pay(merchant: Api, shop_id: str, order_id: str) -> None:
     assert reply.status == 200, reply.raw
 
 
-def deliver_again(stack, message: OrderPaid) -> None:
-    """The paid message once more, as SQS redelivers it, straight to the worker."""
+def deliver_again(stack, message: OrderPaid | OrderRefunded) -> None:
+    """The paid (or refunded) message once more, as SQS redelivers it, straight to the worker."""
     record = {
         "messageId": str(uuid.uuid4()),
         "receiptHandle": "redelivered",
@@ -302,3 +302,56 @@ def test_a_customer_gives_and_withdraws_consent_in_the_chat_into_the_same_log_as
     consents = client.get(f"/privacy/consents/{key}").json
     assert consents["consents"][0]["state"] == "withdrawn"
     assert [h["state"] for h in consents["history"][:2]] == ["withdrawn", "given"]
+
+
+def test_a_refund_takes_the_orders_conversion_and_revenue_back_once(stack, client, shop):
+    merchant, shop_id = shop["merchant"], shop["shop"]["id"]
+    # Given a messages campaign whose chat brought two paid orders, one lamp and two lamps
+    created = merchant.post(
+        f"/shops/{shop_id}/campaigns",
+        {
+            "name": "Lamps back",
+            "objective": "messages",
+            "placements": ["search"],
+            "creative": {"product_ids": [shop["product"]["id"]], "headline": "Brass, returned or not"},
+            "budget": {"period": "daily", "amount": usd(100_000)},
+            # Above the other campaigns' bids, so it wins the shop's one slot in the decisions.
+            "bid": {"model": "cpc", "amount": usd(90)},
+            "schedule": {"start": "2026-01-01T00:00:00Z"},
+            "targeting": {"countries": ["US"], "keywords": [shop["keyword"]]},
+            "status": "active",
+        },
+    )
+    assert created.status == 201, created.raw
+    campaign_id = created.json["id"]
+    refresh(stack)
+    location = click(served(client, shop["keyword"], campaign_id)["click_url"])
+    text = parse_qs(urlsplit(location).query)["text"][0]
+    orders = []
+    for quantity in (1, 2):
+        customer = Customer(stack, client, shop["number"], "1555" + str(secrets.randbelow(10**7)).zfill(7))
+        customer.says(text)
+        orders.append(place_order(stack, shop_id, customer, "LAMP-1", quantity))
+    for order in orders:
+        pay(merchant, shop_id, order.id)
+    paid = wait_for(lambda: (t := report(merchant, shop_id, campaign_id))["conversions"] == 2 and t, 60)
+    assert paid["revenue"] == usd(4200 + 8400)
+    spent = paid["spend"]["amount"]
+    assert spent > 0 and paid["roas"] == round(12600 / spent, 4)
+
+    # When the merchant refunds the one-lamp order
+    reply = merchant.post(f"/shops/{shop_id}/orders/{orders[0].id}/transitions", {"to": "refunded"})
+    assert reply.status == 200 and reply.json["status"] == "refunded", reply.raw
+
+    # Then the report counts the other order alone, and its ROAS follows
+    after = wait_for(lambda: (t := report(merchant, shop_id, campaign_id))["conversions"] == 1 and t, 60)
+    assert after["revenue"] == usd(8400)
+    assert after["roas"] == round(8400 / after["spend"]["amount"], 4)
+    # When the refund comes again (a redelivery, the merchant's retried request) and so does the paid event
+    deliver_again(stack, OrderRefunded(shop_id=shop_id, order_id=orders[0].id))
+    merchant.post(f"/shops/{shop_id}/orders/{orders[0].id}/transitions", {"to": "refunded"})
+    deliver_again(stack, OrderPaid(shop_id=shop_id, order_id=orders[0].id))
+    time.sleep(2)  # the retried request's message, through the queue
+    # Then the refund was taken back once, and the refunded order is not credited again
+    again = report(merchant, shop_id, campaign_id)
+    assert (again["conversions"], again["revenue"]) == (1, usd(8400))

@@ -18,6 +18,13 @@ transaction as the counter update, so a paid event delivered twice, or an order 
 Stripe and once more by the merchant, adds nothing the second time. The counters are those of the
 hour the order was paid in (UTC), beside that hour's impressions, clicks and spend.
 
+A refund takes the credit back, once: the conversion's record is marked ``reversed_at`` in the same
+transaction as the counters of the hour it was credited in go down by one conversion and its revenue,
+so the report of that period, and its ROAS, no longer count a sale the shop gave back, and a
+redelivered refund finds the mark and changes nothing. A refund that reaches the worker before its
+order's paid event leaves the mark on its own, and the credit that comes after it is refused by the
+record's condition, as a duplicate is; a refunded order read by a late paid event is not credited.
+
 Meta's ``Purchase`` goes out only for an order with a ``ctwa_clid`` (a Meta ad's referral), of a
 customer whose ad user key (``chat_user_key``) holds consent to personalised ads and is not flagged
 a minor, through the shop's WhatsApp connection with a ``dataset_id``; once (``pk=CAPI#<order_id>``
@@ -39,7 +46,7 @@ from .campaign_store import CampaignStore, campaign_key
 from .chat_links import campaign_of_code
 from .conversions import CreditedOrder, ctwa_purchase, send_purchase
 from .domain import Campaign
-from .order_paid import OrderPaid, OrderPaidQueue
+from .order_paid import OrderPaid, OrderPaidQueue, OrderRefunded
 from .spend import stats_hour
 
 __all__ = [
@@ -48,6 +55,8 @@ __all__ = [
     "MetaPurchases",
     "OrderPaid",
     "OrderPaidQueue",
+    "OrderRefunded",
+    "Reversal",
     "credited_campaign",
 ]
 
@@ -55,6 +64,7 @@ __all__ = [
 # that it was counted is kept well past that.
 CONVERSION_RECORD_TTL = timedelta(days=90)
 _PAGE = 100
+_REVERSE_ATTEMPTS = 3
 
 
 class PaidOrders(Protocol):
@@ -84,6 +94,14 @@ def credited_campaign(order: CreditedOrder, campaigns: list[Campaign]) -> Campai
     return campaign_of_code(campaigns, code)
 
 
+class Reversal(enum.StrEnum):
+    REVERSED = "reversed"  # the campaign's conversion and revenue taken back
+    BARRED = "barred"  # refunded before it was credited: marked, so it never will be
+    DUPLICATE = "duplicate"  # taken back before
+    UNCREDITED = "uncredited"  # no campaign brought it
+    NOT_REFUNDED = "not_refunded"  # unknown, or not refunded
+
+
 @dataclass(frozen=True)
 class Outcome:
     credit: Credit
@@ -108,12 +126,89 @@ class ConversionRecorder:
     def record(self, paid: OrderPaid, now: datetime | None = None) -> Outcome:
         now = now or datetime.now(UTC)
         order = self.orders.get(paid.shop_id, paid.order_id)
-        if order is None or order.paid_at is None:
+        if order is None or order.paid_at is None or order.status == "refunded":
             return Outcome(Credit.NOT_PAID)
         campaign = credited_campaign(order, self._campaigns_of(order.shop_id))
         credit = Credit.UNCREDITED if campaign is None else self._count(order, campaign, now)
         sent = self.purchases.send(order, now) if self.purchases is not None else False
         return Outcome(credit, campaign.id if campaign is not None else None, sent)
+
+    def reverse(self, refunded: OrderRefunded, now: datetime | None = None) -> Reversal:
+        """Take a refunded order's credit back from its campaign's counters, once."""
+        now = now or datetime.now(UTC)
+        order = self.orders.get(refunded.shop_id, refunded.order_id)
+        if order is None or order.status != "refunded":
+            return Reversal.NOT_REFUNDED
+        campaign = credited_campaign(order, self._campaigns_of(order.shop_id))
+        if campaign is None:
+            return Reversal.UNCREDITED
+        key = _conversion_key(order.id)
+        for _ in range(_REVERSE_ATTEMPTS):
+            item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+            if item is None:
+                if self._bar(order.id, campaign.id, now):
+                    return Reversal.BARRED
+                continue  # credited meanwhile: read it again and take it back
+            if "reversed_at" in item:
+                return Reversal.DUPLICATE
+            if self._take_back(item, now):
+                return Reversal.REVERSED
+            return Reversal.DUPLICATE
+        raise ReversalLost(order.id)
+
+    def _bar(self, order_id: str, campaign_id: str, now: datetime) -> bool:
+        """Mark a refund that came before its credit, so the credit is never counted; False if the
+        credit won the race (its record is there now)."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    **_conversion_key(order_id),
+                    "campaign_id": {"S": campaign_id},
+                    "reversed_at": {"S": now.isoformat()},
+                    "expires_at": {"N": str(int((now + CONVERSION_RECORD_TTL).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _take_back(self, item: dict[str, Any], now: datetime) -> bool:
+        """The record marked reversed and its hour's counters down, in one transaction; False when
+        another delivery of the refund did it first."""
+        paid_at = datetime.fromisoformat(item["paid_at"]["S"])
+        revenue = int(item.get("revenue", {}).get("N", "0"))
+        writes = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"pk": item["pk"], "sk": item["sk"]},
+                    "UpdateExpression": "SET reversed_at = :now",
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(reversed_at)",
+                    "ExpressionAttributeValues": {":now": {"S": now.isoformat()}},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {
+                        "pk": {"S": campaign_key(item["campaign_id"]["S"])},
+                        "sk": {"S": f"STATS#{stats_hour(paid_at)}"},
+                    },
+                    "UpdateExpression": "ADD conversions :less, revenue :revenue",
+                    "ExpressionAttributeValues": {":less": {"N": "-1"}, ":revenue": {"N": str(-revenue)}},
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=writes)
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return False
+            raise
+        return True
 
     def _campaigns_of(self, shop_id: str) -> list[Campaign]:
         found: list[Campaign] = []
@@ -135,8 +230,7 @@ class ConversionRecorder:
                 "Put": {
                     "TableName": self.table,
                     "Item": {
-                        "pk": {"S": f"CONVERSION#{order.id}"},
-                        "sk": {"S": "CONVERSION"},
+                        **_conversion_key(order.id),
                         "campaign_id": {"S": campaign.id},
                         "shop_id": {"S": order.shop_id},
                         "revenue": {"N": str(revenue)},
@@ -258,6 +352,14 @@ class MetaPurchases:
                 "expires_at": {"N": str(int((now + CONVERSION_RECORD_TTL).timestamp()))},
             },
         )
+
+
+def _conversion_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CONVERSION#{order_id}"}, "sk": {"S": "CONVERSION"}}
+
+
+class ReversalLost(Exception):
+    """The conversion's record kept changing under the reversal; the refund message is retried."""
 
 
 class PurchaseNotSent(Exception):

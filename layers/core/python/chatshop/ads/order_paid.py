@@ -1,6 +1,6 @@
 """The orders context's paid listener where Shop Ads runs: a paid order's ids to the ad-events queue,
-where the worker credits it (``chatshop.ads.attribution``). Light: the payment and merchant
-functions import it at their cold start."""
+where the worker credits it (``chatshop.ads.attribution``), and a refunded one's, where the worker
+takes the credit back. Light: the payment and merchant functions import it at their cold start."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
 
-__all__ = ["OrderPaid", "OrderPaidQueue"]
+__all__ = ["OrderPaid", "OrderPaidQueue", "OrderRefunded"]
 
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^#]+$")]
 
@@ -22,6 +22,16 @@ class OrderPaid(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: Literal["order_paid"] = "order_paid"
+    shop_id: Id
+    order_id: Id
+
+
+class OrderRefunded(BaseModel):
+    """A paid order was refunded: the message the ad-events worker reverses its credit from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["order_refunded"] = "order_refunded"
     shop_id: Id
     order_id: Id
 
@@ -49,4 +59,8 @@ class OrderPaidQueue:
 
     def order_paid(self, shop: _Shop, order: _Order) -> None:
         message = OrderPaid(shop_id=order.shop_id, order_id=order.id)
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=message.model_dump_json())
+
+    def order_refunded(self, shop: _Shop, order: _Order) -> None:
+        message = OrderRefunded(shop_id=order.shop_id, order_id=order.id)
         self._sqs.send_message(QueueUrl=self._url, MessageBody=message.model_dump_json())

@@ -5,7 +5,8 @@ reservation expiry) moves an order through :meth:`Orders.move`: the state machin
 store writes conditionally on the status read (and gives stock back in the same transaction), and
 the customer is told of the change once. An order that becomes paid is also told to the paid
 listener, when there is one (where Shop Ads runs, ``chatshop.ads.attribution.OrderPaidQueue``, which
-credits it to the campaign that brought it): this context knows nothing of what listens.
+credits it to the campaign that brought it), and so is a paid order that is refunded (the credit is
+taken back): this context knows nothing of what listens.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ _MOVE_ATTEMPTS = 4
 class PaidListener(Protocol):
     def order_paid(self, shop: Shop, order: Order) -> None:
         """The order became paid (told again when a move to paid is asked again: be idempotent)."""
+
+    def order_refunded(self, shop: Shop, order: Order) -> None:
+        """The paid order was refunded (told again when the refund is asked again: be idempotent)."""
 
 
 class Orders:
@@ -70,6 +74,8 @@ class Orders:
                 if current.paid_at is not None and to in ("paid", "delivered"):
                     # The first telling may have been lost with the request that made it.
                     self._paid(shop, current)
+                if to == "refunded" and current.paid_at is not None:
+                    self._refunded(shop, current)
                 return current
             if expected is not None and current.status != expected:
                 raise lifecycle.IllegalTransition(current, to)
@@ -97,6 +103,8 @@ class Orders:
             self._tell(shop, after, by)
             if step.marks_paid:
                 self._paid(shop, after)
+            if to == "refunded" and after.paid_at is not None:
+                self._refunded(shop, after)
             return after
         raise lifecycle.IllegalTransition(current, to)
 
@@ -105,6 +113,11 @@ class Orders:
         # and tells the listener again, where a swallowed failure would lose the conversion.
         if self.paid is not None:
             self.paid.order_paid(shop, order)
+
+    def _refunded(self, shop: Shop, order: Order) -> None:
+        # Raised as _paid's is: a retried refund tells again, and the credit is taken back once.
+        if self.paid is not None:
+            self.paid.order_refunded(shop, order)
 
     def _tell(self, shop: Shop, order: Order, by: Actor) -> None:
         # The customer's own moves are answered by the conversation itself, not by an update.
