@@ -1,0 +1,143 @@
+"""Ad decisions through the local gateway: ``POST /ads/decisions`` over HTTP against the real stack.
+
+The stack of ``template.yaml`` runs on the embedded AWS; the ads bucket is given the decision snapshot
+of ``bench/ads_decisions.py``'s synthetic marketplace (10,000 active campaigns, every one let through
+by pacing, the harder case), and the local clock is stopped so the scheduled refresh, which knows none
+of those campaigns, cannot replace it halfway. Requests are the same mix as in-process (40 % a feed,
+20 % a feed in a category, 40 % a search of one to three words), each for a user key of its own, sent
+one at a time on a keep-alive connection.
+
+What each decision does here is what it does deployed: the Chalice route parses and validates the
+body, checks the rollout, reads the user's partition (one DynamoDB Query on the embedded server), the
+exhausted set (cached seconds), the snapshot (S3, reloaded by ETag only when it changed), decides, signs
+two tokens per ad and answers. Printed: the round trip, the function's own time as the runtime
+measured it, and the gateway's share (their difference), and the load average during the series.
+
+    nice -n 10 .venv/bin/python bench/ads_gateway.py [--campaigns 10000] [--requests 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stack import running_stack  # noqa: E402
+from _stats import summary  # noqa: E402
+from ads_decisions import NOW, SUBS, TOPS, FakeCatalog, synthetic  # noqa: E402
+
+from chatshop.ads.refresh import build_snapshot, slot_of  # noqa: E402
+from chatshop.ads.snapshot import SNAPSHOT_KEY, Snapshot  # noqa: E402
+from chatshop.ads.users import is_special_category  # noqa: E402
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+# Not fed from their queues or streams: nothing here sets them off, and they would only add noise.
+IDLE = frozenset({"IndexerFunction", "ProductChangesFunction", "AdEventsFunction"})
+
+
+def snapshot_bytes(campaigns: int) -> tuple[bytes, int]:
+    fakes = synthetic(campaigns, seed=1)
+    snapshot, _ = build_snapshot(
+        fakes,
+        FakeCatalog(fakes),
+        None,
+        NOW,
+        slot_of(NOW),
+        live=lambda c: True,
+        is_special=is_special_category,
+    )
+    for ad in snapshot.ads.values():
+        ad.serve_p = 1.0
+    ads = list(snapshot.ads.values())
+    whole = Snapshot(slot=snapshot.slot, ads=ads, collections=snapshot.collections)
+    return whole.to_bytes(), len(ads)
+
+
+def bodies(count: int, words: list[str], seed: int = 2) -> list[bytes]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        roll = rng.random()
+        if roll < 0.4:
+            placement = {"id": "feed", "type": "marketplace_feed", "count": 2}
+        elif roll < 0.6:
+            category = f"{rng.choice(TOPS)} > {rng.choice(SUBS)}"
+            placement = {
+                "id": "feed",
+                "type": "marketplace_feed",
+                "count": 2,
+                "context": {"category": category},
+            }
+        else:
+            query = " ".join(rng.sample(words, rng.randint(1, 3)))
+            placement = {"id": "results", "type": "search", "count": 2, "context": {"query": query}}
+        user = {"country": "US", "key": f"user-{i:012d}-gateway"}
+        out.append(json.dumps({"placements": [placement], "user": user}).encode())
+    return out
+
+
+def run(url: str, requests: list[bytes]) -> tuple[list[float], int]:
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    samples, served = [], 0
+    for body in requests:
+        started = time.perf_counter()
+        connection.request("POST", "/ads/decisions", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        payload = response.read()
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            raise SystemExit(f"FAILED: {response.status} {payload[:300]!r}")
+        served += len(json.loads(payload)["placements"][0]["ads"])
+    connection.close()
+    return samples, served
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--campaigns", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=1_000)
+    parser.add_argument("--warmup", type=int, default=50)
+    args = parser.parse_args()
+
+    data, ads = snapshot_bytes(args.campaigns)
+    words = synthetic(args.campaigns, seed=1).words  # type: ignore[attr-defined]
+    requests = bodies(args.warmup + args.requests, words)
+    with running_stack(TEMPLATE, idle=IDLE) as bench:
+        stack = bench.stack
+        assert stack.clock is not None and stack.stack is not None and stack.clients is not None
+        stack.clock.stop()  # the refresh would build a snapshot of the stack's own (no) campaigns
+        bucket = stack.stack.physical_id("AdsBucket")
+        stack.clients.client("s3").put_object(Bucket=bucket, Key=SNAPSHOT_KEY, Body=data)
+        print(
+            f"stack started in {bench.started_in_s:.1f} s; snapshot of {ads:,} ads, {len(data) / 1e6:.1f} MB"
+        )
+        run(bench.url, requests[: args.warmup])  # the first loads the snapshot, as a cold sandbox does
+        skipped = len(bench.function_ms)
+        load_before = os.getloadavg()[0]
+        started = time.perf_counter()
+        round_trip_ms, served = run(bench.url, requests[args.warmup :])
+        elapsed = time.perf_counter() - started
+        load_after = os.getloadavg()[0]
+        function_ms = bench.function_ms[skipped : skipped + len(round_trip_ms)]
+
+    added = [total - inside for total, inside in zip(round_trip_ms, function_ms, strict=True)]
+    print(
+        f"decisions through the gateway at {ads:,} campaigns, one at a time: "
+        f"{served / len(round_trip_ms):.2f} ads each"
+    )
+    print(f"  round trip          {summary(round_trip_ms)}; {len(round_trip_ms) / elapsed:,.0f}/s")
+    print(f"  function invocation {summary(function_ms)}")
+    print(f"  gateway added       {summary(added)}")
+    print(f"  load average {load_before:.2f} before, {load_after:.2f} after")
+
+
+if __name__ == "__main__":
+    main()
