@@ -15,15 +15,11 @@ from chalice import Response
 from pydantic import ValidationError
 
 import chatshop
-from chatshop.messaging import channels
-from chatshop.messaging.channel_models import WhatsAppChannelConnect
-from chatshop.messaging.channel_store import ChannelStore
-from chatshop.messaging.token_vault import TokenVault
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
 from chatshop.platform.http import create_app, current_request, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
-from chatshop.shops import catalog, faq, imports, media, merchants, shops
+from chatshop.shops import catalog, media, merchants, shops
 from chatshop.shops.domain import (
     Availability,
     ImportFromUpload,
@@ -37,27 +33,30 @@ from chatshop.shops.domain import (
     ShopPatch,
     UploadRequest,
 )
-from chatshop.shops.faq import FaqReplace
-from chatshop.shops.faq_store import FaqStore
-from chatshop.shops.import_store import ImportStore
-from chatshop.shops.jobs import JobQueue
 from chatshop.shops.lookup import CatalogLookup
 from chatshop.shops.merchant_store import MerchantStore
 from chatshop.shops.product_store import ProductStore
 from chatshop.shops.shop_store import ShopStore
 
-# Read once per function sandbox, under this function's own environment.
+# The shops' and the catalog's routes are most of this function's requests: the other contexts (the
+# FAQ, catalog imports, the WhatsApp connection, the inbox, orders...) load with their first route.
 if TYPE_CHECKING:
     from chatshop.ads.serving import AdServer
     from chatshop.assistant.queues import InboundReturn
     from chatshop.assistant.state_store import StateStore
+    from chatshop.messaging.channel_store import ChannelStore
     from chatshop.messaging.channel_webhooks import WebhookOverride
     from chatshop.messaging.conversation_store import ConversationStore
+    from chatshop.messaging.token_vault import TokenVault
     from chatshop.orders.payments import StripeSecrets
     from chatshop.orders.service import Orders
     from chatshop.privacy.bucket_holdings import BucketHoldings
     from chatshop.privacy.service import PrivacyDesk
+    from chatshop.shops.faq_store import FaqStore
+    from chatshop.shops.import_store import ImportStore
+    from chatshop.shops.jobs import JobQueue
 
+# Read once per function sandbox, under this function's own environment.
 settings = load_settings()
 app = create_app("shops")
 
@@ -85,6 +84,8 @@ class Dependencies:
 
     @cached_property
     def faqs(self) -> FaqStore:
+        from chatshop.shops.faq_store import FaqStore
+
         return FaqStore(self.settings)
 
     @cached_property
@@ -93,6 +94,8 @@ class Dependencies:
 
     @cached_property
     def imports(self) -> ImportStore:
+        from chatshop.shops.import_store import ImportStore
+
         return ImportStore(self.settings)
 
     @cached_property
@@ -101,6 +104,8 @@ class Dependencies:
 
     @cached_property
     def channels(self) -> ChannelStore:
+        from chatshop.messaging.channel_store import ChannelStore
+
         return ChannelStore(self.settings)
 
     # The inbox's stores load with its first route: most of this function's requests are the catalog's.
@@ -124,14 +129,20 @@ class Dependencies:
 
     @cached_property
     def tokens(self) -> TokenVault:
+        from chatshop.messaging.token_vault import TokenVault
+
         return TokenVault(self.settings)
 
     @cached_property
     def import_jobs(self) -> JobQueue:
+        from chatshop.shops.jobs import JobQueue
+
         return JobQueue(self.settings, "catalog_import_queue")
 
     @cached_property
     def cleanup_jobs(self) -> JobQueue:
+        from chatshop.shops.jobs import JobQueue
+
         return JobQueue(self.settings, "shop_cleanup_queue")
 
     # Sponsored products of a marketplace list: the ad decision's caches load with its first list.
@@ -357,6 +368,8 @@ def upload_image(shop_id: str, product_id: str) -> Response:
 
 @app.route("/shops/{shop_id}/catalog/uploads", methods=["POST"])
 def upload_feed(shop_id: str) -> Response:
+    from chatshop.shops import imports
+
     shop = my_shop(shop_id)
     request = parse_body(UploadRequest)
     return json_response(imports.request_feed_upload(deps.bucket, shop, request.content_type), status=201)
@@ -368,6 +381,8 @@ def upload_feed(shop_id: str) -> Response:
     content_types=["application/json", "text/csv", "application/csv"],
 )
 def import_catalog(shop_id: str) -> Response:
+    from chatshop.shops import imports
+
     shop = my_shop(shop_id)
     request = current_request()
     content_type = request.headers.get("content-type", "")
@@ -401,6 +416,8 @@ def _upload_reference(body: bytes, content_type: str) -> ImportFromUpload | None
 
 @app.route("/shops/{shop_id}/catalog/imports/{import_id}", methods=["GET"])
 def get_import(shop_id: str, import_id: str) -> Response:
+    from chatshop.shops import imports
+
     record = imports.get_import(deps.imports, my_shop(shop_id), import_id)
     return json_response(record.model_dump(mode="json"))
 
@@ -410,12 +427,17 @@ def get_import(shop_id: str, import_id: str) -> Response:
 
 @app.route("/shops/{shop_id}/faq", methods=["GET"])
 def get_faq(shop_id: str) -> Response:
+    from chatshop.shops import faq
+
     shop_faq = faq.shop_faq(deps.faqs, my_shop(shop_id).id)
     return json_response(shop_faq.model_dump(mode="json"), headers={"ETag": shop_faq.etag})
 
 
 @app.route("/shops/{shop_id}/faq", methods=["PUT"])
 def replace_faq(shop_id: str) -> Response:
+    from chatshop.shops import faq
+    from chatshop.shops.faq import FaqReplace
+
     shop = my_shop(shop_id)
     if_match = current_request().headers.get("if-match")
     shop_faq = faq.replace_faq(deps.faqs, shop, parse_body(FaqReplace), if_match)
@@ -491,6 +513,9 @@ def webhook_override() -> WebhookOverride:
 
 @app.route("/shops/{shop_id}/channels/whatsapp", methods=["PUT"])
 def connect_whatsapp(shop_id: str) -> Response:
+    from chatshop.messaging import channels
+    from chatshop.messaging.channel_models import WhatsAppChannelConnect
+
     shop = my_messenger_shop(shop_id)
     request = parse_body(WhatsAppChannelConnect)
     channel = channels.connect_whatsapp(
@@ -501,6 +526,8 @@ def connect_whatsapp(shop_id: str) -> Response:
 
 @app.route("/shops/{shop_id}/channels/whatsapp", methods=["GET"])
 def get_whatsapp(shop_id: str) -> Response:
+    from chatshop.messaging import channels
+
     channel = channels.whatsapp_channel(deps.channels, my_messenger_shop(shop_id).id)
     return json_response(channel.model_dump(mode="json"))
 

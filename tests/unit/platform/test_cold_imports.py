@@ -42,6 +42,22 @@ NOT_AT_COLD_START = [
 NOT_AT_COLD_START_OF = {
     "functions/inbound/handler.py": ["chatshop.shops.domain", "chatshop.assistant.vocabulary"],
     "functions/sender/handler.py": ["chatshop.messaging.inbound", "chatshop.shops.domain"],
+    # The shops API's first request is most likely a shop's or the catalog's: the other route groups'
+    # logic, models and stores load with their first route (the FAQ, catalog imports and their feed
+    # parser, the WhatsApp connection and Meta's client).
+    "functions/shops/app.py": [
+        "chatshop.shops.faq",
+        "chatshop.shops.faq_store",
+        "chatshop.shops.imports",
+        "chatshop.shops.import_store",
+        "chatshop.shops.feed",
+        "chatshop.shops.jobs",
+        "chatshop.messaging.channels",
+        "chatshop.messaging.channel_models",
+        "chatshop.messaging.channel_store",
+        "chatshop.messaging.token_vault",
+        "chatshop.messaging.graph_client",
+    ],
 }
 
 _PROGRAM = (
