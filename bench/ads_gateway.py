@@ -100,6 +100,20 @@ def run(url: str, requests: list[bytes]) -> tuple[list[float], int]:
     return samples, served
 
 
+def warm_up(url: str, requests: list[bytes], tries: int = 6) -> None:
+    """The first decision loads and decodes the snapshot, as a cold sandbox does; on a loaded machine
+    that can outlast the function's timeout, so it is asked again until a sandbox holds it."""
+    for attempt in range(tries):
+        try:
+            run(url, requests[:1])
+            break
+        except SystemExit as failed:
+            print(f"  warm-up decision {attempt + 1} failed ({str(failed)[:60]}); asked again")
+    else:
+        raise SystemExit("FAILED: no sandbox loaded the snapshot")
+    run(url, requests[1:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--campaigns", type=int, default=10_000)
@@ -119,7 +133,7 @@ def main() -> None:
         print(
             f"stack started in {bench.started_in_s:.1f} s; snapshot of {ads:,} ads, {len(data) / 1e6:.1f} MB"
         )
-        run(bench.url, requests[: args.warmup])  # the first loads the snapshot, as a cold sandbox does
+        warm_up(bench.url, requests[: args.warmup])
         skipped = len(bench.function_ms)
         load_before = os.getloadavg()[0]
         started = time.perf_counter()

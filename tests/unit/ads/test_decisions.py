@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chatshop.ads.decision_models import DecisionRequest
-from chatshop.ads.decisions import DecisionInputs, decide
+from chatshop.ads.decisions import DecisionInputs, decide, reservations
 from chatshop.ads.ranking import Bid
 from chatshop.ads.snapshot import Ad, AdProduct, Snapshot
 from chatshop.ads.users import is_special_category
@@ -122,6 +122,29 @@ def test_schedule_cap_and_throttle_filter():
         ad("e", "s5", bid=1),
     ]
     assert chosen(decide(request("boot", count=5), inputs(ads, user=capped))) == ["e"]
+
+
+def test_a_capped_ad_for_a_known_user_is_to_be_reserved_and_its_impression_says_so():
+    given = inputs([ad("a", "s1", cap=(2, "day")), ad("b", "s2", bid=40)])
+    response = decide(request("boot", key="user-0123456789abcdef"), given)
+    assert chosen(response) == ["a", "b"]
+    assert reservations(response, given.snapshot, "user-0123456789abcdef") == [("a", "day", 2)]
+    reserved = {(c["campaign_id"], c["kind"]): c["reserved"] for c in given.signed}
+    assert reserved == {("a", "impression"): "day", ("a", "click"): None, ("b", "impression"): None,
+                        ("b", "click"): None}  # fmt: skip
+    # Without a user key there is no one to cap: nothing reserved, nothing said.
+    anonymous = inputs([ad("a", "s1", cap=(2, "day"))])
+    response = decide(request("boot"), anonymous)
+    assert reservations(response, anonymous.snapshot, None) == []
+    assert {c["reserved"] for c in anonymous.signed} == {None}
+
+
+def test_a_decision_made_again_after_a_failed_reservation_takes_no_capped_ad():
+    given = inputs([ad("a", "s1", cap=(2, "day")), ad("b", "s2", bid=40), ad("c", "s3", bid=30)])
+    given.without_capped = True
+    response = decide(request("boot", key="user-0123456789abcdef"), given)
+    assert chosen(response) == ["b", "c"]
+    assert reservations(response, given.snapshot, "user-0123456789abcdef") == []
 
 
 def test_an_off_topic_ad_is_not_shown_for_a_query():

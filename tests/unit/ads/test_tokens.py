@@ -151,3 +151,12 @@ def test_a_token_names_the_region_that_minted_it_under_its_signature():
     assert claim is not None and claim.region == "sa-east-1"
     with pytest.raises(ValueError):
         token(region="")
+
+
+def test_an_impression_carries_the_cap_window_its_decision_reserved_it_in():
+    assert verify(KEYS, token(reserved="day"), NOW).reserved == "day"
+    assert verify(KEYS, token(), NOW).reserved is None
+    with pytest.raises(ValueError):
+        token(CLICK, reserved="day")  # only an impression counts against a cap
+    with pytest.raises(ValueError):
+        token(reserved="month")

@@ -18,6 +18,12 @@ For each placement:
 4. **Price** by the second-price rule, never above the bid; the price rides in the signed token of
    the billable event (the impression of a CPM ad, the click of a CPC ad).
 
+Frequency caps are checked twice: against the counts the user's one read returned (step 2, which
+spares a write bound to fail), and, for the capped ads a known user is chosen, by reserving the
+impression (:func:`reservations`, then ``UserStore.reserve``: one conditional write for all of them),
+so concurrent decisions never pass a cap. The caller does the reserving; if it fails, the decision is
+made again with ``without_capped`` and no capped ad, so it still costs one read and one write at most.
+
 Personalisation: only where the user consented, never for a minor (DSA Art. 28), and never from a
 special category (health, religion ...: DSA Art. 26(3)), consent or not. Without it, ads are
 contextual: the placement's query or category and the country.
@@ -88,6 +94,7 @@ class Signer(Protocol):
         price_milli: int,
         category: str | None,
         destination: str | None,
+        reserved: str | None,
     ) -> str: ...
 
 
@@ -106,6 +113,8 @@ class DecisionInputs:
     own_shop: str | None = None
     rng: random.Random = field(default_factory=random.Random)
     controls_url: str | None = None
+    # A reservation of this user's capped ads failed (a cap reached meanwhile): decide without them.
+    without_capped: bool = False
 
 
 @dataclass
@@ -179,6 +188,25 @@ def curated_collection(
     return None
 
 
+def reservations(
+    response: DecisionResponse, snapshot: Snapshot, user_key: str | None
+) -> list[tuple[str, str, int]]:
+    """``(campaign_id, window, cap)`` of each capped ad the response shows a known user (its
+    placements' ads and its collection's), to be reserved before it is answered."""
+    if not user_key:
+        return []
+    chosen = [ad for placement in response.placements for ad in placement.ads]
+    chosen += [
+        ad for placement in response.placements if placement.collection for ad in placement.collection.ads
+    ]
+    out = []
+    for campaign_id in dict.fromkeys(c.campaign_id for c in chosen):
+        capped = snapshot.ads.get(campaign_id)
+        if capped is not None and capped.cap is not None:
+            out.append((campaign_id, capped.cap[1], capped.cap[0]))
+    return out
+
+
 # --- candidates, filters, scores ---
 
 
@@ -203,7 +231,9 @@ def _passes(ad: Ad, placement: str, inputs: DecisionInputs) -> bool:
     now = inputs.now.timestamp()
     if now < ad.start or (ad.end is not None and now >= ad.end):
         return False
-    if ad.cap is not None and inputs.user.impressions(ad.campaign_id, ad.cap[1]) >= ad.cap[0]:
+    if ad.cap is not None and (
+        inputs.without_capped or inputs.user.impressions(ad.campaign_id, ad.cap[1]) >= ad.cap[0]
+    ):
         return False
     return ad.serve_p >= 1.0 or inputs.rng.random() < ad.serve_p
 
@@ -355,6 +385,7 @@ def _chosen(
             price_milli=price if (kind == "impression") == (ad.bid.model == "cpm") else 0,
             category=category,
             destination=destination,
+            reserved=ad.cap[1] if kind == "impression" and ad.cap is not None and user_key else None,
         )
         for kind in ("impression", "click")
     }

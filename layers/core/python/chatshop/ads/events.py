@@ -78,6 +78,8 @@ class AdEvent(BaseModel):
     user_key: NonEmpty | None = None
     price_milli: Annotated[int, Field(ge=0)]
     category: NonEmpty | None = None
+    # The cap window the decision counted this impression in already (UserStore.reserve).
+    reserved: Literal["hour", "day", "week"] | None = None
     at: datetime
     expires_at: int
 
@@ -92,6 +94,7 @@ class AdEvent(BaseModel):
             user_key=claim.user_key,
             price_milli=claim.price_milli,
             category=claim.category,
+            reserved=claim.reserved,  # type: ignore[arg-type]
             at=now,
             expires_at=claim.expires_at,
         )
@@ -242,7 +245,7 @@ class EventRecorder:
             writes += self.spend.charge_writes(event.campaign_id, budget, event.price_milli, now)
         writes.append(self.spend.stats_write(event.campaign_id, event.kind, event.price_milli, billed, now))
         if event.kind == IMPRESSION and event.user_key:
-            writes += self.users.cap_writes(event.user_key, event.campaign_id, now)
+            writes += self.users.cap_writes(event.user_key, event.campaign_id, now, event.reserved)
         for attempt in range(CONFLICT_ATTEMPTS):
             try:
                 self.client.transact_write_items(TransactItems=writes)

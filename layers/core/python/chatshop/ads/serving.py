@@ -1,5 +1,10 @@
 """Serving ads from a function: the snapshot cache, the user's one read, the exhausted set and the
-event signer, put together for :func:`chatshop.ads.decisions.decide`.
+event signer, put together for :func:`chatshop.ads.decisions.decide`, and the reservation of the
+capped ads it chose.
+
+A decision's DynamoDB cost: one Query (the user's partition: consent, profile, flags, caps), and one
+write only when it chose a capped ad for a known user (an UpdateItem, or one transaction for several
+capped ads); the exhausted set is a cached read of seconds shared by all decisions of the sandbox.
 
 The ads function, the search function and the shops function's marketplace lists each keep one
 :class:`AdServer` per sandbox, so every surface decides with the same code and the same caches.
@@ -18,7 +23,7 @@ from chatshop.platform.observability import get_logger
 from chatshop.platform.rollout import Rollout
 
 from .decision_models import ChosenAd, DecisionRequest, DecisionResponse, PlacementIn
-from .decisions import DecisionInputs, curated_collection, decide
+from .decisions import DecisionInputs, curated_collection, decide, reservations
 from .snapshot import SnapshotBucket, SnapshotCache
 
 FEATURE = "shop_ads"
@@ -85,12 +90,23 @@ class AdServer:
             own_shop=own_shop,
             controls_url=f"{base_url}/privacy/consents/{user_key}" if user_key else None,
         )
+        response = self._decide(request, inputs, with_collection)
+        capped = reservations(response, inputs.snapshot, user_key)
+        if capped and user_key and not self.users.reserve(user_key, capped, now):
+            # Another decision reached a cap meanwhile: this one is made again without capped ads,
+            # and its first answer, whose tokens were never given out, is dropped.
+            inputs.without_capped = True
+            response = self._decide(request, inputs, with_collection)
+        return response
+
+    @staticmethod
+    def _decide(request: DecisionRequest, inputs: DecisionInputs, with_collection: bool) -> DecisionResponse:
         response = decide(request, inputs)
         if with_collection:
             for placement in response.placements:
                 if placement.type == "marketplace_feed":
                     placement.collection = curated_collection(
-                        request.user.country, inputs, response.decision_id, user_key
+                        request.user.country, inputs, response.decision_id, request.user.key
                     )
                     break
         return response

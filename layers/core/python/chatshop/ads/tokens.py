@@ -4,7 +4,8 @@ A token is ``<kind><base64url(payload || mac)>``: the kind letter (``i`` impress
 the clear so the event route can answer a forged token the way it answers a real one of that kind
 (a bot learns nothing from the answer), and inside the payload again, where it is signed. The
 payload is packed binary rather than JSON to keep URLs short: a version, the key id, the kind, the
-expiry (epoch seconds), the price of this event, then the decision, campaign and ad ids, the user
+expiry (epoch seconds), the price of this event, the frequency-cap window the decision already
+reserved this impression in (none, hour, day, week), then the decision, campaign and ad ids, the user
 key, the ad's category, its destination and the region that minted it as length-prefixed strings
 (hex ids packed as bytes). The MAC is HMAC-SHA256 truncated to 128 bits, which leaves forgery at
 2^-128 a try.
@@ -13,6 +14,10 @@ The minting region is signed in because nothing stops two regions from holding t
 local stacks do, and a deployment may copy one SSM parameter everywhere), while an event is personal
 data of the user the decision was made for, in their home region: the event route of any other
 region verifies the token, counts nothing for it and sends a click on to the minting region.
+
+A reserved impression was counted against the user's cap when the decision chose it (a conditional
+update, so a burst of decisions never passes the cap); the event worker then leaves that window's
+counter alone, so the impression is not counted twice.
 
 Prices are in thousandths of the campaign currency's minor unit ("milli-minor"): a CPM ad's
 impression costs its CPM in minor units divided by 1,000, which is rarely a whole cent, and the
@@ -56,12 +61,14 @@ IMPRESSION: EventKind = "impression"
 CLICK: EventKind = "click"
 TOKEN_TTL = timedelta(hours=24)
 
-# Version 2 added the minting region; a version 1 token (none outlives 24 hours) no longer verifies.
-_VERSION = 2
+# Version 2 added the minting region, 3 the reserved cap window; an older token (none outlives 24
+# hours) no longer verifies.
+_VERSION = 3
 _STRINGS = 7
 _KIND_LETTERS: dict[str, EventKind] = {"i": IMPRESSION, "c": CLICK}
 _LETTERS = {kind: letter for letter, kind in _KIND_LETTERS.items()}
-_HEADER = struct.Struct(">BBcII")  # version, key id, kind letter, expiry, price_milli
+_HEADER = struct.Struct(">BBcIIB")  # version, key id, kind letter, expiry, price_milli, reserved
+_WINDOWS: tuple[str | None, ...] = (None, "hour", "day", "week")
 _MAC_BYTES = 16
 _MAX_PRICE_MILLI = 2**32 - 1
 _HEX = re.compile(r"(?:[0-9a-f]{2})+")
@@ -83,6 +90,7 @@ class EventClaim:
     category: str | None = None
     destination: str | None = None
     region: str = ""  # the region whose decision minted it, the only one that counts it
+    reserved: str | None = None  # the cap window the decision counted this impression in already
 
     @property
     def event_id(self) -> str:
@@ -153,6 +161,7 @@ def sign_event(
     region: str,
     category: str | None = None,
     destination: str | None = None,
+    reserved: str | None = None,
 ) -> str:
     """The token of one event of one ad of one decision made in ``region``, valid for 24 hours from
     ``now``."""
@@ -164,9 +173,12 @@ def sign_event(
         raise ValueError("an ad's destination is an http(s) URL")
     if not region:
         raise ValueError("a token names the region that minted it")
+    if reserved not in _WINDOWS or (reserved is not None and kind != IMPRESSION):
+        raise ValueError("only an impression is reserved, in an hour, day or week window")
     key_id, secret = keys.keys[0]
     expires_at = int((now + TOKEN_TTL).timestamp())
-    payload = bytearray(_HEADER.pack(_VERSION, key_id, _LETTERS[kind].encode(), expires_at, price_milli))
+    header = (_VERSION, key_id, _LETTERS[kind].encode(), expires_at, price_milli, _WINDOWS.index(reserved))
+    payload = bytearray(_HEADER.pack(*header))
     for value in (
         decision_id,
         campaign_id,
@@ -194,7 +206,7 @@ def verify(keys: EventKeys, token: str, now: datetime) -> EventClaim | None:
     if len(raw) < _HEADER.size + _MAC_BYTES:
         return None
     payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
-    version, key_id, letter, expires_at, price_milli = _HEADER.unpack_from(payload)
+    version, key_id, letter, expires_at, price_milli, reserved = _HEADER.unpack_from(payload)
     secret = keys.secret(key_id)
     if version != _VERSION or secret is None:
         return None
@@ -210,7 +222,7 @@ def verify(keys: EventKeys, token: str, now: datetime) -> EventClaim | None:
             strings.append(value)
     except (KeyError, ValueError, IndexError, UnicodeDecodeError):
         return None
-    if offset != len(payload) or _LETTERS[kind] != token[0]:
+    if offset != len(payload) or _LETTERS[kind] != token[0] or reserved >= len(_WINDOWS):
         return None
     if expires_at <= now.timestamp():
         return None
@@ -226,6 +238,7 @@ def verify(keys: EventKeys, token: str, now: datetime) -> EventClaim | None:
         category=category or None,
         destination=destination or None,
         region=region,
+        reserved=_WINDOWS[reserved],
     )
 
 

@@ -9,7 +9,12 @@
   (UTC hour ``2026-12-02T14``, day ``2026-12-02``, ISO week ``2026-W49``), with a TTL past its end.
 
 Caps are counted for every user key, consented or not: they only ever hold ads back, and are
-forgotten a day after their window. Profiles grow only with consent, never for a minor, and never
+forgotten a day after their window. A capped ad is counted when a decision chooses it, not when its
+impression comes back: :meth:`UserStore.reserve` adds one to the cap's counter on the condition that
+it is still under the cap, so concurrent decisions for one user never serve it more often than the
+cap allows (Revive counts caps from delivered impressions, after the fact, and a burst overshoots).
+The impression event then counts the other windows only. A reserved ad the user never sees still
+counts: a cap errs on the side of showing less. Profiles grow only with consent, never for a minor, and never
 from a special category (health, religion, sexuality ...: DSA Art. 26(3) forbids targeting from
 them even with consent, so they are not recorded at all; the decision code must also skip them,
 with :func:`is_special_category`).
@@ -260,10 +265,55 @@ class UserStore:
                 return context_of(items, now)
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def cap_writes(self, user_key: str, campaign_id: str, now: datetime) -> list[dict[str, Any]]:
-        """The counter updates of one counted impression (part of the event's transaction)."""
+    def reserve(self, user_key: str, caps: list[tuple[str, Window, int]], now: datetime) -> bool:
+        """Count one impression of each ``(campaign_id, window, cap)`` in the current window, each on
+        the condition that its counter is still under its cap; all of them or none. One write request:
+        an UpdateItem for one, a transaction for several (a decision rarely chooses more than one
+        capped ad). False: a cap was reached meanwhile (another decision got there first)."""
+        updates = [
+            self._reservation(user_key, campaign_id, window, cap, now) for campaign_id, window, cap in caps
+        ]
+        if not updates:
+            return True
+        try:
+            if len(updates) == 1:
+                self.client.update_item(**updates[0])
+            else:
+                self.client.transact_write_items(TransactItems=[{"Update": update} for update in updates])
+        except (
+            self.client.exceptions.ConditionalCheckFailedException,
+            self.client.exceptions.TransactionCanceledException,
+        ):
+            # A cap reached, or (a transaction only) a conflict with another decision's reservation
+            # of the same counter: either way this decision does without its capped ads.
+            return False
+        return True
+
+    def _reservation(
+        self, user_key: str, campaign_id: str, window: Window, cap: int, now: datetime
+    ) -> dict[str, Any]:
+        expires = int((window_end(window, now) + timedelta(days=1)).timestamp())
+        return {
+            "TableName": self.table,
+            "Key": {"pk": user_pk(user_key), "sk": {"S": cap_sk(campaign_id, window, now)}},
+            "UpdateExpression": "ADD n :one SET expires_at = :ttl",
+            "ConditionExpression": "attribute_not_exists(n) OR n < :cap",
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"},
+                ":ttl": {"N": str(expires)},
+                ":cap": {"N": str(cap)},
+            },
+        }
+
+    def cap_writes(
+        self, user_key: str, campaign_id: str, now: datetime, reserved: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The counter updates of one counted impression (part of the event's transaction); the
+        ``reserved`` window was counted by the decision already."""
         writes = []
         for window in WINDOWS:
+            if window == reserved:
+                continue
             expires = int((window_end(window, now) + timedelta(days=1)).timestamp())
             writes.append(
                 {
