@@ -41,12 +41,13 @@ import json
 import math
 import struct
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from PIL import Image
 
+from chatshop.search.local_compact import projection
 from chatshop.search.local_vocabulary import Vocabulary
 
 __all__ = [
@@ -58,12 +59,18 @@ __all__ = [
     "LocalFormatError",
     "LocalMatch",
     "WordsAndFrames",
+    "coefficients",
+    "compact",
     "encode",
     "extract_features",
+    "learn_vocabulary",
+    "vocabulary_branching",
+    "reencode",
+    "vocabulary_digest_of",
 ]
 
 MAGIC = b"CSLOC\x00"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _U32 = struct.Struct("<I")
 # Frames as u16: x and y in 1/16 px (up to 4095 px a side, finer than RANSAC's tolerance), log2 of
 # the scale in 1/4096 (offset by 8, so keypoints from 1/256 px to 2^8 px), angle in 1/128 degree.
@@ -105,6 +112,15 @@ class LocalFeatureParams:
     inlier_cell: float = 4.0  # px: inliers closer than this on either side count once
     ransac: str = "usac_fast"  # OpenCV's USAC RANSAC: early exit on hopeless candidates, 3x faster
     ransac_iterations: int = 2000
+    # Each kept feature's descriptor as this many uint8 PCA coefficients (:mod:`local_compact`): what
+    # words are assigned from, relearned from, and nearest neighbours are found in.
+    compact_dimensions: int = 24
+    stored_features: int = 600  # at most this many per product image (the strongest): <= 20 KB each
+    # The best few candidates are verified with nearest-neighbour pairs too (Lowe's ratio test on
+    # the compact descriptors), not only with pairs of features that share a word: a drawn product
+    # in a scene or a soft photo keeps too few exact words.
+    nn_candidates: int = 8
+    nn_ratio: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -120,20 +136,54 @@ class Features:
 
 @dataclass(frozen=True)
 class WordsAndFrames:
-    """An image as the index keeps it: the word of each feature and its quantised frame."""
+    """An image as the index keeps it: the word, quantised frame and compact descriptor of each feature."""
 
     words: np.ndarray  # u32 (n,)
     frames: np.ndarray  # float32 (n, 4): x, y, log2 scale (offset), angle
+    codes: np.ndarray  # uint8 (n, compact dimensions)
     vocabulary: str  # the digest of the vocabulary that assigned the words
 
     def __len__(self) -> int:
         return len(self.words)
 
 
-def encode(features: Features, vocabulary: Vocabulary) -> WordsAndFrames:
-    """What an index stores of ``features``: computed once, kept by a shop's index and the region's."""
+def compact(features: Features, dimensions: int) -> np.ndarray:
+    """The features' descriptors as uint8 codes of the fixed projection."""
+    return projection(dimensions).codes(features.descriptors)
+
+
+def coefficients(codes: np.ndarray) -> np.ndarray:
+    """Codes as the float vectors that words are learned and assigned from."""
+    return projection(codes.shape[1]).coefficients(codes)
+
+
+def encode(features: Features, vocabulary: Vocabulary, stored_features: int | None = None) -> WordsAndFrames:
+    """What an index stores of ``features``: computed once, kept by a shop's index and the region's.
+    The vocabulary works in the compact space, so its dimensions are the codes'."""
+    if stored_features is not None and len(features) > stored_features:
+        features = _first(features, stored_features)
+    codes = compact(features, vocabulary.dimensions)
     return WordsAndFrames(
-        vocabulary.assign(features.descriptors), _quantise(_frames(features)), vocabulary.digest
+        vocabulary.assign(coefficients(codes)), _quantise(_frames(features)), codes, vocabulary.digest
+    )
+
+
+def reencode(image: WordsAndFrames, vocabulary: Vocabulary) -> WordsAndFrames:
+    """The same features with the words ``vocabulary`` gives their stored codes: a relearned
+    vocabulary needs no image extracted again."""
+    if image.vocabulary == vocabulary.digest:
+        return image
+    return WordsAndFrames(
+        vocabulary.assign(coefficients(image.codes)), image.frames, image.codes, vocabulary.digest
+    )
+
+
+def _first(features: Features, count: int) -> Features:
+    return Features(
+        features.positions[:count],
+        features.scales[:count],
+        features.angles[:count],
+        features.descriptors[:count],
     )
 
 
@@ -266,6 +316,7 @@ class LocalFeatureIndex:
         self._free: list[int] = []
         self._words: list[np.ndarray] = []  # by slot: u32 word ids
         self._frames: list[np.ndarray] = []  # by slot: float32 (n, 4): x, y, log2 scale, angle
+        self._codes: list[np.ndarray] = []  # by slot: uint8 (n, compact dimensions)
         self._labels: list[str | None] = []  # by slot: what a query may be restricted to (a country)
         self._inverted: _Inverted | None = None  # rebuilt on the first query after a change
 
@@ -280,14 +331,52 @@ class LocalFeatureIndex:
         """A vocabulary learned from ``images`` (a catalog, or a sample of it; or their features from
         :func:`catalog_features`, so a build extracts each image once) and an empty index."""
         params = params or LocalFeatureParams()
-        descriptors = [
-            (image if isinstance(image, Features) else catalog_features(image, params)).descriptors
+        codes = [
+            compact(
+                image if isinstance(image, Features) else catalog_features(image, params),
+                params.compact_dimensions,
+            )
             for image in images
         ]
-        vocabulary = Vocabulary.learn(
-            np.concatenate(descriptors), branching=params.branching, depth=params.depth, seed=seed
-        )
-        return cls(vocabulary, params)
+        return cls(learn_vocabulary(np.concatenate(codes), params, seed=seed), params)
+
+    def relearned(self, *, seed: int = 0, sample: int = 200_000) -> LocalFeatureIndex:
+        """A copy of this index under a vocabulary learned from its own images' stored codes; the
+        words of every image re-assigned, nothing extracted again. Deterministic for a seed."""
+        with self._lock:
+            codes = [c for c in self._codes if len(c)]
+        if not codes:
+            raise ValueError("an index without features has nothing to learn words from")
+        vocabulary = learn_vocabulary(np.concatenate(codes), self._params, seed=seed, sample=sample)
+        return self.reencoded(vocabulary)
+
+    def reencoded(self, vocabulary: Vocabulary) -> LocalFeatureIndex:
+        """A copy of this index with every image's words given by ``vocabulary``."""
+        if vocabulary.dimensions != self._params.compact_dimensions:
+            raise ValueError("the vocabulary's dimensions are not the codes' dimensions")
+        copy = LocalFeatureIndex(vocabulary, self._params)
+        with self._lock:
+            copy._keys, copy._labels = list(self._keys), list(self._labels)
+            copy._frames, copy._codes = list(self._frames), list(self._codes)
+            copy._slot_of, copy._free = dict(self._slot_of), list(self._free)
+        copy._words = [
+            vocabulary.assign(coefficients(c)) if len(c) else np.zeros(0, np.uint32) for c in copy._codes
+        ]
+        return copy
+
+    def images(self) -> list[tuple[str, str | None, WordsAndFrames]]:
+        """Every indexed image as stored: key, label, words, frames and codes."""
+        digest = self._vocabulary.digest
+        with self._lock:
+            return [
+                (
+                    key,
+                    self._labels[slot],
+                    WordsAndFrames(self._words[slot], self._frames[slot], self._codes[slot], digest),
+                )
+                for slot, key in enumerate(self._keys)
+                if key is not None
+            ]
 
     @property
     def params(self) -> LocalFeatureParams:
@@ -302,6 +391,11 @@ class LocalFeatureIndex:
 
     def __contains__(self, key: object) -> bool:
         return key in self._slot_of
+
+    def __iter__(self) -> Iterator[str]:
+        """The keys indexed now (a copy: changes after the call are not seen)."""
+        with self._lock:
+            return iter(list(self._slot_of))
 
     def features_of(self, image: Image.Image | np.ndarray, *, query: bool = False) -> Features:
         if query:
@@ -320,11 +414,13 @@ class LocalFeatureIndex:
         """Index (or re-index) ``key``; returns how many features it kept (0: it can never match)."""
         if not isinstance(image, WordsAndFrames):
             image = encode(
-                image if isinstance(image, Features) else self.features_of(image), self._vocabulary
+                image if isinstance(image, Features) else self.features_of(image),
+                self._vocabulary,
+                self._params.stored_features,
             )
         elif image.vocabulary != self._vocabulary.digest:
             raise ValueError("the words were assigned by another vocabulary than this index's")
-        words, frames = image.words, image.frames
+        words, frames, codes = image.words, image.frames, image.codes
         with self._lock:
             slot = self._slot_of.get(key)
             if slot is None:
@@ -333,10 +429,12 @@ class LocalFeatureIndex:
                     self._keys.append(key)
                     self._words.append(words)
                     self._frames.append(frames)
+                    self._codes.append(codes)
                     self._labels.append(label)
                 self._slot_of[key] = slot
             self._keys[slot] = key
             self._words[slot], self._frames[slot], self._labels[slot] = words, frames, label
+            self._codes[slot] = codes
             self._inverted = None
         return len(words)
 
@@ -349,6 +447,7 @@ class LocalFeatureIndex:
                 self._keys[slot] = None
                 self._words[slot] = np.zeros(0, np.uint32)
                 self._frames[slot] = np.zeros((0, 4), np.float32)
+                self._codes[slot] = np.zeros((0, self._params.compact_dimensions), np.uint8)
                 self._labels[slot] = None
                 self._free.append(slot)
             self._inverted = None
@@ -371,20 +470,23 @@ class LocalFeatureIndex:
         features = image if isinstance(image, Features) else self.features_of(image, query=True)
         if len(features) < 4:
             return []
-        words = scored = self._vocabulary.assign(features.descriptors)
+        # The photo's descriptors go through the same codes as the indexed images', so both sides
+        # of a word or a nearest neighbour are quantised alike.
+        vectors = coefficients(compact(features, self._params.compact_dimensions))
+        words = scored = self._vocabulary.assign(vectors)
         frames = _frames(features)
         if self._params.query_assignments > 1:
             # Verification pairs each feature of the photo by its nearest few words, not its one:
             # a soft photo's feature often lands beside its product's word (Jégou et al., 2010).
             # Candidates are still scored by the one word, as the images were indexed.
             count = self._params.query_assignments
-            words = self._vocabulary.assign_nearest(features.descriptors, count).reshape(-1)
-            frames = np.repeat(frames, count, axis=0)
+            words = self._vocabulary.assign_nearest(vectors, count).reshape(-1)
         with self._lock:
             inverted = self._inverted or self._rebuild()
             # Copies of the slot tables (references, not arrays): a concurrent upsert or delete
             # then changes what the next query sees, never this one halfway.
             keys, stored_words, stored_frames = list(self._keys), list(self._words), list(self._frames)
+            stored_codes = list(self._codes)
             allowed = inverted.allowed(self._labels, label) if label is not None else None
             if only is not None:
                 chosen = np.zeros(len(keys), bool)
@@ -396,12 +498,18 @@ class LocalFeatureIndex:
             similarity = np.where(allowed, similarity, 0)
         ranked = np.argsort(-similarity, kind="stable")[: self._params.candidates]
         matches = []
-        for slot in ranked:
+        for place, slot in enumerate(ranked):
             if similarity[slot] <= 0:
                 break
             if keys[slot] is None:
                 continue
-            inliers = _verify(cv2, stored_words[slot], stored_frames[slot], words, frames, self._params)
+            pairs = _word_pairs(stored_words[slot], words, self._params)
+            if self._params.query_assignments > 1:
+                pairs = (pairs[0], pairs[1] // self._params.query_assignments)
+            if place < self._params.nn_candidates:
+                near = _nearest_pairs(cv2, coefficients(stored_codes[slot]), vectors, self._params.nn_ratio)
+                pairs = (np.concatenate([pairs[0], near[0]]), np.concatenate([pairs[1], near[1]]))
+            inliers = _verify(cv2, stored_frames[slot], frames, pairs, self._params)
             if inliers >= self._params.min_inliers:
                 matches.append(LocalMatch(str(keys[slot]), inliers, float(similarity[slot])))
         matches.sort(key=lambda m: (-m.inliers, -m.similarity))
@@ -421,7 +529,11 @@ class LocalFeatureIndex:
         """Bytes the snapshot spends on its images (not the vocabulary): the cost of one more image."""
         with self._lock:
             total = sum(len(w) for w in self._words)
-            return len(self._header()) + 4 * len(self._keys) + 12 * total
+            per_feature = self._word_bytes() + 8 + self._params.compact_dimensions
+            return len(self._header()) + 4 * len(self._keys) + per_feature * total
+
+    def _word_bytes(self) -> int:
+        return 2 if self._vocabulary.size <= 1 << 16 else 4
 
     def to_bytes(self, *, with_vocabulary: bool = True) -> bytes:
         """The snapshot; ``with_vocabulary=False`` leaves the vocabulary out (kept elsewhere, once)."""
@@ -429,8 +541,9 @@ class LocalFeatureIndex:
             header = self._header()
             vocabulary = self._vocabulary.to_bytes() if with_vocabulary else b""
             counts = np.array([len(w) for w in self._words], dtype="<u4")
-            words = np.concatenate([*self._words, np.zeros(0, np.uint32)]).astype("<u4")
+            words = np.concatenate([*self._words, np.zeros(0, np.uint32)]).astype(f"<u{self._word_bytes()}")
             frames = np.concatenate([*self._frames, np.zeros((0, 4), np.float32)])
+            codes = np.concatenate([*self._codes, np.zeros((0, self._params.compact_dimensions), np.uint8)])
             return b"".join(
                 (
                     MAGIC,
@@ -441,6 +554,7 @@ class LocalFeatureIndex:
                     counts.tobytes(),
                     words.tobytes(),
                     np.round(frames * _FRAME_SCALE).astype("<u2").tobytes(),
+                    codes.astype(np.uint8).tobytes(),
                 )
             )
 
@@ -489,26 +603,50 @@ class LocalFeatureIndex:
             if isinstance(exc, LocalFormatError):
                 raise
             raise LocalFormatError("the snapshot's header is unreadable") from exc
+        if vocabulary.dimensions != stored.compact_dimensions:
+            raise LocalFormatError("the vocabulary's dimensions are not the snapshot's codes'")
         slots = len(keys)
         counts = _array(view, offset, slots, "<u4").astype(np.int64)
         offset += 4 * slots
         total = int(counts.sum())
-        words = _array(view, offset, total, "<u4").astype(np.uint32)
-        offset += 4 * total
+        index = cls(vocabulary, replace(stored, **_query_settings(params)) if params else stored)
+        width = index._word_bytes()
+        words = _array(view, offset, total, f"<u{width}").astype(np.uint32)
+        offset += width * total
         frames = _array(view, offset, 4 * total, "<u2").reshape(-1, 4).astype(np.float32) / _FRAME_SCALE
-        if offset + 8 * total != len(view):
+        offset += 8 * total
+        dimensions = stored.compact_dimensions
+        codes = _array(view, offset, dimensions * total, "u1").reshape(-1, dimensions)
+        if offset + dimensions * total != len(view):
             raise LocalFormatError("the snapshot's feature tables do not match its header")
         if total and int(words.max()) >= vocabulary.size:
             raise LocalFormatError("a word id is outside the vocabulary")
-        index = cls(vocabulary, replace(stored, **_query_settings(params)) if params else stored)
         bounds = np.concatenate([[0], np.cumsum(counts)])
         index._keys = keys
         index._labels = labels
         index._words = [words[bounds[i] : bounds[i + 1]] for i in range(slots)]
         index._frames = [frames[bounds[i] : bounds[i + 1]] for i in range(slots)]
+        index._codes = [codes[bounds[i] : bounds[i + 1]] for i in range(slots)]
         index._slot_of = {key: slot for slot, key in enumerate(keys) if key is not None}
         index._free = [slot for slot, key in enumerate(keys) if key is None]
         return index
+
+
+def vocabulary_digest_of(data: bytes) -> str:
+    """The digest of the vocabulary a snapshot's words are of, read from its header alone."""
+    view = memoryview(data)
+    if bytes(view[: len(MAGIC)]) != MAGIC:
+        raise LocalFormatError("not a local-feature snapshot")
+    try:
+        (length,) = _U32.unpack_from(view, len(MAGIC))
+        header = json.loads(bytes(view[len(MAGIC) + 4 : len(MAGIC) + 4 + length]))
+        if header["format"] != FORMAT_VERSION:
+            raise LocalFormatError(f"format {header['format']} is not {FORMAT_VERSION}")
+        return str(header["vocabulary"])
+    except (KeyError, TypeError, ValueError, struct.error) as exc:
+        if isinstance(exc, LocalFormatError):
+            raise
+        raise LocalFormatError("the snapshot's header is unreadable") from exc
 
 
 def _query_settings(params: LocalFeatureParams) -> dict:
@@ -523,8 +661,39 @@ def _query_settings(params: LocalFeatureParams) -> dict:
             "min_inliers",
             "ransac_threshold",
             "max_pairs_per_word",
+            "nn_candidates",
+            "nn_ratio",
         )
     }
+
+
+def learn_vocabulary(
+    codes: np.ndarray, params: LocalFeatureParams, *, seed: int = 0, sample: int = 200_000
+) -> Vocabulary:
+    """Words learned from stored codes (a region's images, or a first batch's), as many as the
+    codes can fill (:func:`vocabulary_branching`)."""
+    branching = vocabulary_branching(min(len(codes), sample), params)
+    return Vocabulary.learn(
+        coefficients(codes), branching=branching, depth=params.depth, seed=seed, sample=sample
+    )
+
+
+# Descriptors a word is learned from, at least, on average. With fewer, most words are one feature
+# of one picture: a region whose words came from its first few images (the demo's twelve flat
+# drawings, one of them alone when it arrived by itself) then pairs a soft photo's features with
+# almost none of its product's, and its photos fell below ``min_inliers``. Measured on the demo's
+# customer photos (tests/unit/search/test_demo_photos.py): 4096 words from one drawing, the black
+# tee's photo had 15 verified inliers; 8 per word (256 words), 19 to 21.
+DESCRIPTORS_PER_WORD = 8
+MIN_BRANCHING = 8
+
+
+def vocabulary_branching(descriptors: int, params: LocalFeatureParams) -> int:
+    """The tree's branching for ``descriptors``: ``params.branching`` once they fill its words (from
+    about 33,000 descriptors, a hundred images), fewer words before; relearning as the region
+    grows (:mod:`chatshop.search.local_store`) brings it up to the full vocabulary."""
+    fill = (max(descriptors, 1) / DESCRIPTORS_PER_WORD) ** (1 / params.depth)
+    return int(min(params.branching, max(MIN_BRANCHING, fill)))
 
 
 def _array(view: memoryview, offset: int, count: int, dtype: str) -> np.ndarray:
@@ -604,22 +773,48 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total) + shift
 
 
-def _verify(cv2, catalog_words, catalog_frames, query_words, query_frames, params) -> int:
-    """Inliers of the homography that the pairs of features sharing a word support; 0 if none holds.
-
-    Pairs are first clustered by the similarity transform each one implies (Lowe's Hough voting):
-    in a cluttered scene, or on a repeated texture, the right pairs are a few in hundreds, too few for
-    RANSAC to find by sampling, but they agree on where, how big and how turned the product is.
-    RANSAC then fits the homography to the largest cluster, and every pair it explains counts."""
+def _word_pairs(catalog_words, query_words, params) -> tuple[np.ndarray, np.ndarray]:
+    """(catalog feature, query feature) index pairs of features sharing a word, at most
+    ``max_pairs_per_word`` per query feature."""
     order = np.argsort(catalog_words, kind="stable")
     sorted_words = catalog_words[order]
     left = np.searchsorted(sorted_words, query_words, side="left")
     right = np.searchsorted(sorted_words, query_words, side="right")
     lengths = np.minimum(right - left, params.max_pairs_per_word)
-    if int(lengths.sum()) < max(params.min_inliers, 4):
+    return order[_ranges(left, lengths)], np.repeat(np.arange(len(query_words)), lengths)
+
+
+def _nearest_pairs(
+    cv2, catalog: np.ndarray, query: np.ndarray, ratio: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each query feature with its nearest catalog feature, where that one is clearly nearer than
+    the second (Lowe's ratio test)."""
+    if len(catalog) < 2 or len(query) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    matches = cv2.BFMatcher(cv2.NORM_L2).knnMatch(
+        np.ascontiguousarray(query, np.float32), np.ascontiguousarray(catalog, np.float32), k=2
+    )
+    found = np.array(
+        [
+            (m[0].trainIdx, m[0].queryIdx)
+            for m in matches
+            if len(m) == 2 and m[0].distance < ratio * m[1].distance
+        ],
+        np.int64,
+    ).reshape(-1, 2)
+    return found[:, 0], found[:, 1]
+
+
+def _verify(cv2, catalog_frames, query_frames, pairs, params) -> int:
+    """Inliers of the homography that the paired features support; 0 if none holds.
+
+    Pairs are first clustered by the similarity transform each one implies (Lowe's Hough voting):
+    in a cluttered scene, or on a repeated texture, the right pairs are a few in hundreds, too few for
+    RANSAC to find by sampling, but they agree on where, how big and how turned the product is.
+    RANSAC then fits the homography to the largest cluster, and every pair it explains counts."""
+    catalog_index, query_index = pairs
+    if len(catalog_index) < max(params.min_inliers, 4):
         return 0  # fewer pairs than the inliers a match needs: RANSAC cannot change the answer
-    catalog_index = order[_ranges(left, lengths)]
-    query_index = np.repeat(np.arange(len(query_words)), lengths)
     source_all = catalog_frames[catalog_index, :2]
     target_all = query_frames[query_index, :2]
     cluster = _largest_cluster(catalog_frames, catalog_index, query_frames, query_index)
