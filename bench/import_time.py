@@ -9,6 +9,12 @@ handler file alone, and the wall time from spawning the interpreter until that i
 (Python's own startup included). Lambda runs python3.12; this machine runs the interpreter of
 the virtualenv, so the figures are this machine's, under its Python.
 
+Lambda's interpreter has the function's dependencies on its path (the layer's folder) and no
+editable installs, so the spawned interpreter does not run the virtualenv's ``.pth`` hooks (the
+local runtime's editable finder and setuptools' distutils shim, over half of Python's startup here):
+it starts with ``-S``, imports ``site`` as Lambda's does, and finds the virtualenv's packages on
+``PYTHONPATH`` after the layer. ``--venv-site`` runs the hooks, as the figures before this did.
+
 A deferred import is paid by the first event that needs it, so the shops function's cold start is
 also timed to the end of its first event (a merchant's GET of a shop, against the embedded AWS of a
 local stack: its DynamoDB client made, its reads, the answer): the figure a deferral must lower,
@@ -23,6 +29,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +62,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "template.yaml"
 LAYER = REPO_ROOT / "layers" / "core" / "python"
 REGION = "us-east-1"
+# The spawned interpreter, as Lambda's (see above) or this virtualenv's with its site hooks.
+LAMBDA_PYTHON = (sys.executable, "-S", "-c", "import site; {program}")
+VENV_PYTHON = (sys.executable, "-c", "{program}")
 PARAMETERS = {"Stage": "dev", "AWS::StackName": "chatshop-dev", "AWS::AccountId": "123456789012"}
 
 _MEASURE_MODULE = (
@@ -87,10 +97,21 @@ print(answer["statusCode"], imported, done, cpu, event_ms, event_cpu)
 _MEASURE_BARE = "import time; print(0, time.monotonic(), time.process_time() * 1000)"
 
 
-def last_line(program: str, target: str, cwd: Path, environment: dict[str, str] | None = None) -> str:
+def command(python: tuple[str, ...], program: str) -> list[str]:
+    """The command line running ``program`` in a fresh interpreter started as ``python`` says."""
+    return [part.replace("{program}", program) for part in python]
+
+
+def last_line(
+    program: str,
+    target: str,
+    cwd: Path,
+    environment: dict[str, str] | None = None,
+    python: tuple[str, ...] = VENV_PYTHON,
+) -> str:
     """The last line ``program`` (formatted with ``target``) prints in a fresh interpreter."""
     output = subprocess.run(
-        [sys.executable, "-c", program.format(target=target)],
+        command(python, program.format(target=target)),
         capture_output=True,
         text=True,
         check=True,
@@ -117,7 +138,10 @@ def function_environment(logical_id: str, root: Path = REPO_ROOT) -> tuple[Path,
         # Only what the interpreter needs from this process: nothing of the local runtime's.
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHONPATH": os.pathsep.join([str(spec.code_dir), str(root / LAYER.relative_to(REPO_ROOT))]),
+        # The layer's packages: ours, then the dependencies (this virtualenv's).
+        "PYTHONPATH": os.pathsep.join(
+            [str(spec.code_dir), str(root / LAYER.relative_to(REPO_ROOT)), sysconfig.get_paths()["purelib"]]
+        ),
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_LAMBDA_FUNCTION_NAME": logical_id,
@@ -153,15 +177,17 @@ def _resolved(name: str, value: object, defaults: dict[str, str]) -> str:
 
 
 def cold_start_ms(
-    program: str, target: str, cwd: Path, environment: dict[str, str]
+    program: str, target: str, cwd: Path, environment: dict[str, str], python: tuple[str, ...] = LAMBDA_PYTHON
 ) -> tuple[float, float, float]:
     """(the import alone, spawn to import done, CPU spawn to import done) in ms, in a fresh interpreter."""
     spawned = time.monotonic()
-    imported_ms, done, cpu_ms = last_line(program, target, cwd, environment).split()
+    imported_ms, done, cpu_ms = last_line(program, target, cwd, environment, python).split()
     return float(imported_ms), (float(done) - spawned) * 1000, float(cpu_ms)
 
 
-def first_event_samples(runs: int, root: Path) -> list[tuple[float, float, float, float]]:
+def first_event_samples(
+    runs: int, root: Path, python: tuple[str, ...] = LAMBDA_PYTHON
+) -> list[tuple[float, float, float, float]]:
     """(spawn to imported, its CPU, the first event alone, its CPU) in ms, for ``runs`` fresh shops
     functions each answering a merchant's GET of their shop, against one local stack's AWS."""
     from _stack import running_stack
@@ -191,7 +217,7 @@ def first_event_samples(runs: int, root: Path) -> list[tuple[float, float, float
         for _ in range(runs):
             spawned = time.monotonic()
             output = subprocess.run(
-                [sys.executable, "-c", program, json.dumps(event)],
+                [*command(python, program), json.dumps(event)],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -246,7 +272,11 @@ def main() -> None:
     parser.add_argument(
         "--no-first-event", action="store_true", help="skip the shops function's first event (a local stack)"
     )
+    parser.add_argument(
+        "--venv-site", action="store_true", help="run the virtualenv's site hooks (.pth) in each interpreter"
+    )
     args = parser.parse_args()
+    python = VENV_PYTHON if args.venv_site else LAMBDA_PYTHON
     root = args.repo.resolve()
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print(f"python {sys.version.split()[0]} here (Lambda: python3.12)")
@@ -257,12 +287,17 @@ def main() -> None:
             print(f"import {module:<{width}}  {summary(samples)}")
 
     _, code_dir, environment = function_environment(LIGHT_FUNCTIONS[0], root)
-    bare = [cold_start_ms(_MEASURE_BARE, "", code_dir, environment) for _ in range(args.runs)]
+    bare = [cold_start_ms(_MEASURE_BARE, "", code_dir, environment, python) for _ in range(args.runs)]
+    print(
+        "interpreter: " + ("this virtualenv's, its site hooks run" if args.venv_site else "as Lambda's (-S)")
+    )
     print(f"python startup alone                  {summary([s[1] for s in bare])}")
     print(f"  its CPU time                        {summary([s[2] for s in bare])}")
     for logical_id in LIGHT_FUNCTIONS:
         file, code_dir, environment = function_environment(logical_id, root)
-        samples = [cold_start_ms(_MEASURE_FILE, str(file), code_dir, environment) for _ in range(args.runs)]
+        samples = [
+            cold_start_ms(_MEASURE_FILE, str(file), code_dir, environment, python) for _ in range(args.runs)
+        ]
         label = f"{file.relative_to(root)} ({logical_id})"
         print(f"{label}")
         print(f"  import alone                        {summary([s[0] for s in samples])}")
@@ -270,7 +305,7 @@ def main() -> None:
         print(f"  its CPU time                        {summary([s[2] for s in samples])}")
     print(f"target: <= {TARGET_MS:.0f} ms from spawn to imported, for each function")
     if not args.no_first_event:
-        samples = first_event_samples(args.runs, root)
+        samples = first_event_samples(args.runs, root, python)
         print("functions/shops/app.py, then its first event (a merchant's GET /shops/{shop_id}, local AWS)")
         print(f"  spawn to imported (startup incl.)   {summary([s[0] for s in samples])}")
         print(f"  its CPU time                        {summary([s[1] for s in samples])}")
