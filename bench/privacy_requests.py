@@ -241,6 +241,7 @@ class Seeder:
             "state": "given",
             "wording": CONSENT_WORDING,
             "source": "whatsapp",
+            "country": "US",
         }
         call(self.base, "PUT", f"/privacy/consents/{user_key}", consent)
         with environ.function_environ(self.ads_env):

@@ -32,7 +32,7 @@ from chatshop.platform.errors import ValidationFailed
 from chatshop.platform.http import create_app, current_request, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
 from chatshop.platform.ttl_cache import TTLCache
-from chatshop.privacy.consent import ConsentChange, check_user_key
+from chatshop.privacy.consent import ConsentChange, check_user_key, require_home_region
 from chatshop.privacy.consent_store import ConsentStore
 from chatshop.shops import merchants, shops
 from chatshop.shops.domain import Merchant, Shop
@@ -245,6 +245,7 @@ def ad_event(token: str) -> Response:
 def put_consent(user_key: str) -> Response:
     check_user_key(user_key)
     change = parse_body(ConsentChange)
+    require_home_region(deps.rollout, change.country, settings.region)
     consent_store().record(user_key, change, datetime.now(UTC))
     return json_response(consent_store().read(user_key).model_dump(mode="json"), headers=NO_STORE)
 

@@ -46,7 +46,13 @@ def new_user() -> str:
 
 
 def consent(api, user: str, state: str, **fields):
-    body = {"purpose": "personalised_ads", "state": state, "wording": WORDING, "source": "marketplace_web"}
+    body = {
+        "purpose": "personalised_ads",
+        "state": state,
+        "wording": WORDING,
+        "source": "marketplace_web",
+        "country": "US",
+    }
     return api.request("PUT", f"/privacy/consents/{user}", body | fields)
 
 
@@ -78,13 +84,19 @@ def test_consent_is_recorded_with_its_time_wording_and_source_and_read_back(api)
             "recorded_at": None,
             "wording": None,
             "source": None,
+            "country": None,
             "language": None,
         }
     ]
     reply = consent(api, user, "given", language="en")
     assert reply.status == 200, reply.raw
     current = reply.json["consents"][0]
-    assert (current["state"], current["wording"], current["source"]) == ("given", WORDING, "marketplace_web")
+    assert (current["state"], current["wording"], current["source"], current["country"]) == (
+        "given",
+        WORDING,
+        "marketplace_web",
+        "US",
+    )
     assert datetime.fromisoformat(current["recorded_at"]) <= datetime.now(UTC)
     assert consent(api, user, "withdrawn", wording="Stop personalised ads").status == 200
     read = api.get(f"/privacy/consents/{user}").json
@@ -194,10 +206,27 @@ def test_a_special_category_is_never_recorded_even_with_consent(api, users, reco
 def test_consent_given_in_the_chat_holds_for_the_customer_s_pseudonymous_key(ads_settings, api, users):
     store = ConsentStore(ads_settings)
     record_chat_consent(
-        store, LOCAL_USER_KEY_SECRET.encode(), "15551230000", "given", WORDING, datetime.now(UTC)
+        store, LOCAL_USER_KEY_SECRET.encode(), "15551230000", "given", WORDING, datetime.now(UTC), "US"
     )
     key = chat_user_key("15551230000", LOCAL_USER_KEY_SECRET.encode())
     assert users.load_user(key).personalised
     read = api.get(f"/privacy/consents/{key}").json
-    assert read["consents"][0]["source"] == "whatsapp"
+    assert read["consents"][0]["source"] == "whatsapp" and read["consents"][0]["country"] == "US"
     assert "15551230000" not in str(read)
+
+
+def test_a_consent_needs_the_user_s_country_and_is_refused_for_another_region_s(api):
+    user = new_user()
+    missing = api.request(
+        "PUT",
+        f"/privacy/consents/{user}",
+        {"purpose": "personalised_ads", "state": "given", "wording": WORDING, "source": "marketplace_web"},
+    )
+    assert missing.status == 422 and "country" in missing.json["error"]["details"]["fields"], missing.raw
+    # A German user's consent is kept in eu-west-1 only: this us-east-1 stack refuses it, as its
+    # decisions refuse a German user, and keeps nothing
+    foreign = consent(api, user, "given", country="DE")
+    assert foreign.status == 403, foreign.raw
+    assert foreign.json["error"]["code"] == "feature_not_available_in_region"
+    assert foreign.json["error"]["details"] == {"feature": "shop_ads", "country": "DE"}
+    assert api.get(f"/privacy/consents/{user}").json["consents"][0]["state"] == "not_given"

@@ -81,6 +81,7 @@ def consent(client: Api, user_key: str, state: str) -> None:
         "state": state,
         "wording": "Personalise my ads from what I click." if state == "given" else "Stop personalising.",
         "source": "marketplace_web",
+        "country": "US",
     }
     reply = client.request("PUT", f"/privacy/consents/{user_key}", body)
     assert reply.status == 200, reply.raw

@@ -235,7 +235,7 @@ def _consents(stack, client, wa_id: str, state: str) -> None:
     with environ.function_environ(dict(stack.functions["AdsFunction"].environment)):
         user_key = chat_user_key(wa_id, AdsSecrets(load_settings()).user_key_secret())
     body = {"purpose": "personalised_ads", "state": state, "wording": "Personalise my ads"}
-    body["source"] = "whatsapp"
+    body["source"], body["country"] = "whatsapp", "US"
     assert client.request("PUT", f"/privacy/consents/{user_key}", body).status == 200
 
 

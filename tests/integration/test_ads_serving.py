@@ -256,6 +256,7 @@ def test_consent_personalises_the_next_decision_and_withdrawal_stops_it_at_once(
             "purpose": "personalised_ads",
             "state": state,
             "source": "marketplace_web",
+            "country": "US",
             "wording": "Ads from my clicks",
         }
         assert api.request("PUT", f"/privacy/consents/{user_key}", body).status == 200

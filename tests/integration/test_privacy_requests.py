@@ -121,7 +121,13 @@ def customer(app_stack, privacy_shop) -> Customer:
     consent = api.request(
         "PUT",
         f"/privacy/consents/{person.user_key}",
-        {"purpose": "personalised_ads", "state": "given", "wording": WORDING, "source": "whatsapp"},
+        {
+            "purpose": "personalised_ads",
+            "state": "given",
+            "wording": WORDING,
+            "source": "whatsapp",
+            "country": "US",
+        },
     )
     assert consent.status == 200, consent.raw
     with environ.function_environ(dict(app_stack.functions["AdsFunction"].environment)):

@@ -181,6 +181,7 @@ def test_a_brazilian_and_a_german_customer_leave_nothing_in_the_us(regions):
         "state": "given",
         "wording": "Show me ads based on what I look at and click in the marketplace.",
         "source": "marketplace_web",
+        "country": "DE",
     }
     assert eu.request("PUT", f"/privacy/consents/{user_key}", consent).status == 200
     decision = {
@@ -354,3 +355,25 @@ def test_a_german_user_s_ad_events_sent_to_the_us_leave_nothing_there(regions):
     wait_for(counted, timeout=20)
     time.sleep(1.0)
     assert traces(us, [user_key, ad["campaign_id"], token_of["click"], token_of["impression"]]) == []
+
+
+def test_a_german_user_s_consent_is_kept_in_eu_west_1_and_refused_by_the_us(regions):
+    us, europe = regions["us-east-1"], regions["eu-west-1"]
+    user_key = "u_" + secrets.token_urlsafe(16)
+    wording = f"Personalise my ads {secrets.token_hex(4)}"
+    consent = {
+        "purpose": "personalised_ads",
+        "state": "given",
+        "wording": wording,
+        "source": "marketplace_app",
+        "country": "DE",
+    }
+
+    refused = Api(us.gateway.url).request("PUT", f"/privacy/consents/{user_key}", consent)
+    kept = Api(europe.gateway.url).request("PUT", f"/privacy/consents/{user_key}", consent)
+
+    assert refused.status == 403, refused.raw
+    assert refused.json["error"]["code"] == "feature_not_available_in_region"
+    assert kept.status == 200 and kept.json["consents"][0]["country"] == "DE", kept.raw
+    assert traces(europe, [user_key])
+    assert traces(us, [user_key, wording]) == []

@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from chatshop.platform.errors import ValidationFailed
-from chatshop.privacy.consent import ConsentChange, check_user_key
+from chatshop.platform.errors import FeatureNotAvailable, ValidationFailed
+from chatshop.platform.rollout import load_rollout
+from chatshop.privacy.consent import ConsentChange, check_user_key, require_home_region
 
-GOOD = {"purpose": "personalised_ads", "state": "given", "wording": "Yes, personalise", "source": "whatsapp"}
+GOOD = {
+    "purpose": "personalised_ads",
+    "state": "given",
+    "wording": "Yes, personalise",
+    "source": "whatsapp",
+    "country": "DE",
+}
 
 
 @pytest.mark.parametrize("state", ["given", "withdrawn", "objected"])
@@ -26,6 +33,8 @@ def test_giving_withdrawing_and_objecting_are_one_shape(state):
         ({"wording": "x" * 2001}, "wording"),
         ({"source": "cookie banner"}, "source"),
         ({"language": "English"}, "language"),
+        ({"country": "de"}, "country"),
+        ({"country": "DEU"}, "country"),
         ({"extra": 1}, "extra"),
     ],
 )
@@ -47,3 +56,26 @@ def test_anything_else_is_refused_as_user_key(key):
     with pytest.raises(ValidationFailed) as error:
         check_user_key(key)
     assert error.value.fields == ["user_key"]
+
+
+def test_a_consent_without_a_country_is_refused_naming_it():
+    body = dict(GOOD)
+    del body["country"]
+    with pytest.raises(ValidationError) as error:
+        ConsentChange.model_validate(body)
+    assert "country" in {str(e["loc"][0]) for e in error.value.errors()}
+
+
+def test_a_consent_is_taken_only_in_its_country_s_home_region():
+    rollout = load_rollout()
+    require_home_region(rollout, "DE", "eu-west-1")
+    require_home_region(rollout, "US", "us-east-1")
+    for country, region in (
+        ("DE", "us-east-1"),
+        ("US", "eu-west-1"),
+        ("BR", "eu-west-1"),
+        ("AQ", "us-east-1"),
+    ):
+        with pytest.raises(FeatureNotAvailable) as error:
+            require_home_region(rollout, country, region)
+        assert error.value.status == 403 and error.value.country == country

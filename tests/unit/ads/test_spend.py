@@ -147,7 +147,9 @@ def test_a_profile_grows_only_while_consent_is_given(settings):
     assert not users.grow_profile(key, "Garden", "click", NOW)
     consents.record(
         key,
-        ConsentChange(purpose="personalised_ads", state="given", wording="Yes", source="marketplace_app"),
+        ConsentChange(
+            purpose="personalised_ads", state="given", wording="Yes", source="marketplace_app", country="US"
+        ),
         NOW,
     )
     assert users.grow_profile(key, "Garden", "click", NOW)
@@ -155,7 +157,13 @@ def test_a_profile_grows_only_while_consent_is_given(settings):
     assert users.load_user(key, NOW).affinities == {"garden": 1.0}
     consents.record(
         key,
-        ConsentChange(purpose="personalised_ads", state="withdrawn", wording="No", source="marketplace_app"),
+        ConsentChange(
+            purpose="personalised_ads",
+            state="withdrawn",
+            wording="No",
+            source="marketplace_app",
+            country="US",
+        ),
         NOW + timedelta(seconds=1),
     )
     assert not users.grow_profile(key, "Garden", "click", NOW + timedelta(seconds=2))

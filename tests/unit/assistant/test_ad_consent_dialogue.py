@@ -31,9 +31,11 @@ from .test_offers_dialogue import SOCK
 @dataclass
 class FakeAdConsents:
     recorded: list[tuple[str, str, str, datetime, str]] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
 
-    def record(self, wa_id, state, wording, at, language) -> None:
+    def record(self, wa_id, state, wording, at, language, country) -> None:
         self.recorded.append((wa_id, state, wording, at, language))
+        self.countries.append(country)
 
 
 @pytest.fixture
@@ -112,6 +114,8 @@ def test_stopping_is_asked_confirmed_by_a_button_and_recorded_with_the_words_ans
     # Then the withdrawal is recorded for their number with the sentence and button they answered
     assert done.body == t.text(ad_consent.ADS_OFF_DONE)
     assert consents.recorded == [(CUSTOMER, "withdrawn", ad_consent.wording(t, "off"), clock.now, "en")]
+    # ... under the shop's country, which is what keeps it in the shop's home region
+    assert consents.countries == ["US"]
 
 
 def test_consent_is_given_in_the_customers_language_and_leaving_it_changes_nothing(world):

@@ -614,12 +614,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/privacy/consents/{user_key}", "PUT"): Operation(
         "Give, withdraw or object: a user's choice on personalised ads, recorded with its time, "
-        "wording and source; a withdrawal or objection deletes the ad profile and holds from the next ad",
+        "wording, source and country; a withdrawal or objection deletes the ad profile and holds from "
+        "the next ad; kept only in the country's home region (403 elsewhere)",
         "privacy",
         response=Consents,
         request=ConsentChange,
         auth=None,
-        errors=(400, 422),
+        errors=(400, 403, 422),
         operation_id="putConsent",
     ),
     ("/privacy/consents/{user_key}", "GET"): Operation(

@@ -121,7 +121,13 @@ class AdConsents(Protocol):
     """Consent to personalised ads from the chat (``chatshop.privacy.chat.ChatConsents``)."""
 
     def record(
-        self, wa_id: str, state: Literal["given", "withdrawn"], wording: str, at: datetime, language: str
+        self,
+        wa_id: str,
+        state: Literal["given", "withdrawn"],
+        wording: str,
+        at: datetime,
+        language: str,
+        country: str,
     ) -> None: ...
 
 
@@ -641,6 +647,7 @@ class Assistant:
             ad_consent.wording(t, choice),
             now,
             t.language,
+            shop.country,
         )
         outcome = "ads-consent-given" if choice == "on" else "ads-consent-withdrawn"
         return self._reply(state, message_id, reply_id, ad_consent.done(t, choice), outcome)

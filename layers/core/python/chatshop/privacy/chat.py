@@ -25,10 +25,18 @@ def record_chat_consent(
     state: ConsentState,
     wording: str,
     now: datetime,
+    country: str,
     language: str | None = None,
 ) -> ConsentRecord:
+    """``country``: the shop's, whose chat it is (the customer's own country is not known); the
+    shop's home is the region its chat is handled in, so the consent stays there."""
     change = ConsentChange(
-        purpose="personalised_ads", state=state, wording=wording, source="whatsapp", language=language
+        purpose="personalised_ads",
+        state=state,
+        wording=wording,
+        source="whatsapp",
+        country=country,
+        language=language,
     )
     return store.record(chat_user_key(wa_id, user_key_secret), change, now)
 
@@ -42,9 +50,15 @@ class ChatConsents:
         self._secret = user_key_secret
 
     def record(
-        self, wa_id: str, state: Literal["given", "withdrawn"], wording: str, at: datetime, language: str
+        self,
+        wa_id: str,
+        state: Literal["given", "withdrawn"],
+        wording: str,
+        at: datetime,
+        language: str,
+        country: str,
     ) -> None:
         # The assistant's pt_BR is the consent record's pt-BR (a BCP 47 tag).
         record_chat_consent(
-            self._store, self._secret(), wa_id, state, wording, at, language.replace("_", "-")
+            self._store, self._secret(), wa_id, state, wording, at, country, language.replace("_", "-")
         )

@@ -13,6 +13,10 @@ profile.
 
 Every change is also appended to the user's consent log, which is never rewritten: it is the proof
 that consent was given, when, with which words and through which surface (Art. 7(1)).
+
+A consent is personal data of its user's country and is kept only in that country's home region: a
+change names the user's country, and a region refuses one whose home is elsewhere
+(:func:`require_home_region`), as the ad decisions refuse a foreign user, with 403.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatshop.platform.errors import ValidationFailed
+from chatshop.platform.errors import FeatureNotAvailable, ValidationFailed
+from chatshop.platform.rollout import Rollout, UnknownCountry
 
 __all__ = [
     "PURPOSES",
@@ -32,7 +37,11 @@ __all__ = [
     "Consents",
     "USER_KEY_PATTERN",
     "check_user_key",
+    "require_home_region",
 ]
+
+# Consent to personalised ads is Shop Ads' data: a foreign country is refused as its decisions do.
+FEATURE = "shop_ads"
 
 # A user key a client chose: long enough to be unguessable, short enough for a URL and a key.
 USER_KEY_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -66,6 +75,10 @@ class ConsentChange(BaseModel):
     )
     wording: Wording
     source: ConsentSource
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field(
+        description="The user's country (ISO 3166-1 alpha-2): a consent is kept only in its home "
+        "region, and another region refuses it with 403."
+    )
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] | None = None
 
 
@@ -75,6 +88,7 @@ class ConsentRecord(BaseModel):
     recorded_at: datetime | None = None
     wording: str | None = None
     source: ConsentSource | None = None
+    country: str | None = None
     language: str | None = None
 
 
@@ -84,6 +98,17 @@ class Consents(BaseModel):
     user_key: UserKey
     consents: list[ConsentRecord]
     history: list[ConsentRecord] = Field(description="The latest changes first (at most 50).")
+
+
+def require_home_region(rollout: Rollout, country: str, region: str) -> None:
+    """FeatureNotAvailable (403) unless ``country``'s data is kept in ``region``. Only the home
+    region counts, not whether ads are live there yet: a withdrawal must always be possible at home."""
+    try:
+        home = rollout.home_region(country)
+    except UnknownCountry:
+        home = None
+    if home != region:
+        raise FeatureNotAvailable(FEATURE, country)
 
 
 def check_user_key(user_key: str) -> str:

@@ -1,7 +1,7 @@
 """Data access for consent: the current choice in the user's ads partition, the log beside it.
 
 * ``pk=USER#<user_key>``, ``sk=CONSENT#<purpose>``: ``state``, ``recorded_at``, ``wording``,
-  ``source``, ``language``, ``version`` (bumped by every change; a profile write checks it);
+  ``source``, ``country``, ``language``, ``version`` (bumped by every change; a profile write checks it);
 * ``pk=CONSENTLOG#<user_key>``, ``sk=<recorded_at>#<purpose>#<nonce>``: every change, append-only,
   in its own partition so the decision's one Query of the user partition never reads the log.
 
@@ -44,6 +44,7 @@ class ConsentStore:
             "recorded_at": {"S": recorded_at},
             "wording": {"S": change.wording},
             "source": {"S": change.source},
+            "country": {"S": change.country},
         }
         if change.language:
             fields["language"] = {"S": change.language}
@@ -92,6 +93,7 @@ class ConsentStore:
             recorded_at=datetime.fromisoformat(recorded_at),
             wording=change.wording,
             source=change.source,
+            country=change.country,
             language=change.language,
         )
 
@@ -125,5 +127,6 @@ def _record(item: dict[str, Any]) -> ConsentRecord:
         recorded_at=datetime.fromisoformat(item["recorded_at"]["S"]),
         wording=item.get("wording", {}).get("S"),
         source=item.get("source", {}).get("S"),
+        country=item.get("country", {}).get("S"),
         language=item.get("language", {}).get("S"),
     )
