@@ -145,3 +145,15 @@ def test_pynamodb_connections_get_our_region_and_honour_the_dynamodb_endpoint_va
     assert connection.client.meta.endpoint_url == "http://127.0.0.1:8000"
     assert connection.client.meta.region_name == "eu-west-1"
     assert connection.client.meta.config.connect_timeout == aws.CONNECT_TIMEOUT_S
+
+
+def test_clients_of_every_service_read_botocore_data_through_one_loader() -> None:
+    # Given clients of two services, made by two sessions (boto3 sessions are not thread-safe)
+    aws.clear_clients()
+    sqs, s3 = aws.client("sqs", EU), aws.client("s3", EU)
+
+    # Then botocore's endpoints and models are parsed once for both, boto3's data folder searched once
+    loader = sqs._loader
+    assert s3._loader is loader
+    assert len(loader.search_paths) == len(set(loader.search_paths))
+    assert loader.load_data("endpoints") is loader.load_data("endpoints")

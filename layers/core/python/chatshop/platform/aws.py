@@ -8,6 +8,7 @@ because botocore itself reads only ``AWS_DEFAULT_REGION``, not Lambda's ``AWS_RE
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from chatshop.platform.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
+    from botocore.loaders import Loader
+    from botocore.session import Session
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
@@ -105,10 +108,32 @@ def client(service_name: str, settings: Settings | None = None) -> BaseClient:
             import boto3
 
             endpoint = _configured_endpoint(service_name, environ)
-            session = boto3.session.Session(region_name=settings.region)
+            core = _botocore_session()
+            session = boto3.session.Session(region_name=settings.region, botocore_session=core)
+            # boto3 adds its data folder to the loader's search path with each session: once is enough.
+            paths = core.get_component("data_loader").search_paths
+            paths[:] = list(dict.fromkeys(paths))
             cached = session.client(service_name, config=_client_config(service_name, endpoint, settings))
             _clients[key] = cached
     return cached
+
+
+def _botocore_session() -> Session:
+    """A new botocore session (sessions are not thread-safe) reading botocore's data through the one
+    loader of the process: each session would otherwise parse the endpoints and the service's model
+    again (JSON of megabytes), tens of ms of every client a function's first event makes."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _shared_loader(session.get_config_variable("data_path")))
+    return session
+
+
+@functools.cache
+def _shared_loader(data_path: str | None) -> Loader:
+    from botocore.loaders import create_loader
+
+    return create_loader(data_path)  # as botocore's session makes its own (AWS_DATA_PATH honoured)
 
 
 def clear_clients() -> None:
