@@ -92,3 +92,32 @@ def test_a_cold_start_leaves_heavy_modules_for_the_first_event_that_needs_them(f
     # Then none of the deferred modules is loaded yet
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+_BUILT_MODELS = (
+    "import json, runpy, sys; runpy.run_path({file!r}); domain = sys.modules['chatshop.shops.domain']; "
+    "print(json.dumps([n for n in {models!r} if getattr(domain, n).__pydantic_complete__]))"
+)
+
+
+def test_a_cold_start_of_the_shops_api_builds_none_of_the_catalogs_models():
+    # Given the shops API's folder as the task root, as in the test above
+    file = "functions/shops/app.py"
+    code_dir = REPO_ROOT / Path(file).parent
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(code_dir), str(LAYER)]),
+        "AWS_REGION": "us-east-1",
+        "CHATSHOP_SHOPS_TABLE": "shops",
+    }
+    models = ["Merchant", "Shop", "ShopCreate", "ShopPatch", "Product", "ProductCreate", "ProductPatch"]
+
+    # When it is imported in a fresh interpreter
+    program = _BUILT_MODELS.format(file=str(REPO_ROOT / file), models=models)
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=code_dir, env=environment, capture_output=True, text=True
+    )
+
+    # Then each model's validator is left for the first request that uses it
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
