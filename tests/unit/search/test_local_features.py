@@ -21,6 +21,7 @@ from chatshop.search.local_features import (
     encode,
     extract_features,
     learn_vocabulary,
+    vocabulary_branching,
 )
 from chatshop.search.local_vocabulary import Vocabulary, VocabularyFormatError
 
@@ -279,6 +280,19 @@ def test_a_vocabulary_can_be_learned_from_a_single_small_picture() -> None:
     assert vocabulary.size == 4096
     np.testing.assert_array_equal(vocabulary.assign(descriptors), vocabulary.assign(descriptors.copy()))
     assert len(np.unique(vocabulary.assign(descriptors))) == len(descriptors)
+
+
+def test_a_vocabulary_has_as_many_words_as_its_descriptors_fill() -> None:
+    params = LocalFeatureParams()
+    codes = compact(catalog_features(product_picture(61), params), params.compact_dimensions)
+
+    # One picture's few hundred features: a few dozen words of several features each, not 4,096 of
+    # one, which a soft photo of the picture would hardly meet
+    one = learn_vocabulary(codes, params)
+    assert one.size == vocabulary_branching(len(codes), params) ** 2
+    assert 64 <= one.size <= len(codes) / 4
+    # from ~33,000 descriptors on (a hundred pictures) the full tree, and never more
+    assert [vocabulary_branching(n, params) for n in (0, 500, 8_000, 32_768, 10**6)] == [8, 8, 31, 64, 64]
 
 
 def test_multiple_assignment_gives_the_nearest_words_nearest_first() -> None:
