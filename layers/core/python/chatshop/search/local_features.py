@@ -867,21 +867,21 @@ def _largest_cluster(catalog_frames, catalog_index, query_frames, query_index) -
     )
     # Each pair votes for the two nearest bins in every dimension, so a bin edge splits no cluster.
     low = np.floor(coordinates - 0.5).astype(np.int64)
-    votes, voters = [], []
-    for corner in range(16):
-        step = np.array([(corner >> d) & 1 for d in range(4)])
-        cell = low + step
-        cell[:, 1] %= 12
-        votes.append(
-            ((cell[:, 0] + 64) << 48)
-            + (cell[:, 1] << 40)
-            + ((cell[:, 2] + 2**19) << 20)
-            + (cell[:, 3] + 2**19)
-        )
-        voters.append(np.arange(len(c)))
-    votes, voters = np.concatenate(votes), np.concatenate(voters)
-    bins, inverse, counts = np.unique(votes, return_inverse=True, return_counts=True)
-    return voters[inverse == int(np.argmax(counts))]
+    cell = low[None, :, :] + _CORNERS[:, None, :]  # (16 corners, pairs, 4)
+    cell[:, :, 1] %= 12
+    votes = (
+        ((cell[:, :, 0] + 64) << 48)
+        + (cell[:, :, 1] << 40)
+        + ((cell[:, :, 2] + 2**19) << 20)
+        + (cell[:, :, 3] + 2**19)
+    ).reshape(-1)
+    # Only the fullest bin is wanted: its members are found by comparing, not by an inverse index.
+    bins, counts = np.unique(votes, return_counts=True)
+    voters = np.tile(np.arange(len(c)), len(_CORNERS))
+    return voters[votes == bins[int(np.argmax(counts))]]
+
+
+_CORNERS = np.array([[(corner >> d) & 1 for d in range(4)] for corner in range(16)], np.int64)
 
 
 _METHODS = {"ransac": 8, "usac_fast": 35, "usac_magsac": 38, "usac_default": 32, "usac_accurate": 36}
