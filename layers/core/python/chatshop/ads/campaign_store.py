@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from chatshop.platform import aws
+from chatshop.platform.concurrency import map_in_context
 from chatshop.platform.config import Settings
 from chatshop.shops.cursor import cursor_after, decode_cursor
 
@@ -142,8 +142,7 @@ class CampaignStore:
 
     def active(self) -> list[Campaign]:
         """Every active campaign of the region: the sparse index's shards, queried in parallel."""
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            shards = list(pool.map(self._shard, range(LIVE_SHARDS)))
+        shards = map_in_context(self._shard, range(LIVE_SHARDS), _WORKERS)
         return [campaign for shard in shards for campaign in shard]
 
     def _shard(self, shard: int) -> list[Campaign]:
@@ -176,9 +175,8 @@ class CampaignStore:
         ]
         chunks = [keys[i : i + _BATCH_GET_LIMIT] for i in range(0, len(keys), _BATCH_GET_LIMIT)]
         raw: dict[tuple[str, str], dict[str, Any]] = {}
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            for items in pool.map(self._batch_get, chunks):
-                raw.update({(item["pk"]["S"], item["sk"]["S"]): item for item in items})
+        for items in map_in_context(self._batch_get, chunks, _WORKERS):
+            raw.update({(item["pk"]["S"], item["sk"]["S"]): item for item in items})
         out: dict[str, Counters] = {}
         for cid in campaign_ids:
             today = raw.get((campaign_key(cid), spend_key(day)), {})

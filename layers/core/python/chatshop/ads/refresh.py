@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
+from chatshop.platform.concurrency import map_in_context
 from chatshop.platform.iso import CURRENCY_EXPONENTS
 from chatshop.search.lexical import tokens
 
@@ -250,12 +250,11 @@ def _catalog(catalog: Catalog, active: list[Campaign]) -> tuple[dict[str, Any], 
 
     shops: dict[str, Any] = {}
     products: dict[str, AdProduct] = {}
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        for shop_id, shop, found in pool.map(read, wanted):
-            shops[shop_id] = shop
-            for product_id, product in found.items():
-                if product.availability in AVAILABLE and product.inventory != 0:
-                    products[product_id] = _ad_product(product)
+    for shop_id, shop, found in map_in_context(read, wanted, _WORKERS):
+        shops[shop_id] = shop
+        for product_id, product in found.items():
+            if product.availability in AVAILABLE and product.inventory != 0:
+                products[product_id] = _ad_product(product)
     return shops, products
 
 

@@ -8,12 +8,10 @@ stored in batches (see :meth:`ProductStore.create_many`).
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import json
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -23,6 +21,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from chatshop.platform import aws
 from chatshop.platform.aws import MAX_ATTEMPTS
+from chatshop.platform.concurrency import map_in_context
 from chatshop.platform.config import Settings
 
 from .cursor import cursor_after, decode_cursor
@@ -168,7 +167,8 @@ class ProductStore:
         ids = list(dict.fromkeys(product_ids))  # BatchGetItem refuses a key asked for twice
         chunks = [ids[i : i + _BATCH_GET_LIMIT] for i in range(0, len(ids), _BATCH_GET_LIMIT)]
         found: dict[str, StoredVersion] = {}
-        for stored in _concurrently(lambda chunk: self._read_chunk(shop_id, chunk), chunks):
+        read = map_in_context(lambda chunk: self._read_chunk(shop_id, chunk), chunks, _WRITE_CONCURRENCY)
+        for stored in read:
             found.update(stored)
         return found
 
@@ -234,7 +234,7 @@ class ProductStore:
         made concurrently: each waits on DynamoDB's answer, and the next one is built meanwhile."""
         requests = [(PUT_REQUEST, item) for item in puts] + [(DELETE_REQUEST, key) for key in deletes]
         chunks = [requests[i : i + _BATCH_WRITE_LIMIT] for i in range(0, len(requests), _BATCH_WRITE_LIMIT)]
-        _concurrently(self._write_chunk, chunks)
+        map_in_context(self._write_chunk, chunks, _WRITE_CONCURRENCY)
 
     def _write_chunk(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
         """One BatchWriteItem through the models' own connection (as their batch writer sends it; its
@@ -271,7 +271,7 @@ class ProductStore:
         """
         if not writes:
             return []
-        outcomes = _concurrently(self._write_one, writes)
+        outcomes = map_in_context(self._write_one, writes, _WRITE_CONCURRENCY)
         return [write for write, ok in zip(writes, outcomes, strict=True) if not ok]
 
     def _write_one(self, write: ProductWrite) -> bool:
@@ -522,19 +522,6 @@ def _timestamp(moment: datetime) -> str:
     # As pynamodb writes it: UTC, microseconds, and years under 1000 padded whatever strftime does.
     # Cached: a batch of new products shares one moment, created and updated.
     return moment.astimezone(UTC).strftime(_TIMESTAMP_FORMAT).zfill(31)
-
-
-def _concurrently(call: Callable[[Any], _T], chunks: Sequence[Any]) -> list[_T]:
-    """``call`` of each chunk, in order; more than one at a time on threads, each in a copy of this
-    context (the function's environment and log keys). The first failure is raised."""
-    if len(chunks) <= 1:
-        return [call(chunk) for chunk in chunks]
-    with ThreadPoolExecutor(max_workers=min(_WRITE_CONCURRENCY, len(chunks))) as pool:
-        # Copied here, in the caller's thread, once per chunk (a context is entered by one thread at
-        # a time): a copy taken on the worker would be the worker's own empty context, where a local
-        # function's environment, and so its credentials, is not seen.
-        futures = [pool.submit(contextvars.copy_context().run, call, chunk) for chunk in chunks]
-        return [future.result() for future in futures]
 
 
 @dataclass(frozen=True)

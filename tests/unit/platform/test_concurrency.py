@@ -1,12 +1,13 @@
-"""The store's concurrent calls run in the caller's context: locally, a function's environment (and so
-its AWS credentials and endpoints) is context-local, and a worker thread must see it as the caller does."""
+"""Concurrent calls run in the caller's context: locally, a function's environment (and so its AWS
+credentials and endpoints) is context-local, and a worker thread must see it as the caller does. The
+product store, the campaign store and the ad refresh read through it."""
 
 from __future__ import annotations
 
 import os
 import threading
 
-from chatshop.shops import product_store
+from chatshop.platform.concurrency import map_in_context
 from chatshop_local.environ import function_environ
 
 MARK = "CHATSHOP_TEST_FUNCTION_MARK"
@@ -20,7 +21,7 @@ def test_each_chunk_sees_the_callers_function_environment() -> None:
         return chunk, os.environ.get(MARK)
 
     with function_environ({MARK: "search-function"}):
-        found = product_store._concurrently(seen, list(range(12)))
+        found = map_in_context(seen, range(12), workers=4)
     assert found == [(chunk, "search-function") for chunk in range(12)]
     assert threading.get_ident() not in threads  # they did run on the pool's threads
     assert MARK not in os.environ  # and the caller's block left nothing behind
@@ -33,7 +34,7 @@ def test_a_failure_in_one_chunk_is_raised_to_the_caller() -> None:
         return chunk
 
     try:
-        product_store._concurrently(fails_on_three, list(range(6)))
+        map_in_context(fails_on_three, range(6), workers=4)
     except ValueError as error:
         assert str(error) == "chunk 3"
     else:
