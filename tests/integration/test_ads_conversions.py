@@ -121,6 +121,26 @@ def served(client: Api, keyword: str, campaign_id: str) -> dict[str, Any]:
     raise AssertionError("the campaign was never served")
 
 
+def messages_campaign(shop: dict[str, Any], name: str, headline: str, bid_cents: int) -> str:
+    """An active messages campaign of the shop's lamp on its keyword's searches; its id."""
+    created = shop["merchant"].post(
+        f"/shops/{shop['shop']['id']}/campaigns",
+        {
+            "name": name,
+            "objective": "messages",
+            "placements": ["search"],
+            "creative": {"product_ids": [shop["product"]["id"]], "headline": headline},
+            "budget": {"period": "daily", "amount": usd(100_000)},
+            "bid": {"model": "cpc", "amount": usd(bid_cents)},
+            "schedule": {"start": "2026-01-01T00:00:00Z"},
+            "targeting": {"countries": ["US"], "keywords": [shop["keyword"]]},
+            "status": "active",
+        },
+    )
+    assert created.status == 201, created.raw
+    return created.json["id"]
+
+
 def report(merchant: Api, shop_id: str, campaign_id: str) -> dict[str, Any]:
     reply = merchant.get(f"/shops/{shop_id}/campaigns/{campaign_id}/report?granularity=day")
     assert reply.status == 200, reply.raw
@@ -152,22 +172,7 @@ def deliver_again(stack, message: OrderPaid | OrderRefunded) -> None:
 def test_an_order_from_a_messages_ads_chat_is_the_campaigns_conversion_counted_once(stack, client, shop):
     merchant, shop_id = shop["merchant"], shop["shop"]["id"]
     # Given an active messages campaign, refreshed into the decision snapshot
-    created = merchant.post(
-        f"/shops/{shop_id}/campaigns",
-        {
-            "name": "Lamps to chat",
-            "objective": "messages",
-            "placements": ["search"],
-            "creative": {"product_ids": [shop["product"]["id"]], "headline": "Ask us about brass"},
-            "budget": {"period": "daily", "amount": usd(100_000)},
-            "bid": {"model": "cpc", "amount": usd(50)},
-            "schedule": {"start": "2026-01-01T00:00:00Z"},
-            "targeting": {"countries": ["US"], "keywords": [shop["keyword"]]},
-            "status": "active",
-        },
-    )
-    assert created.status == 201, created.raw
-    campaign_id = created.json["id"]
+    campaign_id = messages_campaign(shop, "Lamps to chat", "Ask us about brass", bid_cents=50)
     refresh(stack)
     code = campaign_link_code(campaign_id)
     # Then the campaign's link is one of the shop's links, labelled as the campaign's
@@ -318,23 +323,8 @@ def test_a_customer_gives_and_withdraws_consent_in_the_chat_into_the_same_log_as
 def test_a_refund_takes_the_orders_conversion_and_revenue_back_once(stack, client, shop):
     merchant, shop_id = shop["merchant"], shop["shop"]["id"]
     # Given a messages campaign whose chat brought two paid orders, one lamp and two lamps
-    created = merchant.post(
-        f"/shops/{shop_id}/campaigns",
-        {
-            "name": "Lamps back",
-            "objective": "messages",
-            "placements": ["search"],
-            "creative": {"product_ids": [shop["product"]["id"]], "headline": "Brass, returned or not"},
-            "budget": {"period": "daily", "amount": usd(100_000)},
-            # Above the other campaigns' bids, so it wins the shop's one slot in the decisions.
-            "bid": {"model": "cpc", "amount": usd(90)},
-            "schedule": {"start": "2026-01-01T00:00:00Z"},
-            "targeting": {"countries": ["US"], "keywords": [shop["keyword"]]},
-            "status": "active",
-        },
-    )
-    assert created.status == 201, created.raw
-    campaign_id = created.json["id"]
+    # Bid above the other campaigns', so it wins the shop's one slot in the decisions.
+    campaign_id = messages_campaign(shop, "Lamps back", "Brass, returned or not", bid_cents=90)
     refresh(stack)
     location = click(served(client, shop["keyword"], campaign_id)["click_url"])
     text = parse_qs(urlsplit(location).query)["text"][0]
