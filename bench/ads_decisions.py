@@ -154,6 +154,39 @@ def synthetic(count: int, seed: int = 1) -> Fakes:
     return fakes
 
 
+def served_snapshot(fakes: Fakes) -> Snapshot:
+    """The snapshot of every synthetic campaign, each served on every decision it fits."""
+    snapshot, _ = build_snapshot(
+        fakes,
+        FakeCatalog(fakes),
+        None,
+        NOW,
+        slot_of(NOW),
+        live=lambda c: True,
+        is_special=is_special_category,
+    )
+    # Pacing leaves most campaigns throttled in a real snapshot; serve them all here, the harder case.
+    for ad in snapshot.ads.values():
+        ad.serve_p = 1.0
+    return Snapshot(slot=snapshot.slot, ads=list(snapshot.ads.values()), collections=snapshot.collections)
+
+
+def placement_mix(rng: random.Random, words: list[str]) -> dict:
+    """One placement of the benchmark's mix: 40 % plain feed, 20 % feed in a category, 40 % search."""
+    roll = rng.random()
+    if roll < 0.4:
+        return {"id": "feed", "type": "marketplace_feed", "count": 2}
+    if roll < 0.6:
+        return {
+            "id": "feed",
+            "type": "marketplace_feed",
+            "count": 2,
+            "context": {"category": f"{rng.choice(TOPS)} > {rng.choice(SUBS)}"},
+        }
+    query = " ".join(rng.sample(words, rng.randint(1, 3)))
+    return {"id": "results", "type": "search", "count": 2, "context": {"query": query}}
+
+
 def timed_refresh(count: int) -> Snapshot:
     fakes = synthetic(count)
     catalog = FakeCatalog(fakes)
@@ -192,41 +225,13 @@ class User:
 
 def bench_decisions(count: int, decisions: int, seed: int = 2) -> None:
     fakes = synthetic(count, seed=1)
-    snapshot, _ = build_snapshot(
-        fakes,
-        FakeCatalog(fakes),
-        None,
-        NOW,
-        slot_of(NOW),
-        live=lambda c: True,
-        is_special=is_special_category,
-    )
-    # Pacing leaves most campaigns throttled in a real snapshot; serve them all here, the harder case.
-    for ad in snapshot.ads.values():
-        ad.serve_p = 1.0
-    snapshot = Snapshot(slot=snapshot.slot, ads=list(snapshot.ads.values()), collections=snapshot.collections)
+    snapshot = served_snapshot(fakes)
     keys = EventKeys(((1, b"bench-key-0123456789abcdef"),))
     rng = random.Random(seed)
     words = fakes.words  # type: ignore[attr-defined]
     requests = []
     for i in range(decisions):
-        roll = rng.random()
-        if roll < 0.4:
-            placement = {"id": "feed", "type": "marketplace_feed", "count": 2}
-        elif roll < 0.6:
-            placement = {
-                "id": "feed",
-                "type": "marketplace_feed",
-                "count": 2,
-                "context": {"category": f"{rng.choice(TOPS)} > {rng.choice(SUBS)}"},
-            }
-        else:
-            placement = {
-                "id": "results",
-                "type": "search",
-                "count": 2,
-                "context": {"query": " ".join(rng.sample(words, rng.randint(1, 3)))},
-            }
+        placement = placement_mix(rng, words)
         key = f"user-{i:012d}-bench"
         request = DecisionRequest(placements=[placement], user={"country": "US", "key": key})
         interests = {f"{rng.choice(TOPS)} > {rng.choice(SUBS)}".lower(): rng.random() for _ in range(3)}

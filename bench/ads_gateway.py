@@ -32,11 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import running_stack  # noqa: E402
 from _stats import summary  # noqa: E402
-from ads_decisions import NOW, SUBS, TOPS, FakeCatalog, synthetic  # noqa: E402
+from ads_decisions import placement_mix, served_snapshot, synthetic  # noqa: E402
 
-from chatshop.ads.refresh import build_snapshot, slot_of  # noqa: E402
-from chatshop.ads.snapshot import SNAPSHOT_KEY, Snapshot  # noqa: E402
-from chatshop.ads.users import is_special_category  # noqa: E402
+from chatshop.ads.snapshot import SNAPSHOT_KEY  # noqa: E402
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 # Not fed from their queues or streams: nothing here sets them off, and they would only add noise.
@@ -45,44 +43,17 @@ IDLE = frozenset({"IndexerFunction", "ProductChangesFunction", "AdEventsFunction
 
 def snapshot_bytes(campaigns: int) -> tuple[bytes, int, frozenset[str]]:
     """The snapshot's bytes, its number of ads, and the ids of its capped campaigns."""
-    fakes = synthetic(campaigns, seed=1)
-    snapshot, _ = build_snapshot(
-        fakes,
-        FakeCatalog(fakes),
-        None,
-        NOW,
-        slot_of(NOW),
-        live=lambda c: True,
-        is_special=is_special_category,
-    )
-    for ad in snapshot.ads.values():
-        ad.serve_p = 1.0
-    ads = list(snapshot.ads.values())
-    whole = Snapshot(slot=snapshot.slot, ads=ads, collections=snapshot.collections)
-    capped = frozenset(ad.campaign_id for ad in ads if ad.cap is not None)
-    return whole.to_bytes(), len(ads), capped
+    snapshot = served_snapshot(synthetic(campaigns, seed=1))
+    capped = frozenset(ad.campaign_id for ad in snapshot.ads.values() if ad.cap is not None)
+    return snapshot.to_bytes(), len(snapshot.ads), capped
 
 
 def bodies(count: int, words: list[str], seed: int = 2) -> list[bytes]:
     rng = random.Random(seed)
     out = []
     for i in range(count):
-        roll = rng.random()
-        if roll < 0.4:
-            placement = {"id": "feed", "type": "marketplace_feed", "count": 2}
-        elif roll < 0.6:
-            category = f"{rng.choice(TOPS)} > {rng.choice(SUBS)}"
-            placement = {
-                "id": "feed",
-                "type": "marketplace_feed",
-                "count": 2,
-                "context": {"category": category},
-            }
-        else:
-            query = " ".join(rng.sample(words, rng.randint(1, 3)))
-            placement = {"id": "results", "type": "search", "count": 2, "context": {"query": query}}
         user = {"country": "US", "key": f"user-{i:012d}-gateway"}
-        out.append(json.dumps({"placements": [placement], "user": user}).encode())
+        out.append(json.dumps({"placements": [placement_mix(rng, words)], "user": user}).encode())
     return out
 
 
