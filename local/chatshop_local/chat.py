@@ -6,11 +6,12 @@ background thread polls and prints. Nothing here talks to the backend another wa
 
     chatshop chat --shop <shop_id> --as "+1 555 0123 456" [--name Ana] [--state-dir .chatshop]
 
-A line is sent as a text; ``/photo <file>``, ``/order <retailer_id>:<qty>,...`` and ``/tap <reply id>``
-send an image, an order and a button or list reply; ``/pay`` pays the last bill (WhatsApp's
-order_details, India and Brazil) the shop sent; ``/quit`` or end of input stops. Standard input
-need not be a terminal, so a script can pipe lines in; at the end of piped input it waits a little
-(``--wait``) for the shop's replies. The customer's number is shown only in the header, as typed.
+A line is sent as a text; ``/photo <file>``, ``/order <retailer_id>:<qty>,...`` and ``/tap <number>``
+(or ``/tap <reply id>``) send an image, an order and a button or list reply; ``/pay`` pays the last
+bill (WhatsApp's order_details, India and Brazil) the shop sent; ``/quit`` or end of input stops.
+Standard input need not be a terminal, so a script can pipe lines in; at the end of piped input it
+waits a little (``--wait``) for the shop's replies. The customer's number is shown only in the
+header, as typed.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ HELP = """\
 Type a message and press Enter to send it. Commands:
   /photo <file>                      send a photo (.jpg, .jpeg, .png or .webp)
   /order <retailer_id>[:<qty>],...   send an order from the shop's catalog
-  /tap <reply id>                    tap a reply button or list row the shop sent
+  /tap <number> | <reply id>         tap a button or list row: its [number] in the shop's last
+                                     message with choices, or the id in parentheses after it
   /pay [fail]                        pay the shop's last bill in the chat (or have the payment fail)
   /help                              show this again
   /quit                              leave (so does end of input)
@@ -375,6 +377,8 @@ class ChatSession:
         self._lock = threading.Lock()
         self._seen: set[str] = set()
         self._tappable: dict[str, _Tappable] = {}
+        # The choices of the shop's latest message that had any, in the order they are numbered.
+        self._numbered: list[_Tappable] = []
         self._last_shop_message: str | None = None
         self._last_bill: str | None = None
         self._sent = 0
@@ -496,11 +500,17 @@ class ChatSession:
 
     def _tap(self, argument: str) -> None:
         if not argument:
-            self._console.note("usage: /tap <reply id>  (the id in parentheses after a button or row)")
+            self._console.note(
+                "usage: /tap <number> or /tap <reply id>  (the [number] before a button or row, "
+                "or the id in parentheses after it)"
+            )
             return
         with self._lock:
-            known = self._tappable.get(argument)
+            known = self._tappable.get(argument) or _numbered_choice(self._numbered, argument)
             last_message = self._last_shop_message
+        if known is None and argument.isdecimal():
+            self._console.note(f"the shop's last message with choices has no [{argument}]")
+            return
         if known is None:
             message = button_reply(argument, argument, last_message or "")
             if last_message is None:
@@ -570,8 +580,11 @@ class ChatSession:
             bill = _bill_reference(entry.get("body"))
             if bill is not None:
                 self._last_bill = bill
-            for choice in choices(entry.get("body")):
-                self._tappable[choice.id] = _Tappable(choice, message_id)
+            tappable = [_Tappable(choice, message_id) for choice in choices(entry.get("body"))]
+            for known in tappable:
+                self._tappable[known.choice.id] = known
+            if tappable:
+                self._numbered = tappable
         return True
 
     def _poll_loop(self) -> None:
@@ -586,6 +599,14 @@ class ChatSession:
                 if self._unreachable:
                     self._console.note("the shop's replies are back")
                 self._unreachable = False
+
+
+def _numbered_choice(numbered: list[_Tappable], argument: str) -> _Tappable | None:
+    """The choice shown as ``[argument]`` in the shop's latest message with choices, if any."""
+    if not argument.isdecimal():
+        return None
+    number = int(argument)
+    return numbered[number - 1] if 1 <= number <= len(numbered) else None
 
 
 def _bill_reference(body: Any) -> str | None:

@@ -105,11 +105,15 @@ def _interactive(content: dict[str, Any], describe: Describe) -> list[str]:
                 lines.append(f"{INDENT}[{number}] {choice.title} ({choice.id})")
         case "list":
             lines.append(f"{INDENT}[{action.get('button') or 'Menu'}]")
+            number = 0
             for section in _dicts(action.get("sections")):
                 if section.get("title"):
                     lines.append(f"{INDENT}{section['title']}:")
                 for row in _dicts(section.get("rows")):
-                    row_line = f"{INDENT}  - {row.get('title', '')} ({row.get('id', '?')})"
+                    # Numbered as choices() counts them, so `/tap 2` taps the row shown as [2].
+                    number += "id" in row
+                    mark = f"[{number}]" if "id" in row else "-"
+                    row_line = f"{INDENT}  {mark} {row.get('title', '')} ({row.get('id', '?')})"
                     if row.get("description"):
                         row_line += f": {row['description']}"
                     lines.append(row_line)
