@@ -27,6 +27,17 @@ def bill(reference_id: str) -> OrderDetails:
     )
 
 
+def chat_session(emulator, out: io.StringIO) -> ChatSession:
+    """A chat as the customer Dana with the emulator's shop number, printing to ``out``."""
+    return ChatSession(
+        GraphEmulatorClient(emulator.url),
+        ShopChannel("s1", NUMBER_ID, "+1 555 000 1111", None),
+        CUSTOMER,
+        "Dana",
+        Console(out, "Shop", interactive=False),
+    )
+
+
 def test_a_bill_and_a_pay_button_are_shown_with_what_to_do():
     shown = render(graph_body(bill("o42"), CUSTOMER))
     link = render(
@@ -41,13 +52,7 @@ def test_pay_pays_the_last_bill_the_shop_sent(emulator, client: Client, receiver
     # Given the shop sent the customer a bill
     client.send(graph_body(bill("o77"), CUSTOMER))
     out = io.StringIO()
-    session = ChatSession(
-        GraphEmulatorClient(emulator.url),
-        ShopChannel("s1", NUMBER_ID, "+1 555 000 1111", None),
-        CUSTOMER,
-        "Dana",
-        Console(out, "Shop", interactive=False),
-    )
+    session = chat_session(emulator, out)
     session.poll_once()
 
     # When the customer types /pay
@@ -62,13 +67,7 @@ def test_pay_pays_the_last_bill_the_shop_sent(emulator, client: Client, receiver
 
 def test_pay_without_a_bill_says_there_is_none(emulator):
     out = io.StringIO()
-    session = ChatSession(
-        GraphEmulatorClient(emulator.url),
-        ShopChannel("s1", NUMBER_ID, "+1 555 000 1111", None),
-        CUSTOMER,
-        "Dana",
-        Console(out, "Shop", interactive=False),
-    )
+    session = chat_session(emulator, out)
 
     session.handle("/pay")
 

@@ -8,10 +8,10 @@ import io
 import pytest
 
 from chatshop.messaging.outbound import Button, ListMessage, ListRow, ListSection, ReplyButtons, graph_body
-from chatshop_local.chat import ChatSession, Console, GraphEmulatorClient, ShopChannel
 from chatshop_local.chat_render import render
 from tests.unit.local import test_graph_emulator as base
-from tests.unit.local.test_graph_emulator import CUSTOMER, NUMBER_ID, Client, WebhookReceiver
+from tests.unit.local.test_chat_bills import chat_session
+from tests.unit.local.test_graph_emulator import CUSTOMER, Client, WebhookReceiver
 
 clock, receiver, emulator, client = base.clock, base.receiver, base.emulator, base.client
 
@@ -32,13 +32,7 @@ SIZES = ListMessage(
 @pytest.fixture
 def session(emulator):
     out = io.StringIO()
-    chat = ChatSession(
-        GraphEmulatorClient(emulator.url),
-        ShopChannel("s1", NUMBER_ID, "+1 555 000 1111", None),
-        CUSTOMER,
-        "Dana",
-        Console(out, "Shop", interactive=False),
-    )
+    chat = chat_session(emulator, out)
     chat.out = out  # type: ignore[attr-defined]
     return chat
 
