@@ -46,7 +46,11 @@ def buyer(n: int) -> Buyer:
 
 
 def stripe_event(
-    order_id: str, event_id: str, amount: int, kind: str = "checkout.session.completed"
+    order_id: str,
+    event_id: str,
+    amount: int,
+    kind: str = "checkout.session.completed",
+    payment_intent: str | None = None,
 ) -> bytes:
     event = {
         "id": event_id,
@@ -59,6 +63,28 @@ def stripe_event(
                 "client_reference_id": order_id,
                 "payment_status": "paid",
                 "amount_total": amount,
+                "currency": "usd",
+                "payment_intent": payment_intent,
+            }
+        },
+    }
+    return json.dumps(event).encode()
+
+
+def refund_event(payment_intent: str, event_id: str, amount: int, refunded: int) -> bytes:
+    """Stripe's charge.refunded: the charge names its payment intent, never the order."""
+    event = {
+        "id": event_id,
+        "object": "event",
+        "type": "charge.refunded",
+        "data": {
+            "object": {
+                "id": f"ch_test_{event_id}",
+                "object": "charge",
+                "payment_intent": payment_intent,
+                "amount": amount,
+                "amount_refunded": refunded,
+                "refunded": refunded >= amount,
                 "currency": "usd",
             }
         },
@@ -131,6 +157,49 @@ def test_a_payment_short_of_the_total_marks_nothing(api, merchant, shop, paid_by
 def test_a_shop_without_a_stripe_secret_has_no_stripe_webhook(api, shop):
     reply = post_event(api, shop["id"], stripe_event("o" + "0" * 31, "evt_x", 100))
     assert reply.status == 404
+
+
+def test_a_charge_refunded_in_full_on_stripe_refunds_its_order_once(
+    api, merchant, shop, paid_by_link, checkout
+):
+    sock = add_product(merchant, shop["id"], "SOCK", inventory=3).json
+    placed = checkout.place_order(
+        paid_by_link, [CartLine("SOCK", 2)], key="wamid.R1", buyer=buyer(6), now=datetime.now(UTC)
+    )
+    order, total = placed.order, placed.order.total.amount
+    paid = post_event(api, shop["id"], stripe_event(order.id, "evt_r_paid", total, payment_intent="pi_r1"))
+    assert paid.json["outcome"] == "paid"
+    assert stock(merchant, shop["id"], sock["id"]) == 1
+    # A partial refund on Stripe leaves the order as it is
+    part = post_event(api, shop["id"], refund_event("pi_r1", "evt_r_part", total, total // 2))
+    assert part.status == 200 and part.json["outcome"] == "partial_refund"
+    assert order_status(merchant, shop["id"], order.id) == "paid"
+    # The rest refunded: the order is refunded, by the payment, and its stock is back
+    whole = refund_event("pi_r1", "evt_r_whole", total, total)
+    reply = post_event(api, shop["id"], whole)
+    assert reply.status == 200 and reply.json["outcome"] == "refunded"
+    stored = merchant.get(f"/shops/{shop['id']}/orders/{order.id}").json
+    assert stored["status"] == "refunded"
+    assert [(h["status"], h["by"]) for h in stored["history"]][-1] == ("refunded", "payment")
+    assert stock(merchant, shop["id"], sock["id"]) == 3
+    # The same event again, or another event of the same refund, changes nothing more
+    assert post_event(api, shop["id"], whole).json["outcome"] == "replay"
+    again = post_event(api, shop["id"], refund_event("pi_r1", "evt_r_again", total, total))
+    assert again.json["outcome"] == "already_refunded"
+    assert stock(merchant, shop["id"], sock["id"]) == 3
+
+
+def test_a_refund_of_a_payment_the_shop_never_took_changes_nothing(
+    api, merchant, shop, paid_by_link, checkout
+):
+    add_product(merchant, shop["id"], "SOCK", inventory=3)
+    placed = checkout.place_order(
+        paid_by_link, [CartLine("SOCK", 1)], key="wamid.R2", buyer=buyer(7), now=datetime.now(UTC)
+    )
+    total = placed.order.total.amount
+    reply = post_event(api, shop["id"], refund_event("pi_unknown", "evt_r_unknown", total, total))
+    assert reply.status == 200 and reply.json["outcome"] == "unknown_order"
+    assert order_status(merchant, shop["id"], placed.order.id) == "pending_payment"
 
 
 def test_expiry_gives_the_stock_back_and_never_releases_a_paid_order(

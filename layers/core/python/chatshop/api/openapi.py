@@ -696,7 +696,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/webhooks/stripe/{shop_id}", "POST"): Operation(
         "Stripe's signed events for a shop (Stripe-Signature over the raw body with the shop's "
         "signing secret); checkout.session.completed with client_reference_id marks that order paid, "
-        "once per event id; 400 for a signature that does not verify, and nothing changes; 404 for a "
+        "charge.refunded in full refunds the order its payment intent paid, once per event id; 400 "
+        "for a signature that does not verify, and nothing changes; 404 for a "
         "shop without a Stripe signing secret",
         "webhooks",
         response=StripeReceipt,

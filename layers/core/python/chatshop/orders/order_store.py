@@ -4,6 +4,7 @@
 |-----------------------------|-----------------------------|--------------------|
 | order                       | SHOP#<shop id>              | ORDER#<order id>   |
 | payment event (idempotency) | PAYMENTEVENT#<provider>#<id>| EVENT              |
+| payment's order (lookup)    | PAYMENT#<provider>#<ref>    | ORDER              |
 
 Indexes, each keyed ``<placed at>#<order id>`` so a list reads newest first:
 
@@ -299,6 +300,30 @@ class OrderStore:
             ConsistentRead=True,
         ).get("Item")
         return item is not None
+
+    def record_payment_order(self, provider: str, reference: str, shop_id: str, order_id: str) -> None:
+        """Which order a provider's payment paid, for its later events (a refund names the payment,
+        not the order). Written again by a retried event, to the same values."""
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s(f"PAYMENT#{provider}#{reference}"),
+                "sk": _s("ORDER"),
+                "shop_id": _s(shop_id),
+                "order_id": _s(order_id),
+            },
+        )
+
+    def payment_order(self, provider: str, reference: str) -> tuple[str, str] | None:
+        """The (shop id, order id) a provider's payment paid, or None for a payment not seen."""
+        item = self._dynamodb.get_item(
+            TableName=self._table,
+            Key={"pk": _s(f"PAYMENT#{provider}#{reference}"), "sk": _s("ORDER")},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        return item["shop_id"]["S"], item["order_id"]["S"]
 
     # --- helpers ------------------------------------------------------------------------------
 

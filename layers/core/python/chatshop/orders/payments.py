@@ -5,8 +5,11 @@ path, written by the merchant's PUT and never shown back. An event is believed o
 ``stripe.Webhook.construct_event`` verifies its ``Stripe-Signature`` over the raw body with the
 shop's secret (and a recent timestamp); then ``checkout.session.completed`` (or a delayed payment's
 ``checkout.session.async_payment_succeeded``) whose ``client_reference_id`` is an order id marks that
-order paid, conditionally on it still waiting for payment. Stripe's event id is kept, so a replayed
-event changes nothing twice.
+order paid, conditionally on it still waiting for payment, and keeps which order its payment intent
+paid. A ``charge.refunded`` event names only that payment intent: a charge refunded in full (from
+Stripe's dashboard or API) moves its order to refunded, as the merchant's own transition would; a
+partial refund is logged and changes nothing, since an order is refunded whole or not at all. Stripe's
+event id is kept, so a replayed event changes nothing twice.
 """
 
 from __future__ import annotations
@@ -29,9 +32,21 @@ from .service import Orders
 PROVIDER = "stripe"
 SECRET_CACHE_S = 300
 _PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+_REFUND_EVENT = "charge.refunded"
 
 Outcome = Literal[
-    "paid", "already_paid", "not_payable", "unknown_order", "unpaid", "amount_short", "ignored", "replay"
+    "paid",
+    "already_paid",
+    "not_payable",
+    "unknown_order",
+    "unpaid",
+    "amount_short",
+    "refunded",
+    "already_refunded",
+    "partial_refund",
+    "not_refundable",
+    "ignored",
+    "replay",
 ]
 
 
@@ -165,9 +180,16 @@ def receive_stripe_event(orders: Orders, shop: Shop, event: dict[str, Any], now:
 
 
 def _apply(orders: Orders, shop: Shop, event: dict[str, Any], now: datetime) -> tuple[Outcome, str | None]:
-    if event.get("type") not in _PAID_EVENTS:
-        return "ignored", None
-    session = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    data = event.get("data")
+    subject = data.get("object") if isinstance(data, dict) else None
+    if event.get("type") in _PAID_EVENTS:
+        return _paid(orders, shop, subject, now)
+    if event.get("type") == _REFUND_EVENT:
+        return _refunded(orders, shop, subject, now)
+    return "ignored", None
+
+
+def _paid(orders: Orders, shop: Shop, session: Any, now: datetime) -> tuple[Outcome, str | None]:
     order_id = session.get("client_reference_id") if isinstance(session, dict) else None
     if not isinstance(order_id, str) or not order_id:
         return "unknown_order", None
@@ -189,6 +211,9 @@ def _apply(orders: Orders, shop: Shop, event: dict[str, Any], now: datetime) -> 
             extra={"order_id": order.id, "paid": amount, "total": order.total.amount},
         )
         return "amount_short", order.id
+    intent = session.get("payment_intent")
+    if isinstance(intent, str) and intent:
+        orders.store.record_payment_order(PROVIDER, intent, shop.id, order.id)
     if order.status == "paid":
         return "already_paid", order.id
     try:
@@ -202,3 +227,38 @@ def _apply(orders: Orders, shop: Shop, event: dict[str, Any], now: datetime) -> 
         )
         return "not_payable", order.id
     return "paid", order.id
+
+
+def _refunded(orders: Orders, shop: Shop, charge: Any, now: datetime) -> tuple[Outcome, str | None]:
+    intent = charge.get("payment_intent") if isinstance(charge, dict) else None
+    paid = orders.store.payment_order(PROVIDER, intent) if isinstance(intent, str) and intent else None
+    if paid is None or paid[0] != shop.id:
+        return "unknown_order", None
+    order_id = paid[1]
+    if charge.get("refunded") is not True:
+        get_logger().warning(
+            "Stripe refunded part of an order's payment; the order is left as it is",
+            extra={
+                "order_id": order_id,
+                "refunded": charge.get("amount_refunded"),
+                "paid": charge.get("amount"),
+            },
+        )
+        return "partial_refund", order_id
+    try:
+        order = orders.get(shop, order_id)
+    except NotFound:
+        return "unknown_order", order_id
+    already = order.status == "refunded"
+    try:
+        # Asked again for its status, the move tells the listeners again (their own writes are once).
+        orders.move(shop, order.id, "refunded", by="payment", now=now, order=order)
+    except IllegalTransition:
+        # Never paid here (a payment on delivery shipped unpaid), or the order is in a state with
+        # nothing to give back: the money moved on Stripe's side alone.
+        get_logger().warning(
+            "Stripe refunded a payment for an order that cannot be refunded",
+            extra={"order_id": order.id, "status": order.status},
+        )
+        return "not_refundable", order.id
+    return ("already_refunded" if already else "refunded"), order.id
