@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -40,13 +39,14 @@ def _api_key_key(api_key_hash: str) -> str:
 
 class MerchantStore:
     def __init__(self, settings: Settings) -> None:
-        self._region = settings.region
         self._table = bind(settings)
         # Which table this store reads, so caches of its answers never mix two tables.
         self.identity = (settings.require("shops_table"), settings.region)
 
     def _transaction(self) -> TransactWrite:
-        return TransactWrite(connection=Connection(region=self._region))
+        # Through the table's own connection: its client, timeouts and retries, not a new client
+        # (with pynamodb's default timeouts) for each sign-up or rotation.
+        return TransactWrite(connection=self._table.merchants._get_connection().connection)
 
     def create(self, merchant: Merchant, api_key_hash: str) -> None:
         profile = self._table.merchants(

@@ -50,8 +50,8 @@ def _listing_sort_key(shop: Shop) -> str:
 
 class ShopStore:
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._shops = bind(settings).shops
-        self._client = aws.client("dynamodb", settings)
 
     def create(self, shop: Shop) -> None:
         item = self._shops(
@@ -146,7 +146,8 @@ class ShopStore:
 
     def delete_contents(self, shop_id: str) -> int:
         """Delete every item of the shop's partition but the shop record; returns how many."""
-        dynamodb, table = self._client, self._shops.Meta.table_name
+        # boto3's client (its paginator) only here: a shop's reads and writes go through the models.
+        dynamodb, table = aws.client("dynamodb", self._settings), self._shops.Meta.table_name
         deleted = 0
         pages = dynamodb.get_paginator("query").paginate(
             TableName=table,

@@ -196,7 +196,7 @@ def _bind(table_name: str, region: str) -> ShopsTable:
         meta = type("Meta", (), {"table_name": table_name, **connection})
         return type(base.__name__, (base,), {"Meta": meta, **indexes})
 
-    return ShopsTable(
+    table = ShopsTable(
         merchants=concrete(MerchantItem),
         api_keys=concrete(ApiKeyItem),
         shops=concrete(ShopItem, by_merchant=_ByMerchant(), by_country=_ByCountry()),
@@ -204,3 +204,19 @@ def _bind(table_name: str, region: str) -> ShopsTable:
         imports=concrete(ImportItem),
         index_states=concrete(IndexStateItem),
     )
+    _share_connection(table)
+    return table
+
+
+def _share_connection(table: ShopsTable) -> None:
+    """One connection for every item type of the table, so one botocore client for them all.
+
+    pynamodb makes a model class its own connection on first use (a botocore session and client,
+    DynamoDB's service model parsed again: ~80 ms of CPU each, three of them in a shop's first GET)
+    unless the class already holds one for its table, as a model inheriting a concrete model does.
+    The connection is made here (no client yet: that waits for the first call) from the shops
+    model, which declares every index of the table, so its schema is the table's own.
+    """
+    shared = table.shops._get_connection()
+    for model in (table.merchants, table.api_keys, table.products, table.imports, table.index_states):
+        model._connection = shared
