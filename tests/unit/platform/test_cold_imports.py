@@ -121,3 +121,38 @@ def test_a_cold_start_of_the_shops_api_builds_none_of_the_catalogs_models():
     # Then each model's validator is left for the first request that uses it
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+_FIRST_UNIT = (
+    "import json, runpy, sys; module = runpy.run_path({file!r}); module['worker'](); "
+    "from chatshop.platform import aws; "
+    "print(json.dumps([sorted({{key[0] for key in aws._clients}}), "
+    "[m for m in {modules!r} if m in sys.modules]]))"
+)
+
+
+def test_the_inbound_workers_first_unit_makes_no_client_for_media_it_may_not_carry():
+    # Given the inbound worker's folder as the task root, its queues, table and bucket configured
+    file = "functions/inbound/handler.py"
+    code_dir = REPO_ROOT / Path(file).parent
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(code_dir), str(LAYER)]),
+        "AWS_REGION": "us-east-1",
+        "CHATSHOP_MESSAGING_TABLE": "messaging",
+        "CHATSHOP_OUTBOUND_QUEUE": "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
+        "CHATSHOP_MEDIA_BUCKET": "media",
+    }
+
+    # When its worker is made, as the first unit makes it in a fresh interpreter
+    modules = ["aws_lambda_powertools.utilities.parameters"]
+    program = _FIRST_UNIT.format(file=str(REPO_ROOT / file), modules=modules)
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=code_dir, env=environment, capture_output=True, text=True
+    )
+
+    # Then it has clients for its table and queue only: SSM (a number's token) and S3 wait for media
+    assert result.returncode == 0, result.stderr[-2000:]
+    services, loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert services == ["dynamodb", "sqs"]
+    assert loaded == []

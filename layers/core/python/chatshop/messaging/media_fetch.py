@@ -16,14 +16,17 @@ def media_key(phone_number_id: str, media_id: str) -> str:
 
 
 class MediaBucketWriter:
-    """Data access: the media bucket, for what customers sent."""
+    """Data access: the media bucket, for what customers sent. Its S3 client (one of botocore's
+    largest models to parse) is made with the first media kept, not for the statuses and text most
+    units are."""
 
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._bucket = settings.require("media_bucket")
-        self._s3 = aws.client("s3", settings)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
+        s3 = aws.client("s3", self._settings)
+        s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
 
 
 @dataclass(frozen=True)

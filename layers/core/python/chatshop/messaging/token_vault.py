@@ -3,21 +3,38 @@ parameters with caching, so a warm sender does not ask SSM for every message."""
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
 from chatshop.platform import aws
 from chatshop.platform.config import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 TOKEN_CACHE_S = 300
 
 
 class TokenVault:
+    """Its SSM client and provider are made with the first token read or stored: the inbound worker
+    holds a vault for the media customers send, and most of what comes in (Meta's statuses, text)
+    carries none."""
+
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._path = settings.secrets_path
+
+    @cached_property
+    def _ssm(self) -> Any:
+        return aws.client("ssm", self._settings)
+
+    @cached_property
+    def _provider(self) -> SSMProvider:
         # powertools' parameters package imports all of boto3 (s3transfer included) as it is imported:
         # imported here, on the first event that needs a token, not at cold start.
         from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-        self._path = settings.secrets_path
-        self._ssm = aws.client("ssm", settings)
-        self._provider = SSMProvider(boto3_client=self._ssm)
+        return SSMProvider(boto3_client=self._ssm)
 
     def parameter_name(self, phone_number_id: str) -> str:
         return f"{self._path}/whatsapp/{phone_number_id}/access-token"
@@ -29,7 +46,7 @@ class TokenVault:
 
     def token(self, phone_number_id: str, fresh: bool = False) -> str | None:
         """The number's token; ``fresh`` skips the cache (after Meta said the cached one is invalid)."""
-        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError  # see __init__
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError  # see _provider
 
         try:
             value = self._provider.get(
