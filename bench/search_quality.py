@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
+import inspect
 import io
 import math
 import os
@@ -40,6 +42,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -55,6 +58,9 @@ from chatshop.search.local_features import (  # noqa: E402
     LocalFeatureIndex,
     LocalFeatureParams,
     catalog_features,
+    learn_vocabulary,
+    stored_codes,
+    with_words,
 )
 
 SIDE = 320
@@ -518,21 +524,134 @@ def quality(args: argparse.Namespace, params: LocalFeatureParams) -> None:
         )
 
 
-def scale(args: argparse.Namespace, params: LocalFeatureParams, size: int) -> None:
-    """The matcher's costs over ``size`` product images, queried with photos of some of them."""
+def scale_product(seed: int, i: int) -> Product:
+    """Product ``i`` of the scaled catalogs, made again when asked for (10,000 layers would not fit
+    in memory); the same for every size, so 1,000 images are the first 1,000 of 10,000."""
+    rng = random.Random(f"{seed}-scale-{i}")
+    return make_photo_product(rng) if i % 2 else make_product(rng)
 
-    def product(i: int) -> Product:  # made again when asked for: 10,000 layers would not fit in memory
-        rng = random.Random(f"{args.seed}-scale-{i}")
-        return make_photo_product(rng) if i % 2 else make_product(rng)
 
-    keys = [f"product-{i}" for i in range(size)]
-    index, (extract_s, learn_s, index_s) = build_local(
-        (as_upload(product(i).photo()) for i in range(size)), keys, params, args.seed
+SCALE_CHUNK = 250  # images a worker makes and extracts at a time, and a cache file holds
+memory: dict[int, list] = {}  # chunks made without a cache folder, for the sizes after in one run
+
+
+def stored_chunk(seed: int, params: LocalFeatureParams, chunk: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The stored codes and frames of one chunk of the scaled catalog's product pictures."""
+    cv2.setNumThreads(1)
+    return [
+        stored_codes(
+            catalog_features(as_upload(scale_product(seed, i).photo()), params),
+            params.compact_dimensions,
+            params.stored_features,
+        )
+        for i in range(chunk * SCALE_CHUNK, (chunk + 1) * SCALE_CHUNK)
+    ]
+
+
+def catalog_digest(params: LocalFeatureParams) -> str:
+    """Names what a cached chunk depends on: how the pictures are drawn and how features are extracted
+    and kept (the search settings are not part of it)."""
+    sources = "".join(
+        inspect.getsource(f)
+        for f in (make_product, draw_shape, texture, make_photo_product, print_label, table, noise_field)
     )
+    extraction = {k: v for k, v in dataclasses.asdict(params).items() if k not in QUERY_SETTINGS}
+    return hashlib.sha256((sources + repr(sorted(extraction.items()))).encode()).hexdigest()[:16]
+
+
+# What changes how a photo is searched, not what an image is indexed by.
+QUERY_SETTINGS = {
+    "query_max_side",
+    "query_features",
+    "query_colour_features",
+    "candidates",
+    "query_assignments",
+    "min_inliers",
+    "ransac_threshold",
+    "max_pairs_per_word",
+    "inlier_cell",
+    "ransac",
+    "ransac_iterations",
+    "nn_candidates",
+    "nn_ratio",
+}
+
+
+def scaled_catalog(args: argparse.Namespace, params: LocalFeatureParams, size: int) -> tuple[list, float]:
+    """The stored codes and frames of the first ``size`` scaled product pictures, made and extracted
+    by ``--workers`` processes, each chunk kept in ``--cache`` so a later run reads it instead.
+    Returns them and the seconds spent making and extracting what was not cached."""
+    chunks = range(math.ceil(size / SCALE_CHUNK))
+    digest = catalog_digest(params)
+
+    def path(chunk: int) -> str | None:
+        if not args.cache:
+            return None
+        return os.path.join(args.cache, f"scale-{args.seed}-{digest}-{chunk:05d}.npz")
+
+    missing = [c for c in chunks if not (path(c) and os.path.exists(path(c)))]
+    started = time.perf_counter()
+    if missing:
+        if args.cache:
+            os.makedirs(args.cache, exist_ok=True)
+        with ProcessPoolExecutor(args.workers) as pool:
+            made = pool.map(stored_chunk, [args.seed] * len(missing), [params] * len(missing), missing)
+            for chunk, images in zip(missing, made, strict=True):
+                if args.cache:
+                    save_chunk(path(chunk), images)
+                else:
+                    memory[chunk] = images
+    extract_s = time.perf_counter() - started
+    images = []
+    for chunk in chunks:
+        images += memory[chunk] if chunk in memory else load_chunk(path(chunk))
+    return images[:size], extract_s
+
+
+def save_chunk(path: str, images: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    partial = path + ".partial"
+    with open(partial, "wb") as out:
+        np.savez(
+            out,
+            counts=np.array([len(codes) for codes, _ in images]),
+            codes=np.concatenate([codes for codes, _ in images]),
+            frames=np.concatenate([frames for _, frames in images]),
+        )
+    os.replace(partial, path)  # a run stopped halfway leaves no chunk that looks whole
+
+
+def load_chunk(path: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    with np.load(path) as data:
+        bounds = np.concatenate([[0], np.cumsum(data["counts"])])
+        codes, frames = data["codes"], data["frames"]
+        return [(codes[a:b], frames[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def scale(args: argparse.Namespace, params: LocalFeatureParams, size: int) -> None:
+    """The matcher's costs over ``size`` product images, queried with photos of some of them.
+
+    The images' features are made once (and cached); the index is then built as a region's store
+    builds it from stored codes: a vocabulary learned from the first 1,000 images' codes, every
+    image's words assigned by it, each upserted. Queries are real photos through
+    ``LocalFeatureIndex.query``, SIFT on the photo included."""
+    stored, extract_s = scaled_catalog(args, params, size)
+    keys = [f"product-{i}" for i in range(size)]
+    started = time.perf_counter()
+    vocabulary = learn_vocabulary(
+        np.concatenate([codes for codes, _ in stored[:1000]]), params, seed=args.seed
+    )
+    index = LocalFeatureIndex(vocabulary, params)
+    learn_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for key, (codes, frames) in zip(keys, stored, strict=True):
+        index.upsert(key, with_words(codes, frames, vocabulary))
+    del stored
+    index.query(as_upload(scale_product(args.seed, 0).photo()))  # builds the inverted index
+    index_s = time.perf_counter() - started
     asked = random.Random(f"{args.seed}-asked").sample(range(size), min(args.scale_queries, size))
     names = list(TRANSFORMS)
     photos = [
-        as_upload(TRANSFORMS[names[j % len(names)]](product(i), random.Random(f"scale-{i}")))
+        as_upload(TRANSFORMS[names[j % len(names)]](scale_product(args.seed, i), random.Random(f"scale-{i}")))
         for j, i in enumerate(asked)
     ]
     run = local_ranks(index, photos, [keys[i] for i in asked])
@@ -543,8 +662,8 @@ def scale(args: argparse.Namespace, params: LocalFeatureParams, size: int) -> No
         f"  p95 {percentile(run.latencies, 95):6.1f} ms per query"
         f"  recall@1 {recall:.3f} (n={len(asked)}, all changes)  "
         f"{index.image_bytes() / len(index):5.0f} B/image  snapshot {len(snapshot) / 1e6:.1f} MB  "
-        f"build: {extract_s:.0f} s features of 1,000, {learn_s:.0f} s vocabulary,"
-        f" {index_s:.0f} s indexing (with the rest's features)",
+        f"build: {extract_s:.0f} s making and extracting uncached images, {learn_s:.0f} s vocabulary,"
+        f" {index_s:.0f} s assigning words and indexing",
         flush=True,
     )
 
@@ -560,6 +679,12 @@ def main() -> None:
         "--scale", type=int, nargs="*", default=[], help="catalog sizes to time the matcher at"
     )
     parser.add_argument("--scale-queries", type=int, default=200)
+    parser.add_argument(
+        "--cache",
+        default=os.path.join(".chatshop", "bench-cache"),
+        help="where the scaled catalogs' extracted features are kept between runs ('' for none)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="processes making the scaled catalogs")
     parser.add_argument("--no-model", action="store_true", help="the local matcher and pixels only")
     parser.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="a LocalFeatureParams field"

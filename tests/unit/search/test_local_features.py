@@ -21,7 +21,9 @@ from chatshop.search.local_features import (
     encode,
     extract_features,
     learn_vocabulary,
+    stored_codes,
     vocabulary_branching,
+    with_words,
 )
 from chatshop.search.local_vocabulary import Vocabulary, VocabularyFormatError
 
@@ -269,6 +271,23 @@ def test_words_of_another_vocabulary_are_refused() -> None:
 
     with pytest.raises(ValueError):
         second.upsert("a", encode(catalog_features(pictures[0], LocalFeatureParams()), first.vocabulary))
+
+
+def test_codes_kept_before_a_vocabulary_index_as_the_image_itself(index: LocalFeatureIndex) -> None:
+    # Given a picture's stored codes and frames, kept before any vocabulary existed
+    features = catalog_features(upload(product_picture(3)), LocalFeatureParams())
+    codes, frames = stored_codes(features, index.params.compact_dimensions, index.params.stored_features)
+
+    # When a vocabulary gives them words
+    image = with_words(codes, frames, index.vocabulary)
+
+    # Then they are what encoding the features gives, and at most the stored features are kept
+    direct = encode(features, index.vocabulary, index.params.stored_features)
+    assert len(image) == min(len(features), index.params.stored_features)
+    np.testing.assert_array_equal(image.words, direct.words)
+    np.testing.assert_array_equal(image.frames, direct.frames)
+    np.testing.assert_array_equal(image.codes, direct.codes)
+    assert image.vocabulary == index.vocabulary.digest
 
 
 def test_a_vocabulary_can_be_learned_from_a_single_small_picture() -> None:

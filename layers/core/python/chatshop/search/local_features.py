@@ -66,7 +66,9 @@ __all__ = [
     "learn_vocabulary",
     "vocabulary_branching",
     "reencode",
+    "stored_codes",
     "vocabulary_digest_of",
+    "with_words",
 ]
 
 MAGIC = b"CSLOC\x00"
@@ -160,12 +162,22 @@ def coefficients(codes: np.ndarray) -> np.ndarray:
 def encode(features: Features, vocabulary: Vocabulary, stored_features: int | None = None) -> WordsAndFrames:
     """What an index stores of ``features``: computed once, kept by a shop's index and the region's.
     The vocabulary works in the compact space, so its dimensions are the codes'."""
+    return with_words(*stored_codes(features, vocabulary.dimensions, stored_features), vocabulary)
+
+
+def stored_codes(
+    features: Features, dimensions: int, stored_features: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The codes and quantised frames an index keeps of ``features`` (the strongest
+    ``stored_features``): all of an image but its words, so they can be kept before any vocabulary."""
     if stored_features is not None and len(features) > stored_features:
         features = _first(features, stored_features)
-    codes = compact(features, vocabulary.dimensions)
-    return WordsAndFrames(
-        vocabulary.assign(coefficients(codes)), _quantise(_frames(features)), codes, vocabulary.digest
-    )
+    return compact(features, dimensions), _quantise(_frames(features))
+
+
+def with_words(codes: np.ndarray, frames: np.ndarray, vocabulary: Vocabulary) -> WordsAndFrames:
+    """Stored codes and frames (:func:`stored_codes`) with the words ``vocabulary`` gives them."""
+    return WordsAndFrames(vocabulary.assign(coefficients(codes)), frames, codes, vocabulary.digest)
 
 
 def reencode(image: WordsAndFrames, vocabulary: Vocabulary) -> WordsAndFrames:
