@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from botocore.stub import ANY, Stubber
 
+from chatshop.platform import aws
 from chatshop.platform.config import load_settings
 from chatshop.shops.domain import Merchant
 from chatshop.shops.merchant_store import MerchantStore
@@ -123,4 +124,15 @@ def test_a_sign_up_transaction_goes_through_the_tables_client(settings):
 
         # Then the transaction was sent through it, not through a client of its own
         stub.assert_no_pending_responses()
-    assert client.meta.config.connect_timeout == 2
+    assert client.meta.config.connect_timeout == aws.CONNECT_TIMEOUT_S
+
+
+def test_the_tables_client_reads_botocore_data_through_the_loader_of_our_other_clients(settings):
+    # Given the table's client and a boto3 client of the same function
+    table_client = bind(settings).merchants._get_connection().connection.client
+    queue_client = aws.client("sqs", settings)
+
+    # Then botocore's endpoints and models are parsed once for both
+    assert table_client._loader is queue_client._loader
+    assert table_client.meta.region_name == "us-east-1"
+    assert table_client.meta.config.read_timeout == aws.READ_TIMEOUT_S

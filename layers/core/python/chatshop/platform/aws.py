@@ -25,6 +25,7 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "MAX_ATTEMPTS",
     "READ_TIMEOUT_S",
+    "botocore_session",
     "client",
     "clear_clients",
     "endpoint_env_var",
@@ -108,7 +109,7 @@ def client(service_name: str, settings: Settings | None = None) -> BaseClient:
             import boto3
 
             endpoint = _configured_endpoint(service_name, environ)
-            core = _botocore_session()
+            core = botocore_session()
             session = boto3.session.Session(region_name=settings.region, botocore_session=core)
             # boto3 adds its data folder to the loader's search path with each session: once is enough.
             paths = core.get_component("data_loader").search_paths
@@ -118,10 +119,11 @@ def client(service_name: str, settings: Settings | None = None) -> BaseClient:
     return cached
 
 
-def _botocore_session() -> Session:
+def botocore_session() -> Session:
     """A new botocore session (sessions are not thread-safe) reading botocore's data through the one
     loader of the process: each session would otherwise parse the endpoints and the service's model
-    again (JSON of megabytes), tens of ms of every client a function's first event makes."""
+    again (JSON of megabytes), tens of ms of every client a function's first event makes. Our clients
+    and the pynamodb models' (``chatshop.shops.tables``) are made by such sessions."""
     import botocore.session
 
     session = botocore.session.get_session()
