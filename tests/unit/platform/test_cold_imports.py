@@ -124,16 +124,23 @@ def test_a_cold_start_of_the_shops_api_builds_none_of_the_catalogs_models():
 
 
 _FIRST_UNIT = (
-    "import json, runpy, sys; module = runpy.run_path({file!r}); module['worker'](); "
+    "import json, runpy, sys; module = runpy.run_path({file!r}); module[{factory!r}](); "
     "from chatshop.platform import aws; "
     "print(json.dumps([sorted({{key[0] for key in aws._clients}}), "
     "[m for m in {modules!r} if m in sys.modules]]))"
 )
+# The part a worker's first unit makes before handling it (cached for the next units), and the AWS
+# clients it may hold then: its table's. SSM (a number's token), S3 (a customer's media) and SQS (an
+# answer, a retry) wait for the unit that needs them; Meta's statuses, most units, need none.
+FIRST_UNIT_OF = {
+    "functions/inbound/handler.py": "worker",
+    "functions/sender/handler.py": "sender",
+}
 
 
-def test_the_inbound_workers_first_unit_makes_no_client_for_media_it_may_not_carry():
-    # Given the inbound worker's folder as the task root, its queues, table and bucket configured
-    file = "functions/inbound/handler.py"
+@pytest.mark.parametrize("file", FIRST_UNIT_OF)
+def test_a_workers_first_unit_makes_only_the_clients_every_unit_needs(file):
+    # Given the worker's folder as the task root, its queues, table and bucket configured
     code_dir = REPO_ROOT / Path(file).parent
     environment = {
         **os.environ,
@@ -144,15 +151,15 @@ def test_the_inbound_workers_first_unit_makes_no_client_for_media_it_may_not_car
         "CHATSHOP_MEDIA_BUCKET": "media",
     }
 
-    # When its worker is made, as the first unit makes it in a fresh interpreter
+    # When what its first unit makes is made, in a fresh interpreter
     modules = ["aws_lambda_powertools.utilities.parameters"]
-    program = _FIRST_UNIT.format(file=str(REPO_ROOT / file), modules=modules)
+    program = _FIRST_UNIT.format(file=str(REPO_ROOT / file), factory=FIRST_UNIT_OF[file], modules=modules)
     result = subprocess.run(
         [sys.executable, "-c", program], cwd=code_dir, env=environment, capture_output=True, text=True
     )
 
-    # Then it has clients for its table and queue only: SSM (a number's token) and S3 wait for media
+    # Then it holds a client for its table only, and has not loaded powertools' SSM parameters
     assert result.returncode == 0, result.stderr[-2000:]
     services, loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    assert services == ["dynamodb", "sqs"]
+    assert services == ["dynamodb"]
     assert loaded == []
