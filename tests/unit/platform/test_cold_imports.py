@@ -148,6 +148,7 @@ def test_a_workers_first_unit_makes_only_the_clients_every_unit_needs(file):
         "AWS_REGION": "us-east-1",
         "CHATSHOP_MESSAGING_TABLE": "messaging",
         "CHATSHOP_OUTBOUND_QUEUE": "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
+        "CHATSHOP_PHOTO_SEARCH_QUEUE": "https://sqs.us-east-1.amazonaws.com/123456789012/photos",
         "CHATSHOP_MEDIA_BUCKET": "media",
     }
 

@@ -38,11 +38,15 @@ class PhotoSearchJob(BaseModel):
 
 
 class PhotoSearchQueue:
+    """Its SQS client is made with the first photo sent on, not with the inbound worker."""
+
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._url = settings.require("photo_search_queue")
-        self._sqs = aws.client("sqs", settings)
 
     def send(self, job: PhotoSearchJob) -> None:
         # Without a language the job reads as it did before it had one, so a worker deployed earlier
         # (which refuses fields it does not know) still takes it.
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=job.model_dump_json(exclude_none=True))
+        aws.client("sqs", self._settings).send_message(
+            QueueUrl=self._url, MessageBody=job.model_dump_json(exclude_none=True)
+        )
