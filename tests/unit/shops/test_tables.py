@@ -136,3 +136,14 @@ def test_the_tables_client_reads_botocore_data_through_the_loader_of_our_other_c
     assert table_client._loader is queue_client._loader
     assert table_client.meta.region_name == "us-east-1"
     assert table_client.meta.config.read_timeout == aws.READ_TIMEOUT_S
+
+
+def test_a_shop_store_is_made_without_a_boto3_client(settings):
+    # Given no client made yet in this process
+    aws.clear_clients()
+
+    # When the store a shop's GET reads is made
+    ShopStore(settings)
+
+    # Then it holds none: boto3's client (a shop's purge pages through it) waits for the purge
+    assert aws._clients == {}
