@@ -15,6 +15,10 @@ local runtime's editable finder and setuptools' distutils shim, over half of Pyt
 it starts with ``-S``, imports ``site`` as Lambda's does, and finds the virtualenv's packages on
 ``PYTHONPATH`` after the layer. ``--venv-site`` runs the hooks, as the figures before this did.
 
+A worker makes its stores and clients with its first unit (the handler's cached factory), so for
+the inbound worker and the sender that is timed too, in CPU after the import (no request is sent):
+a client made there that the unit may not need is paid by every cold start.
+
 A deferred import is paid by the first event that needs it, so the shops function's cold start is
 also timed to the end of its first event (a merchant's GET of a shop, against the embedded AWS of a
 local stack: its DynamoDB client made, its reads, the answer): the figure a deferral must lower,
@@ -95,6 +99,13 @@ event_ms, event_cpu = (time.perf_counter() - t) * 1000, time.process_time() * 10
 print(answer["statusCode"], imported, done, cpu, event_ms, event_cpu)
 """
 _MEASURE_BARE = "import time; print(0, time.monotonic(), time.process_time() * 1000)"
+# The import, then what the first unit makes before handling it: the CPU of the factory alone, in ms.
+_MEASURE_FACTORY = (
+    "import time, runpy; module = runpy.run_path({target!r}); cpu = time.process_time(); "
+    "module[{factory!r}](); print((time.process_time() - cpu) * 1000)"
+)
+# The workers' cached factories of their first unit (their stores and clients).
+FIRST_UNIT_FACTORIES = {"InboundFunction": "worker", "SenderFunction": "sender"}
 
 
 def command(python: tuple[str, ...], program: str) -> list[str]:
@@ -183,6 +194,12 @@ def cold_start_ms(
     spawned = time.monotonic()
     imported_ms, done, cpu_ms = last_line(program, target, cwd, environment, python).split()
     return float(imported_ms), (float(done) - spawned) * 1000, float(cpu_ms)
+
+
+def first_unit_cpu_ms(file: Path, code_dir: Path, environment: dict[str, str], factory: str) -> float:
+    """The CPU a worker's first unit spends making its stores and clients, in a fresh interpreter."""
+    program = _MEASURE_FACTORY.replace("{factory!r}", repr(factory))
+    return float(last_line(program, str(file), code_dir, environment, LAMBDA_PYTHON))
 
 
 def first_event_samples(
@@ -303,6 +320,10 @@ def main() -> None:
         print(f"  import alone                        {summary([s[0] for s in samples])}")
         print(f"  spawn to imported (startup incl.)   {summary([s[1] for s in samples])}")
         print(f"  its CPU time                        {summary([s[2] for s in samples])}")
+        if logical_id in FIRST_UNIT_FACTORIES:
+            factory = FIRST_UNIT_FACTORIES[logical_id]
+            made = [first_unit_cpu_ms(file, code_dir, environment, factory) for _ in range(args.runs)]
+            print(f"  then {factory}() of its first unit, CPU {summary(made)}")
     print(f"target: <= {TARGET_MS:.0f} ms from spawn to imported, for each function")
     if not args.no_first_event:
         samples = first_event_samples(args.runs, root, python)
