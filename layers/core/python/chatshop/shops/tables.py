@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -32,16 +32,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chatshop.platform import aws
 from chatshop.platform.aws import CONNECT_TIMEOUT_S, MAX_ATTEMPTS, READ_TIMEOUT_S
 from chatshop.platform.config import Settings
-
-if TYPE_CHECKING:
-    from botocore.session import Session
+from chatshop.platform.dynamodb import OneLoaderConnection
 
 
 class _Item(Model):
@@ -214,17 +210,6 @@ def _bind(table_name: str, region: str) -> ShopsTable:
     return table
 
 
-class _OneLoaderConnection(Connection):
-    """pynamodb's connection, its botocore session reading botocore's data through the loader our
-    other clients read (``aws.botocore_session``): the endpoints and DynamoDB's model parsed for the
-    table's client serve the function's boto3 clients too (~35 ms of CPU of the first of them)."""
-
-    @property
-    def session(self) -> Session:
-        # pynamodb asks for a session only to make its client (once, while it has credentials).
-        return aws.botocore_session()
-
-
 def _share_connection(table: ShopsTable, connection: dict[str, Any]) -> None:
     """One connection for every item type of the table, so one botocore client for them all.
 
@@ -235,7 +220,7 @@ def _share_connection(table: ShopsTable, connection: dict[str, Any]) -> None:
     model, which declares every index of the table, so its schema is the table's own.
     """
     shared = table.shops._get_connection()
-    one_loader = _OneLoaderConnection(**connection)
+    one_loader = OneLoaderConnection(**connection)
     one_loader.add_meta_table(shared.get_meta_table())
     shared.connection = one_loader
     for model in (table.merchants, table.api_keys, table.products, table.imports, table.index_states):
