@@ -37,6 +37,9 @@ from pynamodb.models import Model
 
 from chatshop.platform.aws import CONNECT_TIMEOUT_S, MAX_ATTEMPTS, READ_TIMEOUT_S
 from chatshop.platform.config import Settings
+
+# Kept after pynamodb's models: pynamodb.connection imported before them made botocore's import (the
+# regular expressions it compiles) ~10 ms slower in the shops API's cold start; measured, cause not found.
 from chatshop.platform.dynamodb import OneLoaderConnection
 
 
@@ -217,7 +220,8 @@ def _share_connection(table: ShopsTable, connection: dict[str, Any]) -> None:
     DynamoDB's service model parsed again: ~80 ms of CPU each, three of them in a shop's first GET)
     unless the class already holds one for its table, as a model inheriting a concrete model does.
     The connection is made here (no client yet: that waits for the first call) from the shops
-    model, which declares every index of the table, so its schema is the table's own.
+    model, which declares every index of the table, so its schema is the table's own, and it talks
+    to DynamoDB through a connection whose botocore session reads our other clients' loader.
     """
     shared = table.shops._get_connection()
     one_loader = OneLoaderConnection(**connection)
