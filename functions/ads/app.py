@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache, cached_property
-from typing import Any
 
 from chalice import Response
 
@@ -29,7 +28,14 @@ from chatshop.ads.serving import FEATURE, AdServer, base_url_of
 from chatshop.ads.spend import SpendStore
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
-from chatshop.platform.http import create_app, current_request, parse_body
+from chatshop.platform.http import (
+    create_app,
+    current_request,
+    json_response,
+    page_size,
+    parse_body,
+    query_param,
+)
 from chatshop.platform.rollout import Rollout, load_rollout
 from chatshop.platform.ttl_cache import TTLCache
 from chatshop.privacy.consent import ConsentChange, check_user_key, require_home_region
@@ -43,9 +49,6 @@ from chatshop.shops.shop_store import ShopStore
 # Read once per function sandbox, under this function's own environment.
 settings = load_settings()
 app = create_app("ads")
-
-DEFAULT_PAGE = 20
-MAX_PAGE = 100
 
 
 class Dependencies:
@@ -85,12 +88,6 @@ deps = Dependencies(settings)
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-
-
 def authenticated() -> Merchant:
     header = current_request().headers.get("authorization")
     return merchants.authenticate(deps.merchants, merchants.bearer_token(header))
@@ -100,21 +97,8 @@ def my_shop(shop_id: str) -> Shop:
     return shops.owned_shop(deps.shops, authenticated(), shop_id)
 
 
-def query(name: str) -> str | None:
-    return (current_request().query_params or {}).get(name)
-
-
-def page_size() -> int:
-    raw = query("limit")
-    if raw is None:
-        return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ValidationFailed(["limit"], f"limit must be a whole number from 1 to {MAX_PAGE}.")
-    return int(raw)
-
-
 def moment(name: str) -> datetime | None:
-    raw = query(name)
+    raw = query_param(name)
     if raw is None:
         return None
     try:
@@ -148,7 +132,7 @@ def create_campaign(shop_id: str) -> Response:
 @app.route("/shops/{shop_id}/campaigns", methods=["GET"])
 def list_campaigns(shop_id: str) -> Response:
     shop = my_shop(shop_id)
-    page = campaigns.list_campaigns(deps.campaigns, deps.spend, shop, page_size(), query("cursor"))
+    page = campaigns.list_campaigns(deps.campaigns, deps.spend, shop, page_size(), query_param("cursor"))
     return json_response(page.model_dump(mode="json"))
 
 
@@ -178,7 +162,7 @@ def patch_campaign(shop_id: str, campaign_id: str) -> Response:
 @app.route("/shops/{shop_id}/campaigns/{campaign_id}/report", methods=["GET"])
 def campaign_report(shop_id: str, campaign_id: str) -> Response:
     shop = my_shop(shop_id)
-    granularity = query("granularity") or "day"
+    granularity = query_param("granularity") or "day"
     if granularity not in ("hour", "day"):
         raise ValidationFailed(["granularity"], "granularity must be hour or day.")
     report = campaigns.campaign_report(

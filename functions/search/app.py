@@ -16,7 +16,7 @@ from chalice import Response
 import chatshop
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import NotFound, ValidationFailed
-from chatshop.platform.http import create_app, current_request, parse_body
+from chatshop.platform.http import create_app, current_request, json_response, parse_body
 from chatshop.platform.rollout import Rollout, load_rollout
 from chatshop.search.api_models import (
     MAX_IMAGE_BYTES,
@@ -99,10 +99,6 @@ class Dependencies:
 
 
 deps = Dependencies(settings)
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
 
 
 def scope_of(params: SearchParams) -> SearchScope:

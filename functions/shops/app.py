@@ -17,7 +17,14 @@ from pydantic import ValidationError
 import chatshop
 from chatshop.platform.config import Settings, load_settings
 from chatshop.platform.errors import ValidationFailed
-from chatshop.platform.http import create_app, current_request, parse_body
+from chatshop.platform.http import (
+    create_app,
+    current_request,
+    json_response,
+    page_size,
+    parse_body,
+    query_param,
+)
 from chatshop.platform.rollout import Rollout, load_rollout
 from chatshop.shops import catalog, media, merchants, shops
 from chatshop.shops.domain import (
@@ -59,9 +66,6 @@ if TYPE_CHECKING:
 # Read once per function sandbox, under this function's own environment.
 settings = load_settings()
 app = create_app("shops")
-
-DEFAULT_PAGE = 20
-MAX_PAGE = 100
 
 
 class Dependencies:
@@ -184,12 +188,6 @@ deps = Dependencies(settings)
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-
-
 def authenticated() -> Merchant:
     header = current_request().headers.get("authorization")
     return merchants.authenticate(deps.merchants, merchants.bearer_token(header))
@@ -207,23 +205,10 @@ def my_messenger_shop(shop_id: str) -> Shop:
     return shop
 
 
-def query(name: str) -> str | None:
-    return (current_request().query_params or {}).get(name)
-
-
-def page_size() -> int:
-    raw = query("limit")
-    if raw is None:
-        return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ValidationFailed(["limit"], f"limit must be a whole number from 1 to {MAX_PAGE}.")
-    return int(raw)
-
-
 def availability_filter() -> str | None:
     """``?availability=``, one of the product availabilities (anything else would match nothing
     silently, hiding a typo)."""
-    raw = query("availability")
+    raw = query_param("availability")
     if raw is not None and raw not in get_args(Availability):
         raise ValidationFailed(
             ["availability"], f"availability must be one of {', '.join(get_args(Availability))}."
@@ -289,7 +274,7 @@ def create_shop() -> Response:
 
 @app.route("/shops", methods=["GET"])
 def list_shops() -> Response:
-    page = shops.list_my_shops(deps.shops, authenticated(), page_size(), query("cursor"))
+    page = shops.list_my_shops(deps.shops, authenticated(), page_size(), query_param("cursor"))
     return json_response(page_body(page))
 
 
@@ -325,7 +310,12 @@ def create_product(shop_id: str) -> Response:
 def list_products(shop_id: str) -> Response:
     shop = my_shop(shop_id)
     page = catalog.list_products(
-        deps.products, shop, page_size(), query("cursor"), availability_filter(), query("category")
+        deps.products,
+        shop,
+        page_size(),
+        query_param("cursor"),
+        availability_filter(),
+        query_param("category"),
     )
     return json_response(page_body(page))
 
@@ -448,7 +438,7 @@ def replace_faq(shop_id: str) -> Response:
 
 
 def holder_filter() -> str:
-    raw = query("status") or "waiting"
+    raw = query_param("status") or "waiting"
     if raw not in ("waiting", "agent", "assistant"):
         raise ValidationFailed(["status"], "status must be one of waiting, agent, assistant.")
     return raw
@@ -459,7 +449,9 @@ def list_conversations(shop_id: str) -> Response:
     from chatshop.assistant import inbox
 
     shop = my_messenger_shop(shop_id)
-    page = inbox.list_conversations(deps.conversations, shop, holder_filter(), page_size(), query("cursor"))
+    page = inbox.list_conversations(
+        deps.conversations, shop, holder_filter(), page_size(), query_param("cursor")
+    )
     return json_response(page_body(page))
 
 
@@ -469,7 +461,7 @@ def get_conversation(shop_id: str, conversation_id: str) -> Response:
 
     shop = my_messenger_shop(shop_id)
     detail = inbox.conversation_detail(
-        deps.conversations, deps.messages, shop, conversation_id, page_size(), query("cursor")
+        deps.conversations, deps.messages, shop, conversation_id, page_size(), query_param("cursor")
     )
     return json_response(detail.model_dump(mode="json"))
 
@@ -538,7 +530,7 @@ def get_whatsapp(shop_id: str) -> Response:
 def order_status_filter() -> str | None:
     from chatshop.orders.domain import ORDER_STATUSES
 
-    raw = query("status")
+    raw = query_param("status")
     if raw is not None and raw not in ORDER_STATUSES:
         raise ValidationFailed(["status"], f"status must be one of {', '.join(ORDER_STATUSES)}.")
     return raw
@@ -547,7 +539,7 @@ def order_status_filter() -> str | None:
 @app.route("/shops/{shop_id}/orders", methods=["GET"])
 def list_orders(shop_id: str) -> Response:
     shop = my_messenger_shop(shop_id)
-    page = deps.orders.list(shop, order_status_filter(), page_size(), query("cursor"))
+    page = deps.orders.list(shop, order_status_filter(), page_size(), query_param("cursor"))
     return json_response(page_body(page))
 
 
@@ -677,7 +669,7 @@ def create_link(shop_id: str) -> Response:
 def list_links(shop_id: str) -> Response:
     from chatshop.recruiting import links
 
-    found, cursor = links.list_links(recruiting.links, my_shop(shop_id), page_size(), query("cursor"))
+    found, cursor = links.list_links(recruiting.links, my_shop(shop_id), page_size(), query_param("cursor"))
     return json_response({"items": [link.model_dump(mode="json") for link in found], "next_cursor": cursor})
 
 
@@ -687,7 +679,7 @@ def acquisition_report(shop_id: str) -> Response:
 
     shop = my_shop(shop_id)
     first, last = acquisition.report_range(
-        query("from"), query("to"), acquisition.shop_day(shop, datetime.now(UTC))
+        query_param("from"), query_param("to"), acquisition.shop_day(shop, datetime.now(UTC))
     )
     found = acquisition.report(recruiting.counters, deps.orders.store, shop, first, last)
     return json_response(found.as_body())
@@ -767,11 +759,11 @@ def get_privacy_request(shop_id: str, request_id: str) -> Response:
 
 @app.route("/marketplace/shops", methods=["GET"])
 def marketplace_shops() -> Response:
-    country = query("country")
+    country = query_param("country")
     if not country:
         raise ValidationFailed(["country"], "country is required, e.g. ?country=US.")
     page = shops.marketplace_shops(
-        deps.shops, deps.rollout, settings.region, country, page_size(), query("cursor")
+        deps.shops, deps.rollout, settings.region, country, page_size(), query_param("cursor")
     )
     return json_response(page_body(page))
 
@@ -780,10 +772,15 @@ def marketplace_shops() -> Response:
 def marketplace_products(shop_id: str) -> Response:
     shop = shops.marketplace_shop(deps.shops, deps.rollout, settings.region, shop_id)
     page = catalog.list_products(
-        deps.products, shop, page_size(), query("cursor"), availability_filter(), query("category")
+        deps.products,
+        shop,
+        page_size(),
+        query_param("cursor"),
+        availability_filter(),
+        query_param("category"),
     )
     body = page_body(page)
-    sponsored = sponsored_for(shop, query("category"))
+    sponsored = sponsored_for(shop, query_param("category"))
     if sponsored:  # absent rather than empty, where there are none or ads are not live
         body["sponsored"] = sponsored
     return json_response(body)

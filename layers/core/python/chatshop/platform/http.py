@@ -104,6 +104,31 @@ def current_request() -> Request:
     return request
 
 
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+
+
+def query_param(name: str) -> str | None:
+    """One query string parameter of the current request, or None."""
+    return (current_request().query_params or {}).get(name)
+
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+
+def page_size() -> int:
+    """``?limit=`` of a listing: 1 to MAX_PAGE, DEFAULT_PAGE when absent; anything else is a 422."""
+    raw = query_param("limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise errors.ValidationFailed(["limit"], f"limit must be a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)
+
+
 def parse_body(model: type[_M], *, request: Request | None = None, max_bytes: int | None = None) -> _M:
     """The current request's JSON body validated as ``model``.
 
