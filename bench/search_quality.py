@@ -555,26 +555,24 @@ def catalog_digest(params: LocalFeatureParams) -> str:
         inspect.getsource(f)
         for f in (make_product, draw_shape, texture, make_photo_product, print_label, table, noise_field)
     )
-    extraction = {k: v for k, v in dataclasses.asdict(params).items() if k not in QUERY_SETTINGS}
+    extraction = {name: getattr(params, name) for name in EXTRACTION_SETTINGS}
     return hashlib.sha256((sources + repr(sorted(extraction.items()))).encode()).hexdigest()[:16]
 
 
-# What changes how a photo is searched, not what an image is indexed by.
-QUERY_SETTINGS = {
-    "query_max_side",
-    "query_features",
-    "query_colour_features",
-    "candidates",
-    "query_assignments",
-    "min_inliers",
-    "ransac_threshold",
-    "max_pairs_per_word",
-    "inlier_cell",
-    "ransac",
-    "ransac_iterations",
-    "nn_candidates",
-    "nn_ratio",
-}
+# What an indexed image's stored codes and frames depend on; the rest of LocalFeatureParams is how
+# photos are searched.
+EXTRACTION_SETTINGS = (
+    "max_side",
+    "min_side",
+    "catalog_features",
+    "blurred_view_features",
+    "blurred_view_sigma",
+    "colour_features",
+    "contrast_threshold",
+    "few_features",
+    "compact_dimensions",
+    "stored_features",
+)
 
 
 def scaled_catalog(args: argparse.Namespace, params: LocalFeatureParams, size: int) -> tuple[list, float]:

@@ -5,6 +5,7 @@ bigger scene), each photo going through the API's image validation as JPEG bytes
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -82,12 +83,12 @@ def perspective(picture: Image.Image) -> Image.Image:
     return Image.fromarray(cv2.warpPerspective(np.asarray(picture), warp, (SIDE, SIDE)))
 
 
-def in_a_scene(picture: Image.Image) -> Image.Image:
+def in_a_scene(picture: Image.Image, side: int = 160) -> Image.Image:
     rng = np.random.default_rng(99)
     room = cv2.resize(rng.random((12, 16), dtype=np.float32), (640, 480), interpolation=cv2.INTER_CUBIC)
     scene = Image.fromarray(np.clip(60 + 140 * room, 0, 255).astype(np.uint8)).convert("RGB")
     ImageDraw.Draw(scene).rectangle((400, 60, 560, 300), fill=(30, 90, 160))
-    scene.paste(picture.resize((160, 160), Image.Resampling.LANCZOS), (120, 200))
+    scene.paste(picture.resize((side, side), Image.Resampling.LANCZOS), (120, 200))
     return scene
 
 
@@ -115,6 +116,41 @@ def test_a_changed_photo_finds_its_product(index: LocalFeatureIndex, change, see
     assert matches[0].key == f"product-{seed}"
     assert matches[0].inliers >= index.params.min_inliers
     assert all(a.inliers >= b.inliers for a, b in zip(matches, matches[1:], strict=False))
+
+
+def test_a_product_small_in_a_big_scene_is_found_by_looking_closer(index: LocalFeatureIndex) -> None:
+    # Given a photo where the product is a small part of a big, cluttered room
+    photo = upload(in_a_scene(product_picture(6), side=110))
+    once = LocalFeatureIndex.from_bytes(index.to_bytes(), replace(index.params, closer_look=1.0))
+
+    # Then at the photo's own size nothing verifies, and enlarged the product does
+    assert once.query(photo) == []
+    matches = index.query(photo)
+    assert matches and matches[0].key == "product-6"
+    assert matches[0].inliers >= index.params.min_inliers
+    # and given the first look's features, the photo itself is what is looked at again
+    assert index.query(index.features_of(photo, query=True)) == []
+    assert index.query(index.features_of(photo, query=True), photo=photo) == matches
+
+
+def test_a_weak_answer_that_another_item_verifies_as_well_is_no_answer() -> None:
+    # Given one picture indexed twice, every answer weak (under confident_inliers)
+    picture = upload(product_picture(40))
+    params = LocalFeatureParams(confident_inliers=10_000)
+    index = LocalFeatureIndex.learn([picture], params, seed=0)
+    index.upsert("shirt:front", picture)
+    index.upsert("dress:front", picture)
+    photo = upload(crop(product_picture(40)))
+
+    # Then as two products' pictures they are rivals of equal inliers: nothing matched
+    assert index.query(photo) == []
+    # as two pictures of one product they are not rivals: both answered
+    matches = index.query(photo, item_of=lambda key: "shirt")
+    assert sorted(m.key for m in matches) == ["dress:front", "shirt:front"]
+    assert matches[0].inliers >= params.min_inliers
+    # and a strong answer needs no margin over a rival
+    confident = LocalFeatureIndex.from_bytes(index.to_bytes(), replace(params, confident_inliers=0))
+    assert len(confident.query(photo)) == 2
 
 
 def test_a_product_outside_the_catalog_matches_nothing(index: LocalFeatureIndex) -> None:

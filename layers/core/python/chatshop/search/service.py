@@ -209,13 +209,21 @@ class SearchService:
             return ImageSearch([], ranker, "no_features")
         if ranker == LOCAL_RANKER:
             wanted = _candidates_for(limit) * IMAGES_PER_PRODUCT
-            matches = local.query(features, wanted, label=scope.country)
+            matches = local.query(
+                features, wanted, label=scope.country, photo=image, item_of=shop_and_product_of
+            )
             return self._answer(best_match_per_product(matches), scope, limit, ranker)
         proposals = self._proposals(image, scope, limit, PROPOSALS)
         keys = [
             local_image_key(c.shop_id, c.product_id, image_id) for c in proposals for image_id in c.images
         ]
-        verified = best_match_per_product(local.query(features, len(keys), only=keys)) if keys else []
+        verified = (
+            best_match_per_product(
+                local.query(features, len(keys), only=keys, photo=image, item_of=shop_and_product_of)
+            )
+            if keys
+            else []
+        )
         return self._answer(verify(proposals, verified), scope, limit, ranker)
 
     def _proposals(self, image: Image, scope: SearchScope, limit: int, at_least: int = 0) -> list[_Proposal]:
