@@ -346,8 +346,9 @@ def test_a_vocabulary_has_as_many_words_as_its_descriptors_fill() -> None:
     one = learn_vocabulary(codes, params)
     assert one.size == vocabulary_branching(len(codes), params) ** 2
     assert 64 <= one.size <= len(codes) / 4
-    # from ~33,000 descriptors on (a hundred pictures) the full tree, and never more
-    assert [vocabulary_branching(n, params) for n in (0, 500, 8_000, 32_768, 10**6)] == [8, 8, 31, 64, 64]
+    # from ~131,000 descriptors on (four hundred pictures) the full tree, and never more
+    counts = (0, 500, 8_000, 32_768, 131_072, 10**6)
+    assert [vocabulary_branching(n, params) for n in counts] == [8, 8, 31, 64, 128, 128]
 
 
 def test_multiple_assignment_gives_the_nearest_words_nearest_first() -> None:

@@ -81,14 +81,14 @@ __all__ = [
 
 LOCAL_SPACE = "local"
 VOCABULARY_SEED = 0
-# Enough codes for every leaf of the tree to be a centre of its own (64 x 64 words, a few dozen
+# Enough codes for every leaf of the tree to be a centre of its own (128 x 128 words, a dozen
 # each); more only slows a relearning down.
 VOCABULARY_SAMPLE = 200_000
 # Relearn when the region has this many times the images its words were learned from.
 RELEARN_GROWTH = 2.0
 # ... and at least this many more: a region of three images does not relearn at six.
 RELEARN_MIN_IMAGES = 16
-# ... and not once the words were learned from this many: relearning costs ~6 s of k-means and
+# ... and not once the words were learned from this many: relearning costs ~8 s of k-means and
 # ~1.5 s a thousand images to re-assign (measured, one thread), which past ~50,000 images would not
 # fit the indexer's 120 s, while words from 20,000 images of a catalog describe the rest of it.
 RELEARN_UNTIL = 20_000
