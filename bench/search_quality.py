@@ -18,14 +18,15 @@ same run:
 Recall@1 and @10 are printed per change, per catalog and overall, with the matcher's latency per
 query, how often it claims a match for a product that is not in the catalog, and the bytes its
 index spends per image. ``--scale 1000 10000`` also builds the matcher over that many product
-images and times queries against it (no CLIP there: it is the matcher's cost that grows).
+images and times queries against it (no CLIP there: it is the matcher's cost that grows); the
+images' stored codes are made once, by ``--workers`` processes, and kept in ``--cache``.
 
 With the tiny untrained CLIP the figures are not chance: random weights still pass on raw pixel
 statistics, so near-identical photos (blur) match and changed ones (background, lighting) mostly
 do not. A real model configured with ``--model DIR`` or CHATSHOP_IMAGE_MODEL gives its own figures.
 
     .venv/bin/python bench/search_quality.py --products 100
-    .venv/bin/python bench/search_quality.py --products 0 --scale 1000 10000
+    .venv/bin/python bench/search_quality.py --products 0 --scale 1000 10000 --workers 2
     .venv/bin/python bench/search_quality.py --model /opt/models/clip-ViT-B-32
 """
 
