@@ -3,6 +3,8 @@ out-of-stock products leave, special categories are never matched on, collection
 
 from __future__ import annotations
 
+import gzip
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -251,3 +253,21 @@ def test_a_messages_campaigns_link_is_registered_once_across_runs():
     # Only the messages campaign has a link, registered by the first run alone
     assert links.ensured == [("a" * 32, "https://wa.me/15550100000", f"Tent {p(1)}")]
     assert snapshot(bucket).state["links"] == ["a" * 32]
+
+
+def test_an_older_formats_snapshot_is_replaced_and_its_state_starts_over():
+    stores = Stores([campaign("a" * 32, "s1", [p(1)])], {p(1): product(p(1), "s1")})
+    bucket = Bucket()
+    # Click counts through the hour just past, which a readable snapshot's state would carry over.
+    older = {
+        "format": 1,
+        "slot": "2026-12-02T14:55",
+        "ads": [],
+        "state": {"ctr": {"a" * 32: [500.0, 50.0, "2026-12-02T14"]}},
+    }
+    bucket.data = gzip.compress(json.dumps(older).encode())
+    result = refresh(stores, bucket)
+    assert not result.skipped and result.ads == 1 and bucket.version == 1
+    written = snapshot(bucket)
+    assert written.slot == slot_of(NOW) and list(written.ads) == ["a" * 32]
+    assert written.state["ctr"]["a" * 32] == [0.0, 0.0, "2026-12-02T14"]

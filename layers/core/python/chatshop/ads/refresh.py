@@ -117,7 +117,9 @@ def _previous(bucket: SnapshotBucket) -> tuple[Snapshot | None, str | None]:
         return None, None
     data, etag = found  # type: ignore[misc]
     try:
-        return Snapshot.from_bytes(data), etag
+        previous = Snapshot.from_bytes(data)
+        previous.state  # noqa: B018 - parsed here, where a damaged one is caught, rather than when used
+        return previous, etag
     except (ValueError, KeyError, TypeError, OSError):
         # An unreadable snapshot (an older format, damage) is replaced; pacing starts over.
         return None, etag

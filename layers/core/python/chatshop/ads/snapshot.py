@@ -1,15 +1,21 @@
 """The decision snapshot: every servable ad of the region, as the refresh built it, in one S3 object.
 
-``ads/snapshot.json.gz`` in the ads bucket: gzipped JSON (never pickle: it is read from S3), with
-the refresh's slot, the ads (campaign, creative products, bid, predicted CTRs, serve probability,
-schedule, cap, words), the curated collections, and the pacing and click-rate state the next run
-continues from. Decisions read it through :class:`SnapshotCache`, which asks S3 at most every few
-seconds and re-reads the object only when its ETag changed (one 304 otherwise), as the search
-snapshots are read.
+``ads/snapshot.json.gz`` in the ads bucket: gzipped lines of JSON (never pickle: it is read from S3).
+The first line is the header (format, the refresh's slot, how many ads, which country and placement
+indexes follow); then the campaign ids, the curated collections, the pacing and click-rate state the
+next run continues from, the index by product, the context-free eCPMs, one line per (country,
+placement) index, and one line per ad (campaign, creative products, bid, predicted CTRs, serve
+probability, schedule, cap, words), each a JSON array of its fields. Decisions read it through
+:class:`SnapshotCache`, which asks S3 at most every few seconds and re-reads the object only when its
+ETag changed (one 304 otherwise), as the search snapshots are read.
 
-Decoded, a snapshot is indexed for the decision: ads by (country, placement) sorted by their
-context-free eCPM, and by word and by category prefix, so a decision looks at a few hundred
-candidates, never all of the region's campaigns.
+The indexes are built by the refresh, which has the ads in hand, and stored with them: ads by
+(country, placement) sorted by their context-free eCPM, and by word and by category prefix, so a
+decision looks at a few hundred candidates, never all of the region's campaigns. Decoding only splits
+the lines: an index is parsed when a decision first asks for its country and placement, its lists of
+ad positions are unpacked when first looked up (``postings``), and an ad's line is parsed when a
+decision first touches that ad. So a function's first request after a refresh pays for what it uses,
+not for the region's hundred thousand campaigns; the state is parsed only by the refresh.
 """
 
 from __future__ import annotations
@@ -18,22 +24,43 @@ import gzip
 import json
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from itertools import chain, islice
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .postings import (
+    Positions,
+    Postings,
+    Resolved,
+    pack,
+    pack_floats,
+    pack_ranks,
+    positions,
+    ranked_positions,
+    unpack,
+    unpack_floats,
+)
 from .ranking import Bid, segments
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SNAPSHOT_KEY = "ads/snapshot.json.gz"
 CHECK_EVERY_S = 5.0
+# The header line is a few hundred bytes; an older format's one-line document is the whole snapshot,
+# which is not parsed just to find that it is not this format.
+_HEADER_LIMIT = 1 << 20
+# The lines between the header and the indexes of each (country, placement).
+_IDS, _COLLECTIONS, _STATE, _PRODUCTS, _ECPM, _FIXED = range(6)
 
 
-@dataclass(frozen=True, slots=True)
-class AdProduct:
+class AdProduct(NamedTuple):
+    """A product of an ad's creative; a tuple, written to the snapshot as the array of its fields."""
+
     id: str
     title: str
     price: dict[str, Any]
@@ -70,54 +97,73 @@ class Ad:
     paths: tuple[tuple[str, ...], ...] = ()  # the categories, split (see ranking.segments)
     vetted: bool = False  # whether the decision has taken special categories out of ``paths``
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "campaign_id": self.campaign_id,
-            "shop_id": self.shop_id,
-            "shop_name": self.shop_name,
-            "objective": self.objective,
-            "placements": list(self.placements),
-            "countries": list(self.countries),
-            "headline": self.headline,
-            "products": [
-                [p.id, p.title, p.price, p.sale_price, p.image, p.link, p.category] for p in self.products
-            ],
-            "bid": [self.bid.model, self.bid.amount_minor, self.bid.exponent],
-            "currency": self.currency,
-            "ctr": self.ctr,
-            "serve_p": round(self.serve_p, 6),
-            "start": self.start,
-            "end": self.end,
-            "cap": list(self.cap) if self.cap else None,
-            "words": self.words,
-            "categories": list(self.categories),
-            "keywords": list(self.keywords),
-            "destination": self.destination,
-        }
+    def to_row(self) -> list[Any]:
+        """The ad's fields but its campaign id (the snapshot lists the ids apart), in the order
+        :meth:`from_row` reads them: no keys, as a snapshot holds a hundred thousand of them."""
+        return [
+            self.shop_id,
+            self.shop_name,
+            self.objective,
+            self.placements,
+            self.countries,
+            self.headline,
+            self.products,
+            [self.bid.model, self.bid.amount_minor, self.bid.exponent],
+            self.currency,
+            self.ctr,
+            round(self.serve_p, 6),
+            self.start,
+            self.end,
+            self.cap,
+            self.words,
+            self.categories,
+            self.keywords,
+            self.destination,
+        ]
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Ad:
-        model, amount, exponent = data["bid"]
+    def from_row(cls, campaign_id: str, row: list[Any]) -> Ad:
+        (
+            shop_id,
+            shop_name,
+            objective,
+            placements,
+            countries,
+            headline,
+            products,
+            (model, amount, exponent),
+            currency,
+            ctr,
+            serve_p,
+            start,
+            end,
+            cap,
+            words,
+            categories,
+            keywords,
+            destination,
+        ) = row
         ad = cls(
-            campaign_id=data["campaign_id"],
-            shop_id=data["shop_id"],
-            shop_name=data["shop_name"],
-            objective=data["objective"],
-            placements=tuple(data["placements"]),
-            countries=tuple(data["countries"]),
-            headline=data["headline"],
-            products=tuple(AdProduct(*p) for p in data["products"]),
+            campaign_id=campaign_id,
+            shop_id=shop_id,
+            shop_name=shop_name,
+            objective=objective,
+            placements=tuple(placements),
+            countries=tuple(countries),
+            headline=headline,
+            products=tuple(AdProduct(*p) for p in products),
             bid=Bid(model, amount, exponent),
-            currency=data["currency"],
-            ctr=dict(data["ctr"]),
-            serve_p=float(data["serve_p"]),
-            start=float(data["start"]),
-            end=float(data["end"]) if data.get("end") is not None else None,
-            cap=(int(data["cap"][0]), str(data["cap"][1])) if data.get("cap") else None,
-            words=dict(data["words"]),
-            categories=tuple(data["categories"]),
-            keywords=tuple(data["keywords"]),
-            destination=data.get("destination"),
+            currency=currency,
+            ctr=ctr,
+            serve_p=float(serve_p),
+            start=float(start),
+            end=float(end) if end is not None else None,
+            cap=(int(cap[0]), str(cap[1])) if cap else None,
+            words=words,
+            categories=tuple(categories),
+            keywords=tuple(keywords),
+            destination=destination,
+            paths=tuple(segments(c) for c in categories),
         )
         ad.static_ecpm = {p: ad.bid.ecpm(ad.ctr.get(p, 0.0)) for p in ad.placements}
         return ad
@@ -160,7 +206,8 @@ class Collection:
 
 
 class Snapshot:
-    """A decoded snapshot with the indexes decisions use."""
+    """A snapshot with the indexes decisions use: built from ads in memory (the refresh, tests), or
+    decoded from its bytes (a function), its parts then parsed as they are first used."""
 
     def __init__(
         self,
@@ -170,97 +217,272 @@ class Snapshot:
         collections: list[Collection] | None = None,
         state: dict[str, Any] | None = None,
     ) -> None:
-        self.slot = slot
-        self.ads = {ad.campaign_id: ad for ad in ads}
-        self.collections = list(collections or [])
-        self.state = state or {}
-        for ad in ads:
-            ad.paths = tuple(_segments(c) for c in ad.categories)
-        by_slot: dict[tuple[str, str], list[Ad]] = {}
-        for ad in ads:
+        unique = list({ad.campaign_id: ad for ad in ads}.values())
+        by_slot: dict[tuple[str, str], list[int]] = {}
+        by_product: dict[str, list[int] | str] = {}
+        for position, ad in enumerate(unique):
+            ad.paths = tuple(segments(c) for c in ad.categories)
             for country in ad.countries:
                 for placement in ad.placements:
-                    by_slot.setdefault((country, placement), []).append(ad)
-        # Every list best context-free eCPM first, so a decision can stop early or keep the best
-        # few: the slot lists are sorted once, and the indexes filled from them in that order.
-        words: dict[tuple[str, str], dict[str, list[Ad]]] = {}
-        categories: dict[tuple[str, str], dict[tuple[str, ...], list[Ad]]] = {}
-        exact: dict[tuple[str, str], dict[tuple[str, ...], list[Ad]]] = {}
-        for key, listed in by_slot.items():
-            placement = key[1]
-            listed.sort(key=lambda ad, p=placement: ad.static_ecpm.get(p, 0.0), reverse=True)
-            word_index = words.setdefault(key, {})
-            category_index = categories.setdefault(key, {})
-            exact_index = exact.setdefault(key, {})
-            for ad in listed:
-                for word in ad.words:
-                    word_index.setdefault(word, []).append(ad)
-                for path in ad.paths:
-                    exact_index.setdefault(path, []).append(ad)
-                    for depth in range(1, len(path) + 1):
-                        category_index.setdefault(path[:depth], []).append(ad)
-        self._by_slot = by_slot
-        self._words = words
-        self._categories = categories  # by every prefix of an ad's category: the ads at or below
-        self._exact = exact  # by an ad's whole category: the ads above a deeper path
-        self._by_product: dict[str, list[Ad]] = {}
-        for ad in ads:
+                    by_slot.setdefault((country, placement), []).append(position)
             for product in ad.products:
-                self._by_product.setdefault(product.id, []).append(ad)
+                by_product.setdefault(product.id, []).append(position)  # type: ignore[union-attr]
+        placements = dict.fromkeys(p for ad in unique for p in ad.placements)
+        ecpm = {p: [ad.static_ecpm.get(p, 0.0) for ad in unique] for p in placements}
+        self._assign(
+            slot=slot,
+            table=_AdTable([ad.campaign_id for ad in unique], list(unique), [None] * len(unique)),
+            collections=list(collections or []),
+            slots={key: _SlotIndex.build(unique, listed, ecpm[key[1]]) for key, listed in by_slot.items()},
+            products=Postings(by_product, positions),
+            ecpm=ecpm,
+            state=state or {},
+            state_line=None,
+        )
+
+    def _assign(
+        self,
+        *,
+        slot: str,
+        table: _AdTable,
+        collections: list[Collection],
+        slots: dict[tuple[str, str], _SlotIndex | bytes],
+        products: Postings[str] | bytes,
+        ecpm: Mapping[str, Sequence[float]],
+        state: dict[str, Any] | None,
+        state_line: bytes | None,
+    ) -> None:
+        self.slot = slot
+        self._table = table
+        self.ads: Mapping[str, Ad] = _Ads(table)
+        self.collections = collections
         self.collections_by_country: dict[str, list[Collection]] = {}
-        for collection in self.collections:
+        for collection in collections:
             self.collections_by_country.setdefault(collection.country, []).append(collection)
+        self._slots = slots
+        self._products = products
+        self._ecpm = ecpm  # placement -> each ad's context-free eCPM there, by position
+        self._state = state
+        self._state_line = state_line
 
-    def ranked(self, country: str, placement: str) -> list[Ad]:
+    @property
+    def state(self) -> dict[str, Any]:
+        """The pacing and click-rate state the next refresh continues from (only it reads it)."""
+        if self._state is None:
+            self._state = json.loads(self._state_line or b"{}") or {}
+        return self._state
+
+    def ranked(self, country: str, placement: str) -> Sequence[Ad]:
         """The ads of a country and placement, best context-free eCPM first."""
-        return self._by_slot.get((country, placement), [])
+        index = self._slot(country, placement)
+        return Resolved(self._table.ad, index.ranked) if index is not None else ()
 
-    def with_word(self, country: str, placement: str, word: str) -> list[Ad]:
-        return self._words.get((country, placement), {}).get(word, [])
+    def with_word(self, country: str, placement: str, word: str) -> Sequence[Ad]:
+        index = self._slot(country, placement)
+        return Resolved(self._table.ad, index.words.get(word)) if index is not None else ()
 
-    def in_category(self, country: str, placement: str, category: str) -> list[Ad]:
+    def in_category(self, country: str, placement: str, category: str) -> Sequence[Ad]:
         """Ads whose categories are ``category`` or under it, or above it on its path."""
-        segments = _segments(category)
-        below = self._categories.get((country, placement), {}).get(segments, [])
-        exact = self._exact.get((country, placement), {})
-        above = [ad for depth in range(1, len(segments)) for ad in exact.get(segments[:depth], [])]
-        if not above:
-            return below
-        found = {ad.campaign_id: ad for ad in (*below, *above)}
-        return sorted(found.values(), key=lambda ad: ad.static_ecpm.get(placement, 0.0), reverse=True)
+        index = self._slot(country, placement)
+        if index is None:
+            return ()
+        path = segments(category)
+        listed: Positions = index.below.get(path)
+        above = [position for depth in range(1, len(path)) for position in index.exact.get(path[:depth])]
+        if above:
+            # Sorted by the eCPMs the snapshot keeps beside its ads, so no ad is decoded to order them.
+            listed = sorted(
+                dict.fromkeys((*listed, *above)), key=self._ecpm[placement].__getitem__, reverse=True
+            )
+        return Resolved(self._table.ad, listed)
 
-    def with_product(self, product_id: str) -> list[Ad]:
-        return self._by_product.get(product_id, [])
+    def with_product(self, product_id: str) -> Sequence[Ad]:
+        return Resolved(self._table.ad, self._product_index().get(product_id))
+
+    def _slot(self, country: str, placement: str) -> _SlotIndex | None:
+        found = self._slots.get((country, placement))
+        if isinstance(found, bytes):
+            found = self._slots[(country, placement)] = _SlotIndex.from_json(json.loads(found))
+        return found
+
+    def _product_index(self) -> Postings[str]:
+        if isinstance(self._products, bytes):
+            self._products = Postings(json.loads(self._products), positions)
+        return self._products
 
     # --- bytes ---
 
     def to_bytes(self) -> bytes:
-        document = {
-            "format": FORMAT_VERSION,
-            "slot": self.slot,
-            "ads": [ad.to_json() for ad in self.ads.values()],
-            "collections": [c.to_json() for c in self.collections],
-            "state": self.state,
-        }
-        return gzip.compress(json.dumps(document, separators=(",", ":")).encode(), compresslevel=5)
+        encode = _ENCODER.encode
+        keys = list(self._slots)
+        header = {"format": FORMAT_VERSION, "slot": self.slot, "ads": len(self._table), "slots": keys}
+        fixed = [
+            encode(header),
+            encode(self._table.ids),
+            encode([c.to_json() for c in self.collections]),
+            encode(self.state),
+            encode(self._product_index().given),  # few ads each: plain JSON lists
+            encode({placement: pack_floats(values) for placement, values in self._ecpm.items()}),
+        ]
+        indexes = (encode(self._slot(*key).to_json()) for key in keys)  # type: ignore[union-attr]
+        rows = (encode(self._table.ad(position).to_row()) for position in range(len(self._table)))
+        lines = chain(fixed, indexes, rows)
+        return _gzip_lines(lines)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Snapshot:
-        document = json.loads(gzip.decompress(data))
-        if document.get("format") != FORMAT_VERSION:
-            raise ValueError(f"unknown ads snapshot format {document.get('format')!r}")
+        lines = gzip.decompress(data).split(b"\n")
+        header = json.loads(lines[0]) if len(lines[0]) <= _HEADER_LIMIT else None
+        found = header.get("format") if isinstance(header, dict) else None
+        if found != FORMAT_VERSION:
+            raise ValueError(f"unknown ads snapshot format {found!r}")
+        keys = [(str(country), str(placement)) for country, placement in header["slots"]]
+        count = int(header["ads"])
+        body = lines[1:]
+        ids = json.loads(body[_IDS]) if len(body) == _FIXED + len(keys) + count else None
+        if ids is None or len(ids) != count:
+            raise ValueError("a damaged ads snapshot: its lines are not those its header names")
+        rows: list[bytes | None] = body[_FIXED + len(keys) :]  # type: ignore[assignment]
+        snapshot = cls.__new__(cls)
+        snapshot._assign(
+            slot=header["slot"],
+            table=_AdTable(ids, [None] * count, rows),
+            collections=[Collection.from_json(entry) for entry in json.loads(body[_COLLECTIONS])],
+            slots=dict(zip(keys, body[_FIXED : _FIXED + len(keys)], strict=True)),
+            products=body[_PRODUCTS],
+            ecpm={placement: unpack_floats(text) for placement, text in json.loads(body[_ECPM]).items()},
+            state=None,
+            state_line=body[_STATE],
+        )
+        return snapshot
+
+
+# Snapshots hold plain lists, dicts and tuples that refer to no container twice, never to themselves.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
+def _gzip_lines(lines: Iterable[str], level: int = 5, batch: int = 2000) -> bytes:
+    """The lines, joined by newlines, gzipped a few thousand at a time: a snapshot is a hundred
+    megabytes of text, which is never held whole as one string and its bytes besides."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # 31: gzip's header and trailer
+    out = []
+    iterator = iter(lines)
+    separator = ""
+    while chunk := list(islice(iterator, batch)):
+        out.append(compressor.compress((separator + "\n".join(chunk)).encode()))
+        separator = "\n"
+    out.append(compressor.flush())
+    return b"".join(out)
+
+
+class _SlotIndex:
+    """The ads of one country and placement, best context-free eCPM first, so a decision can stop
+    early or keep the best few: ``ranked`` holds their positions in that order, and the word and
+    category lists their ranks in it, filled in that order (so ascending), made into positions when
+    first looked up."""
+
+    __slots__ = ("ranked", "words", "below", "exact")
+
+    def __init__(
+        self,
+        ranked: Positions,
+        words: dict[str, list[int] | str],
+        below: dict[tuple[str, ...], list[int] | str],
+        exact: dict[tuple[str, ...], list[int] | str],
+    ) -> None:
+        self.ranked = ranked
+
+        def resolve(ranks: list[int] | str) -> Positions:
+            return ranked_positions(ranked, ranks)
+
+        self.words = Postings(words, resolve)
+        self.below = Postings(below, resolve)  # by every prefix of an ad's category: the ads at or below it
+        self.exact = Postings(exact, resolve)  # by an ad's whole category: the ads above a deeper path
+
+    @classmethod
+    def build(cls, ads: Sequence[Ad], listed: list[int], ecpm: Sequence[float]) -> _SlotIndex:
+        """The index of the ads at positions ``listed`` (in the order given), ``ecpm`` giving each
+        position's context-free eCPM in this placement."""
+        listed.sort(key=ecpm.__getitem__, reverse=True)
+        # defaultdicts (read with .get only, so they stay as built): a hundred thousand ads' words
+        # are millions of appends.
+        words: defaultdict[str, list[int]] = defaultdict(list)
+        below: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
+        exact: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
+        for rank, position in enumerate(listed):
+            ad = ads[position]
+            for word in ad.words:
+                words[word].append(rank)
+            for path in ad.paths:
+                exact[path].append(rank)
+                for depth in range(1, len(path) + 1):
+                    below[path[:depth]].append(rank)
+        return cls(listed, words, below, exact)  # type: ignore[arg-type]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ranked": pack(self.ranked),
+            "words": self.words.packed(pack_ranks),
+            "below": list(self.below.packed(pack_ranks).items()),
+            "exact": list(self.exact.packed(pack_ranks).items()),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _SlotIndex:
         return cls(
-            slot=document["slot"],
-            ads=[Ad.from_json(entry) for entry in document["ads"]],
-            collections=[Collection.from_json(entry) for entry in document.get("collections", [])],
-            state=document.get("state") or {},
+            unpack(data["ranked"]),
+            data["words"],
+            {tuple(path): text for path, text in data["below"]},
+            {tuple(path): text for path, text in data["exact"]},
         )
 
 
+class _AdTable:
+    """The snapshot's ads by position; one still given as its line is decoded when first used."""
+
+    __slots__ = ("ids", "positions", "_ads", "_rows")
+
+    def __init__(self, ids: list[str], ads: list[Ad | None], rows: list[bytes | None]) -> None:
+        self.ids = ids
+        self.positions = {campaign_id: position for position, campaign_id in enumerate(ids)}
+        self._ads = ads
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def ad(self, position: int) -> Ad:
+        found = self._ads[position]
+        if found is not None:
+            return found
+        row = self._rows[position]
+        if row is None:  # decoded meanwhile by another thread, which stores the ad before it drops the line
+            return self._ads[position]  # type: ignore[return-value]
+        found = Ad.from_row(self.ids[position], json.loads(row))
+        self._ads[position] = found
+        self._rows[position] = None
+        return found
+
+
+class _Ads(Mapping[str, Ad]):
+    """The snapshot's ads by campaign id, decoded as they are read."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: _AdTable) -> None:
+        self._table = table
+
+    def __getitem__(self, campaign_id: str) -> Ad:
+        return self._table.ad(self._table.positions[campaign_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table.ids)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
 EMPTY = Snapshot(slot="", ads=[])
-
-
-_segments = segments
 
 
 class SnapshotBucket:
