@@ -133,6 +133,22 @@ def test_a_product_small_in_a_big_scene_is_found_by_looking_closer(index: LocalF
     assert index.query(index.features_of(photo, query=True), photo=photo) == matches
 
 
+def test_a_closer_look_sees_a_photo_larger_than_the_first_look_did_and_no_larger(
+    index: LocalFeatureIndex,
+) -> None:
+    params = index.params
+    for side, first_look in ((4000, params.query_max_side), (640, 640), (120, params.min_side)):
+        # Given a big phone photo, a scene-sized one and a thumbnail, all printed edge to edge
+        photo = np.asarray(product_picture(side).resize((side, side * 3 // 4)))
+
+        # Then the closer look sees the picture's content 1.5 times as large as the first look
+        first = index.features_of(photo, query=True).positions.max()
+        closer = index.features_of(photo, query=True, enlarge=1.5).positions.max()
+        assert 1.4 < closer / first < 1.6
+        # within 1.5 times the side the first look brought the photo to
+        assert first <= first_look and closer <= first_look * 1.5
+
+
 def test_a_weak_answer_that_another_item_verifies_as_well_is_no_answer() -> None:
     # Given one picture indexed twice, every answer weak (under confident_inliers)
     picture = upload(product_picture(40))

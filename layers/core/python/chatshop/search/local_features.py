@@ -329,13 +329,23 @@ def _scaled(image: Image.Image | np.ndarray, params: LocalFeatureParams, max_sid
     return pixels
 
 
-def _enlarged(image: Image.Image | np.ndarray, factor: float) -> np.ndarray:
+def _enlarged(image: Image.Image | np.ndarray, factor: float, params: LocalFeatureParams) -> np.ndarray:
+    """``image`` at ``factor`` times the size the first look saw it at (its longest side brought
+    within ``min_side`` .. ``query_max_side``), in one resize: a big phone photo is brought down,
+    never enlarged first (40 megapixels would become 90), and a thumbnail the first look already
+    enlarged to ``min_side`` is not seen at that size again."""
     import cv2
 
-    pixels = np.asarray(
-        image if not isinstance(image, Image.Image) or image.mode in ("RGB", "L") else image.convert("RGB")
-    )
-    return cv2.resize(pixels, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    if isinstance(image, Image.Image):
+        image = np.asarray(image if image.mode in ("RGB", "L") else image.convert("RGB"))
+    longest = max(image.shape[:2], default=0)
+    if longest == 0:
+        return image
+    seen = min(max(longest, params.min_side), params.query_max_side)
+    scale = factor * seen / longest
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+    return cv2.resize(np.ascontiguousarray(image, dtype=np.uint8), size, interpolation=interpolation)
 
 
 def _itself(key: str) -> str:
@@ -438,17 +448,18 @@ class LocalFeatureIndex:
     def features_of(
         self, image: Image.Image | np.ndarray, *, query: bool = False, enlarge: float = 1.0
     ) -> Features:
-        """A product image's features, or with ``query`` a photo's, ``enlarge`` times its size
-        (within ``enlarge`` times ``query_max_side``)."""
+        """A product image's features, or with ``query`` a photo's, at ``enlarge`` times the size
+        a first look sees it at (:func:`_enlarged`)."""
         if query:
+            max_side = round(self._params.query_max_side * enlarge)
             if enlarge != 1.0:
-                image = _enlarged(image, enlarge)
+                image = _enlarged(image, enlarge, self._params)
             return extract_features(
                 image,
                 self._params.query_features,
                 self._params,
                 colour_limit=self._params.query_colour_features,
-                max_side=round(self._params.query_max_side * enlarge),
+                max_side=max_side,
             )
         return catalog_features(image, self._params)
 
