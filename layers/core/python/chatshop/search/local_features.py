@@ -22,10 +22,11 @@ pretrained one cannot be had here, while SIFT needs no training and OpenCV's hea
    a flat colour (no features at all) gets. A weak best answer must also stand out from the other
    products' pictures, and a photo that verifies nothing is looked at once more, enlarged.
 
-Per indexed image only word ids (u32) and keypoint frames (x, y, scale, angle as u16) are kept:
-12 bytes a feature, about 2.5-3.5 KB an image on the bench (``bench/search_quality.py``), so 10,000
-images fit a function's memory. The descriptors are not kept: a new vocabulary means extracting the
-images again.
+Per indexed image (at most ``stored_features`` features) a word id (u16 while the vocabulary has
+65,536 words or fewer), the keypoint frame (x, y, scale, angle as u16) and the descriptor as
+``compact_dimensions`` uint8 PCA coefficients are kept: 34 bytes a feature, ~10 KB an image on the
+bench (``bench/search_quality.py``), 20 KB at most, so 10,000 images fit a function's memory. A new
+vocabulary re-assigns the words from the stored codes, extracting nothing again.
 
 Snapshot format (``to_bytes``/``from_bytes``), never pickle, since snapshots are read from S3:
 ``MAGIC | u32 header length | JSON header | u32 vocabulary length | vocabulary | u32 counts[slots] |

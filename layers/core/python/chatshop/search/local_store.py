@@ -16,8 +16,8 @@ goes: the snapshots keep each feature's compact descriptor (:mod:`chatshop.searc
 from which a word is assigned again without the image.
 
 The vocabulary is first learned from the product images of the first indexer batch that has any
-(as many words as their features fill: a first batch of one flat picture gets under a hundred, not 4,096 words
-of one feature each, which a blurred photo of it would hardly meet; see
+(as many words as their features fill: a first batch of one flat picture gets under a hundred, not 16,384
+words of one feature each, which a blurred photo of it would hardly meet; see
 :func:`chatshop.search.local_features.vocabulary_branching`), and **learned again as the region
 grows**: when the region's snapshot holds ``relearn_growth`` times as many images as the current
 vocabulary was learned from, the indexer that wrote it learns
