@@ -130,9 +130,7 @@ class Resolved(Sequence[T]):
         return self._item(self._positions[index])
 
     def __iter__(self) -> Iterator[T]:
-        item = self._item
-        for position in self._positions:
-            yield item(position)
+        return map(self._item, self._positions)
 
     def __repr__(self) -> str:
         return f"Resolved({len(self)} items)"

@@ -28,6 +28,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -56,6 +57,12 @@ CHECK_EVERY_S = 5.0
 _HEADER_LIMIT = 1 << 20
 # The lines between the header and the indexes of each (country, placement).
 _IDS, _COLLECTIONS, _STATE, _PRODUCTS, _ECPM, _FIXED = range(6)
+
+
+@lru_cache(maxsize=8192)
+def _path(category: str) -> tuple[str, ...]:
+    """A category split (``ranking.segments``): a region's ads share a few thousand categories."""
+    return segments(category)
 
 
 class AdProduct(NamedTuple):
@@ -163,7 +170,7 @@ class Ad:
             categories=tuple(categories),
             keywords=tuple(keywords),
             destination=destination,
-            paths=tuple(segments(c) for c in categories),
+            paths=tuple(map(_path, categories)),
         )
         ad.static_ecpm = {p: ad.bid.ecpm(ad.ctr.get(p, 0.0)) for p in ad.placements}
         return ad
@@ -221,7 +228,7 @@ class Snapshot:
         by_slot: dict[tuple[str, str], list[int]] = {}
         by_product: dict[str, list[int] | str] = {}
         for position, ad in enumerate(unique):
-            ad.paths = tuple(segments(c) for c in ad.categories)
+            ad.paths = tuple(map(_path, ad.categories))
             for country in ad.countries:
                 for placement in ad.placements:
                     by_slot.setdefault((country, placement), []).append(position)
@@ -231,7 +238,7 @@ class Snapshot:
         ecpm = {p: [ad.static_ecpm.get(p, 0.0) for ad in unique] for p in placements}
         self._assign(
             slot=slot,
-            table=_AdTable([ad.campaign_id for ad in unique], list(unique), [None] * len(unique)),
+            table=_AdTable([ad.campaign_id for ad in unique], unique),
             collections=list(collections or []),
             slots={key: _SlotIndex.build(unique, listed, ecpm[key[1]]) for key, listed in by_slot.items()},
             products=Postings(by_product, positions),
@@ -264,6 +271,11 @@ class Snapshot:
         self._ecpm = ecpm  # placement -> each ad's context-free eCPM there, by position
         self._state = state
         self._state_line = state_line
+
+    @property
+    def ads_decoded(self) -> int:
+        """How many of its ads have been decoded so far (all, for one built in memory)."""
+        return self._table.decoded()
 
     @property
     def state(self) -> dict[str, Any]:
@@ -346,7 +358,7 @@ class Snapshot:
         snapshot = cls.__new__(cls)
         snapshot._assign(
             slot=header["slot"],
-            table=_AdTable(ids, [None] * count, rows),
+            table=_AdTable(ids, _Lines(ids, rows)),
             collections=[Collection.from_json(entry) for entry in json.loads(body[_COLLECTIONS])],
             slots=dict(zip(keys, body[_FIXED : _FIXED + len(keys)], strict=True)),
             products=body[_PRODUCTS],
@@ -438,30 +450,41 @@ class _SlotIndex:
 
 
 class _AdTable:
-    """The snapshot's ads by position; one still given as its line is decoded when first used."""
+    """The snapshot's ads by position: ``ad(position)``, a C-level lookup for an ad in hand."""
 
-    __slots__ = ("ids", "positions", "_ads", "_rows")
+    __slots__ = ("ids", "positions", "ad", "_ads")
 
-    def __init__(self, ids: list[str], ads: list[Ad | None], rows: list[bytes | None]) -> None:
+    def __init__(self, ids: list[str], ads: list[Ad] | _Lines) -> None:
         self.ids = ids
         self.positions = {campaign_id: position for position, campaign_id in enumerate(ids)}
         self._ads = ads
-        self._rows = rows
+        self.ad: Callable[[int], Ad] = ads.__getitem__
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def ad(self, position: int) -> Ad:
-        found = self._ads[position]
-        if found is not None:
-            return found
+    def decoded(self) -> int:
+        return len(self._ads) if isinstance(self._ads, _Lines) else len(self.ids)
+
+
+class _Lines(dict[int, Ad]):
+    """Ads by position, each parsed from its line when first asked for (``__missing__``: a dict
+    answers the ads already parsed without calling back into Python)."""
+
+    __slots__ = ("_ids", "_rows")
+
+    def __init__(self, ids: list[str], rows: list[bytes | None]) -> None:
+        super().__init__()
+        self._ids = ids
+        self._rows = rows
+
+    def __missing__(self, position: int) -> Ad:
         row = self._rows[position]
-        if row is None:  # decoded meanwhile by another thread, which stores the ad before it drops the line
-            return self._ads[position]  # type: ignore[return-value]
-        found = Ad.from_row(self.ids[position], json.loads(row))
-        self._ads[position] = found
+        if row is None:  # parsed meanwhile by another thread, which stores the ad before it drops the line
+            return self[position]
+        ad = self[position] = Ad.from_row(self._ids[position], json.loads(row))
         self._rows[position] = None
-        return found
+        return ad
 
 
 class _Ads(Mapping[str, Ad]):
